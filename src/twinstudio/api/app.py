@@ -1,0 +1,57 @@
+"""The FastAPI application factory. Routes stay thin; services hold the use cases."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from twinstudio import __version__
+from twinstudio.api import errors
+from twinstudio.api.routes import assets, avatars, health, videos, voices
+from twinstudio.config import Settings, get_settings
+from twinstudio.jobs.worker import WorkerPool
+from twinstudio.services import looks as looks_service
+from twinstudio.services import videos as videos_service  # noqa: F401  (registers the job kind)
+from twinstudio.services.context import AppContext, build_context
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, *, ctx: AppContext | None = None, workers: int | None = None
+) -> FastAPI:
+    """Build the app. ``workers`` in-process job workers start with it (settings.workers by default)."""
+    settings = settings or get_settings()
+    context = ctx or build_context(settings)
+    count = settings.workers if workers is None else workers
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = WorkerPool(context, count)
+        if settings.demo:
+            try:
+                looks_service.ensure_demo(context)
+            except Exception:
+                log.exception("could not create the demo look")
+        if count:
+            pool.start()
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            pool.shutdown()
+
+    app = FastAPI(
+        title="twinstudio",
+        version=__version__,
+        description="Self-hosted Digital Twin videos with a HeyGen v3-compatible API.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = context
+    errors.install(app)
+    for module in (health, avatars, voices, videos, assets):
+        app.include_router(module.router)
+    return app

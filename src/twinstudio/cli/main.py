@@ -1,0 +1,276 @@
+"""The ``twinstudio`` command: run the server and workers, manage keys, make twins and videos."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from twinstudio.config import get_settings
+
+app = typer.Typer(
+    help="twinstudio: self-hosted Digital Twin videos.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+twins_app = typer.Typer(help="Digital Twins (looks) on a server.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+app.add_typer(twins_app, name="twins")
+
+BOOTSTRAP_KEY_FILE = "bootstrap-key"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("TWINSTUDIO_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def bootstrap_key() -> str:
+    """The local operator key kept in the data folder (made on first use, mode 0600)."""
+    from twinstudio.services.context import build_context
+    from twinstudio.services.keys import authenticate, create_key
+
+    settings = get_settings()
+    ctx = build_context(settings)
+    path = settings.data_dir / BOOTSTRAP_KEY_FILE
+    if path.exists():
+        secret = path.read_text().strip()
+        try:
+            with ctx.db.session() as s:
+                authenticate(s, secret)
+            return secret
+        except Exception:
+            pass  # revoked or from another database: make a new one
+    with ctx.db.session() as s:
+        created = create_key(s, "local operator")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(created.secret + "\n")
+    tmp.chmod(0o600)
+    os.replace(tmp, path)
+    return created.secret
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (TWINSTUDIO_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (TWINSTUDIO_PORT, default 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="In-process job workers (TWINSTUDIO_WORKERS).")
+    ] = None,
+) -> None:
+    """Start the HTTP API with in-process workers."""
+    import uvicorn
+
+    if host:
+        os.environ["TWINSTUDIO_HOST"] = host
+    if port:
+        os.environ["TWINSTUDIO_PORT"] = str(port)
+    if workers is not None:
+        os.environ["TWINSTUDIO_WORKERS"] = str(workers)
+    get_settings.cache_clear()
+    settings = get_settings()
+    _logging()
+    from twinstudio.api.app import create_app
+
+    key = bootstrap_key()
+    application = create_app(settings)
+    url = settings.base_url()
+    typer.echo(f"twinstudio is starting on {url}  (API docs: {url}/docs)")
+    typer.echo(f"API key: {key}")
+    typer.echo(f"Try:  curl -H 'x-api-key: {key}' {url}/v3/avatars/looks")
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="Worker threads in this process.")] = 1,
+) -> None:
+    """Run job workers only (no HTTP), e.g. on another machine sharing the database."""
+    import signal
+    import threading
+
+    _logging()
+    from twinstudio.jobs.worker import WorkerPool
+    from twinstudio.services import looks, videos  # noqa: F401  (register job kinds)
+    from twinstudio.services.context import build_context
+
+    ctx = build_context(get_settings())
+    pool = WorkerPool(ctx, threads)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    pool.start()
+    typer.echo(f"twinstudio worker: {threads} thread(s) polling {ctx.settings.db_url}")
+    done.wait()
+    pool.shutdown()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations."""
+    from twinstudio.db.migrate import upgrade
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.db_url)
+    typer.echo(f"database is up to date ({settings.db_url})")
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Option(help="A name to tell the key apart.")]) -> None:
+    """Create an API key for a new account. The key is the last line of the output."""
+    from twinstudio.services.context import build_context
+    from twinstudio.services.keys import create_key
+
+    ctx = build_context(get_settings())
+    with ctx.db.session() as s:
+        created = create_key(s, name)
+    typer.echo(f"Created key {created.key_id} for account {created.account_id} ({name}).")
+    typer.echo("Store it now: it is not shown again.")
+    typer.echo(created.secret)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (never their secrets)."""
+    from twinstudio.services.context import build_context
+    from twinstudio.services.keys import list_keys
+
+    ctx = build_context(get_settings())
+    with ctx.db.session() as s:
+        for key in list_keys(s):
+            state = "revoked" if key.revoked_at else "active"
+            typer.echo(f"{key.id}  {key.prefix}…  {state:8}  {key.account_id}  {key.name}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by its id or prefix."""
+    from twinstudio.errors import NotFound
+    from twinstudio.services.context import build_context
+    from twinstudio.services.keys import revoke_key
+
+    ctx = build_context(get_settings())
+    try:
+        with ctx.db.session() as s:
+            key = revoke_key(s, key_id)
+            typer.echo(f"revoked {key.id} ({key.name})")
+    except NotFound as exc:
+        _fail(exc.message, 4)
+
+
+def _client_conf(base_url: str | None, api_key: str | None) -> tuple[str, str]:
+    settings = get_settings()
+    url = (base_url or os.environ.get("TWINSTUDIO_BASE_URL") or settings.base_url()).rstrip("/")
+    key = api_key or os.environ.get("TWINSTUDIO_API_KEY")
+    if not key:
+        path = settings.data_dir / BOOTSTRAP_KEY_FILE
+        if path.exists():
+            key = path.read_text().strip()
+    if not key:
+        _fail(
+            "no API key: pass --api-key or set TWINSTUDIO_API_KEY (see `twinstudio keys create`).",
+            2,
+        )
+    assert key is not None
+    return url, key
+
+
+def _request(method: str, url: str, key: str, **kwargs: Any) -> dict[str, Any]:
+    import httpx
+
+    try:
+        resp = httpx.request(method, url, headers={"x-api-key": key}, timeout=600, **kwargs)
+    except httpx.HTTPError as exc:
+        _fail(f"cannot reach {url}: {exc}. Is the server running (`make run`)?", 3)
+        raise
+    body = (
+        resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
+    )
+    if resp.status_code >= 400:
+        err = body.get("error", {}) if isinstance(body, dict) else {}
+        _fail(
+            f"{err.get('code', resp.status_code)}: {err.get('message', resp.text[:300])}",
+            4 if resp.status_code < 500 else 5,
+        )
+    return body  # type: ignore[no-any-return]
+
+
+@twins_app.command("create")
+def twins_create(
+    footage: Annotated[
+        Path, typer.Argument(help="A video of one person talking to camera (or a photo).")
+    ],
+    name: Annotated[str, typer.Option(help="The twin's name.")],
+    matting: Annotated[bool, typer.Option(help="Prepare background removal.")] = False,
+    photo: Annotated[bool, typer.Option(help="The file is a still photo.")] = False,
+    transcript: Annotated[str | None, typer.Option(help="What is said in the footage.")] = None,
+    wait: Annotated[bool, typer.Option(help="Wait until training ends.")] = True,
+    base_url: Annotated[str | None, typer.Option(help="Server URL (TWINSTUDIO_BASE_URL).")] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key (TWINSTUDIO_API_KEY).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the look as JSON.")] = False,
+) -> None:
+    """Upload footage and train a private twin through POST /v3/avatars."""
+    if not footage.is_file():
+        _fail(f"{footage} is not a file.", 2)
+    url, key = _client_conf(base_url, api_key)
+    with footage.open("rb") as f:
+        asset = _request("POST", f"{url}/v3/assets", key, files={"file": (footage.name, f)})["data"]
+    body: dict[str, Any] = {
+        "type": "photo" if photo else "video",
+        "name": name,
+        "matting": matting,
+        "file": {"type": "asset_id", "asset_id": asset["asset_id"]},
+    }
+    if transcript:
+        body["transcript"] = transcript
+    look = _request("POST", f"{url}/v3/avatars", key, json=body)["data"]["avatar_item"]
+    if not as_json:
+        typer.echo(f"training look {look['id']} …")
+    while wait and look["status"] == "processing":
+        time.sleep(1.0)
+        look = _request("GET", f"{url}/v3/avatars/looks/{look['id']}", key)["data"]
+    if as_json:
+        typer.echo(json.dumps(look, indent=2))
+    elif look["status"] == "failed":
+        _fail(f"training failed: {look['error']['message']}", 6)
+    else:
+        typer.echo(f"look {look['id']}: {look['status']}")
+        if look.get("quality"):
+            typer.echo(
+                f"quality score: {look['quality'].get('overall', look['quality'].get('score'))}"
+            )
+        typer.echo(look["id"])
+
+
+@twins_app.command("list")
+def twins_list(
+    base_url: Annotated[str | None, typer.Option()] = None,
+    api_key: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """List the looks this key can use."""
+    url, key = _client_conf(base_url, api_key)
+    for look in _request("GET", f"{url}/v3/avatars/looks", key, params={"limit": 50})["data"]:
+        typer.echo(f"{look['id']}  {look['status']:15}  {look['avatar_type']:13}  {look['name']}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,113 @@
+"""The job table as a queue: enqueue, claim with a lease, heartbeat, finish.
+
+The database is the source of truth. A claim is one conditional UPDATE, so two workers (threads or
+machines) can never both own a job; a running job whose lease expired (its worker was killed) is
+claimable again and is retried, up to ``max_attempts`` claims.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from twinstudio.db.base import Database, now
+from twinstudio.db.models import Job
+
+
+class JobStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+def enqueue(session: Session, kind: str, ref_id: str, *, max_attempts: int = 3) -> Job:
+    """Add a job in the caller's transaction (so it exists iff the caller's row does)."""
+    job = Job(kind=kind, ref_id=ref_id, status=JobStatus.QUEUED.value, max_attempts=max_attempts)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _claimable(t: float):  # type: ignore[no-untyped-def]
+    return or_(
+        and_(Job.status == JobStatus.QUEUED.value, Job.run_after <= t),
+        and_(Job.status == JobStatus.RUNNING.value, Job.lease_expires_at < t),
+    )
+
+
+def claim(
+    db: Database, owner: str, lease_seconds: int, kinds: list[str] | None = None
+) -> Job | None:
+    """Atomically take the oldest claimable job for ``owner``; None when there is none."""
+    for _ in range(5):
+        t = now()
+        with db.session() as s:
+            query = select(Job.id).where(_claimable(t)).order_by(Job.id).limit(1)
+            if kinds:
+                query = query.where(Job.kind.in_(kinds))
+            job_id = s.scalar(query)
+            if job_id is None:
+                return None
+            result = s.execute(
+                update(Job)
+                .where(Job.id == job_id, _claimable(t))
+                .values(
+                    status=JobStatus.RUNNING.value,
+                    lease_owner=owner,
+                    lease_expires_at=t + lease_seconds,
+                    attempts=Job.attempts + 1,
+                )
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return s.get(Job, job_id)
+        # another worker won the race for that row: look again
+    return None
+
+
+def heartbeat(db: Database, job_id: int, owner: str, lease_seconds: int) -> bool:
+    """Extend the lease; False when the job is no longer ours (taken over or finished)."""
+    with db.session() as s:
+        result = s.execute(
+            update(Job)
+            .where(
+                Job.id == job_id, Job.lease_owner == owner, Job.status == JobStatus.RUNNING.value
+            )
+            .values(lease_expires_at=now() + lease_seconds)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish(
+    session: Session, job_id: int, owner: str, *, failed: bool = False, error: str | None = None
+) -> bool:
+    """Mark the job done/failed in the caller's transaction; False if we lost the lease."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.lease_owner == owner)
+        .values(
+            status=(JobStatus.FAILED if failed else JobStatus.DONE).value,
+            finished_at=now(),
+            lease_expires_at=None,
+            last_error=error,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def retry_later(db: Database, job_id: int, owner: str, delay: float, error: str) -> None:
+    """Give the job back to the queue after ``delay`` seconds (a transient failure)."""
+    with db.session() as s:
+        s.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.lease_owner == owner)
+            .values(
+                status=JobStatus.QUEUED.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                run_after=now() + delay,
+                last_error=error,
+            )
+        )

@@ -1,0 +1,109 @@
+"""The video resource: create, read, list with pagination, delete, idempotency."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.factories import make_key, make_look
+
+VOICE = "en_US-joe-medium"
+
+
+def _setup(ctx) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    from twinstudio.services.keys import authenticate
+
+    key = make_key(ctx).secret
+    with ctx.db.session() as s:
+        account_id = authenticate(s, key).id
+    return key, make_look(ctx, account_id)
+
+
+def test_create_then_get_and_list(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
+    key, look = _setup(ctx)
+    h = {"x-api-key": key}
+    ids = []
+    for i in range(3):
+        resp = client.post("/v3/videos", json={"avatar_id": look, "script": f"Video {i}.", "voice_id": VOICE,
+                                               "title": f"T{i}"}, headers=h)
+        assert resp.status_code == 200, resp.text
+        data = resp.json()["data"]
+        assert data["status"] == "pending"
+        ids.append(data["video_id"])
+    got = client.get(f"/v3/videos/{ids[0]}", headers=h).json()["data"]
+    assert got["id"] == ids[0] and got["status"] == "pending" and got["title"] == "T0"
+    assert got["video_url"] is None and isinstance(got["created_at"], int)
+    page1 = client.get("/v3/videos?limit=2", headers=h).json()
+    assert [v["id"] for v in page1["data"]] == [ids[2], ids[1]]  # newest first
+    assert page1["has_more"] is True and page1["next_token"]
+    page2 = client.get(f"/v3/videos?limit=2&token={page1['next_token']}", headers=h).json()
+    assert [v["id"] for v in page2["data"]] == [ids[0]]
+    assert page2["has_more"] is False and page2["next_token"] is None
+    assert [v["id"] for v in client.get("/v3/videos?title=T1", headers=h).json()["data"]] == [ids[1]]
+
+
+def test_delete(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
+    key, look = _setup(ctx)
+    h = {"x-api-key": key}
+    vid = client.post("/v3/videos", json={"avatar_id": look, "script": "Bye.", "voice_id": VOICE}, headers=h).json()["data"]["video_id"]
+    assert client.delete(f"/v3/videos/{vid}", headers=h).json() == {"data": {"id": vid, "deleted": True}}
+    assert client.get(f"/v3/videos/{vid}", headers=h).status_code == 404
+
+
+def test_idempotency_key_replays_first_answer(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
+    key, look = _setup(ctx)
+    h = {"x-api-key": key, "Idempotency-Key": "order-42"}
+    body = {"avatar_id": look, "script": "Once.", "voice_id": VOICE}
+    first = client.post("/v3/videos", json=body, headers=h)
+    second = client.post("/v3/videos", json=body, headers=h)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert len(client.get("/v3/videos", headers={"x-api-key": key}).json()["data"]) == 1
+    other_body = client.post("/v3/videos", json={**body, "script": "Different."}, headers=h)
+    assert other_body.status_code == 400 and other_body.json()["error"]["param"] == "Idempotency-Key"
+    bad = client.post("/v3/videos", json=body, headers={"x-api-key": key, "Idempotency-Key": "bad key!"})
+    assert bad.status_code == 400
+
+
+def test_concurrency_limit_is_429_with_retry_after(client: TestClient, ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    key, look = _setup(ctx)
+    ctx.settings = dataclasses.replace(ctx.settings, max_concurrent_videos=2)
+    h = {"x-api-key": key}
+    body = {"avatar_id": look, "script": "Hi.", "voice_id": VOICE}
+    assert client.post("/v3/videos", json=body, headers=h).status_code == 200
+    assert client.post("/v3/videos", json=body, headers=h).status_code == 200
+    resp = client.post("/v3/videos", json=body, headers=h)
+    assert resp.status_code == 429
+    assert resp.json()["error"]["code"] == "rate_limit_exceeded"
+    assert int(resp.headers["Retry-After"]) > 0
+
+
+def test_remove_background_needs_matting(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
+    from twinstudio.services.keys import authenticate
+
+    key = make_key(ctx).secret
+    with ctx.db.session() as s:
+        account_id = authenticate(s, key).id
+    matted = make_look(ctx, account_id, matting=True)
+    body = {"avatar_id": matted, "script": "Hi.", "voice_id": VOICE, "remove_background": True,
+            "background": {"type": "color", "value": "#00ff00"}}
+    assert client.post("/v3/videos", json=body, headers={"x-api-key": key}).status_code == 200
+
+
+def test_voices_catalog(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
+    key = make_key(ctx).secret
+    resp = client.get("/v3/voices?language=English", headers={"x-api-key": key})
+    assert resp.status_code == 200
+    voices = resp.json()["data"]
+    joe = [v for v in voices if v["voice_id"] == VOICE]
+    assert joe and joe[0]["gender"] == "male" and joe[0]["preview_audio_url"].endswith("/preview.wav")
+    assert {"voice_id", "name", "language", "gender", "preview_audio_url", "support_pause",
+            "support_locale", "type"} <= set(joe[0])
+
+
+def test_healthz_and_openapi(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    spec = client.get("/openapi.json").json()
+    assert "/v3/videos" in spec["paths"] and "/v3/avatars/looks" in spec["paths"]
+    assert client.get("/docs").status_code == 200
