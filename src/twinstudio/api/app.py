@@ -10,12 +10,13 @@ from fastapi import FastAPI
 
 from twinstudio import __version__
 from twinstudio.api import errors
-from twinstudio.api.routes import assets, avatars, health, videos, voices
+from twinstudio.api.routes import assets, avatars, health, videos, voices, webhooks
 from twinstudio.config import Settings, get_settings
 from twinstudio.jobs.worker import WorkerPool
 from twinstudio.services import looks as looks_service
 from twinstudio.services import videos as videos_service  # noqa: F401  (registers the job kind)
 from twinstudio.services.context import AppContext, build_context
+from twinstudio.webhooks.delivery import DeliveryPool
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,15 @@ def create_app(
                 looks_service.ensure_demo(context)
             except Exception:
                 log.exception("could not create the demo look")
+        deliveries = DeliveryPool(context.db, count=2 if count else 0)
         if count:
             pool.start()
+            deliveries.start()
         app.state.pool = pool
         try:
             yield
         finally:
+            deliveries.shutdown()
             pool.shutdown()
 
     app = FastAPI(
@@ -52,6 +56,6 @@ def create_app(
     )
     app.state.ctx = context
     errors.install(app)
-    for module in (health, avatars, voices, videos, assets):
+    for module in (health, avatars, voices, videos, assets, webhooks):
         app.include_router(module.router)
     return app

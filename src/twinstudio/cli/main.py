@@ -113,13 +113,18 @@ def worker(
     from twinstudio.services.context import build_context
 
     ctx = build_context(get_settings())
+    from twinstudio.webhooks.delivery import DeliveryPool
+
     pool = WorkerPool(ctx, threads)
+    deliveries = DeliveryPool(ctx.db, count=2)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     pool.start()
+    deliveries.start()
     typer.echo(f"twinstudio worker: {threads} thread(s) polling {ctx.settings.db_url}")
     done.wait()
+    deliveries.shutdown()
     pool.shutdown()
 
 

@@ -108,14 +108,14 @@ def release_dead_local_leases(ctx: AppContext) -> int:
             if len(parts) < 2 or parts[0] != host or not parts[1].isdigit():
                 continue
             pid = int(parts[1])
-            if pid == os.getpid() or _pid_alive(pid):
+            if pid == os.getpid() or pid_alive(pid):
                 continue
             s.execute(update(Job).where(Job.id == job_id).values(lease_expires_at=now() - 1))
             released += 1
     return released
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

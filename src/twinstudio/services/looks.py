@@ -308,7 +308,7 @@ def _fail(run: JobRun, code: str, message: str) -> None:
         look.status = "failed"
         look.error_code = code
         look.error_message = message
-        events.training_failed(s, look)
+        events.training_failed(run.ctx, s, look)
 
     run.complete(apply, failed=True, error=f"{code}: {message}")
 
@@ -377,7 +377,7 @@ def run_training(run: JobRun) -> None:
                 else "completed"
             )
             row.updated_at = now()
-            events.training_succeeded(s, row)
+            events.training_succeeded(ctx, s, row)
 
         run.complete(apply)
     finally:

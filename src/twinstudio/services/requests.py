@@ -121,3 +121,14 @@ class LookUpdate(Strict):
     name: str | None = Field(None, min_length=1, max_length=200)
     default_voice_id: str | None = Field(None, max_length=200)
     gender: Literal["male", "female", "unknown"] | None = None
+
+
+class EndpointCreate(Strict):
+    url: str = Field(min_length=1, max_length=2000)
+    events: list[str] | None = None
+
+
+class EndpointUpdate(Strict):
+    url: str | None = Field(None, min_length=1, max_length=2000)
+    events: list[str] | None = None
+    status: Literal["enabled", "disabled"] | None = None

@@ -23,6 +23,7 @@ from twinstudio.services.fetch import check_url, download
 from twinstudio.services.looks import find_usable_look
 from twinstudio.services.pagination import Page, check_limit, paginate
 from twinstudio.services.requests import VideoCreate
+from twinstudio.webhooks.delivery import check_receiver_url
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def create_video(ctx: AppContext, session: Session, account: Account, req: Video
                 session, account, req.background.asset_id, "background.asset_id", kind="image"
             )
     if req.callback_url:
-        check_url(req.callback_url, "callback_url")
+        check_receiver_url(req.callback_url, "callback_url")
     active = (
         session.scalar(
             select(func.count())
@@ -195,7 +196,7 @@ def _fail(run: JobRun, code: str, message: str) -> None:
         video.failure_code = code
         video.failure_message = message
         video.completed_at = now()
-        events.video_failed(s, video)
+        events.video_failed(run.ctx, s, video)
 
     run.complete(apply, failed=True, error=f"{code}: {message}")
 
@@ -323,7 +324,7 @@ def run_render(run: JobRun) -> None:
             row.status = "completed"
             row.progress = 100
             row.completed_at = now()
-            events.video_succeeded(s, row)
+            events.video_succeeded(ctx, s, row)
 
         run.complete(apply)
     finally:

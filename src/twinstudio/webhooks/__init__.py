@@ -1,0 +1,1 @@
+"""Webhooks: a durable outbox of events, Standard-Webhooks signing, at-least-once delivery."""
