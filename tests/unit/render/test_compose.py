@@ -1,0 +1,176 @@
+"""Framing and composition: sizes, face-safe crops, contain, backgrounds and matting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from twinstudio.errors import RenderError
+from twinstudio.render.compose import Compositor, parse_color, plan_frame
+from twinstudio.render.types import Background, RenderOptions
+
+# Both source shapes the product sees: phone portrait and landscape footage.
+PORTRAIT = (608, 1080)
+LANDSCAPE = (1280, 720)
+
+
+def _frame(size: tuple[int, int], seed: int = 0) -> np.ndarray:
+    width, height = size
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def _inside(box: tuple[int, int, int, int], crop: tuple[int, int, int, int]) -> bool:
+    return crop[0] <= box[0] and crop[1] <= box[1] and box[2] <= crop[2] and box[3] <= crop[3]
+
+
+@pytest.mark.parametrize(
+    ("resolution", "aspect", "expected"),
+    [
+        ("720p", "16:9", (1280, 720)),
+        ("720p", "9:16", (720, 1280)),
+        ("1080p", "16:9", (1920, 1080)),
+        ("1080p", "9:16", (1080, 1920)),
+    ],
+)
+@pytest.mark.parametrize("fit", ["cover", "contain"])
+def test_output_size(resolution: str, aspect: str, expected: tuple[int, int], fit: str) -> None:
+    options = RenderOptions(resolution=resolution, aspect_ratio=aspect, fit=fit)
+    comp = Compositor(LANDSCAPE, (560, 200, 720, 400), options)
+    assert comp.out_size == expected
+    out = comp.compose(_frame(LANDSCAPE))
+    assert out.shape == (expected[1], expected[0], 3)
+    assert out.dtype == np.uint8
+
+
+@pytest.mark.parametrize("src", [PORTRAIT, LANDSCAPE])
+@pytest.mark.parametrize("aspect", ["16:9", "9:16"])
+@pytest.mark.parametrize("where", ["centre", "left", "right", "top", "bottom"])
+def test_cover_keeps_face_inside_crop(src: tuple[int, int], aspect: str, where: str) -> None:
+    width, height = src
+    face = min(width, height) // 5
+    cx = {"left": face, "right": width - face}.get(where, width // 2)
+    cy = {"top": face, "bottom": height - face}.get(where, height // 3)
+    box = (cx - face // 2, cy - face // 2, cx + face // 2, cy + face // 2)
+    plan = plan_frame(src, box, (1080, 1920) if aspect == "9:16" else (1920, 1080), "cover")
+    assert _inside(box, plan.crop), (plan, box)
+
+
+def test_cover_centres_face_horizontally_for_landscape_into_portrait() -> None:
+    box = (500, 150, 700, 380)  # face left of centre in 1280x720
+    plan = plan_frame(LANDSCAPE, box, (1080, 1920), "cover")
+    assert plan.full
+    crop_centre = (plan.crop[0] + plan.crop[2]) / 2
+    assert abs(crop_centre - 600) <= 2
+    # Eyes (40 % down the face box) land in the upper half, near the upper third line.
+    eyes = box[1] + 0.4 * (box[3] - box[1])
+    eye_line = (eyes - plan.crop[1]) / (plan.crop[3] - plan.crop[1])
+    assert 0.2 < eye_line < 0.5
+
+
+def test_cover_zooms_out_rather_than_cut_a_big_face() -> None:
+    box = (20, 300, 588, 900)  # face nearly as wide as a portrait source
+    plan = plan_frame(PORTRAIT, box, (1920, 1080), "cover")
+    assert _inside(box, plan.crop)
+    assert not plan.full  # window grew past the source; the sides are background
+
+
+def test_contain_keeps_full_frame() -> None:
+    frame = _frame(LANDSCAPE)
+    frame[:, :4] = (255, 0, 0)  # a red left edge and a blue right edge must survive
+    frame[:, -4:] = (0, 0, 255)
+    comp = Compositor(LANDSCAPE, (560, 200, 720, 400), RenderOptions("720p", "9:16", "contain"))
+    assert comp.plan.crop == (0, 0, *LANDSCAPE)
+    out = comp.compose(frame)
+    x0, y0, x1, y1 = comp.plan.dest
+    assert (x0, x1) == (0, 720) and y1 - y0 == 405
+    mid = (y0 + y1) // 2
+    assert out[mid, 0, 0] > 200 and out[mid, 0, 2] < 60
+    assert out[mid, 719, 2] > 200 and out[mid, 719, 0] < 60
+
+
+def test_contain_without_background_fills_bars_with_blurred_frame() -> None:
+    frame = np.full((720, 1280, 3), (40, 160, 220), np.uint8)
+    comp = Compositor(LANDSCAPE, (560, 200, 720, 400), RenderOptions("720p", "9:16", "contain"))
+    out = comp.compose(frame)
+    bar = out[: comp.plan.dest[1]].reshape(-1, 3).astype(int)
+    # Darkened copy of the frame's colour, not black.
+    assert np.all(np.abs(bar.mean(axis=0) - np.array((40, 160, 220)) * 0.55) < 4)
+
+
+def test_contain_with_colour_background_fills_bars() -> None:
+    options = RenderOptions("720p", "9:16", "contain", background=Background(color="#10C020"))
+    comp = Compositor(LANDSCAPE, (560, 200, 720, 400), options)
+    out = comp.compose(_frame(LANDSCAPE))
+    assert tuple(out[5, 5]) == (0x10, 0xC0, 0x20)
+    assert tuple(out[-5, -5]) == (0x10, 0xC0, 0x20)
+
+
+def test_image_background_is_scaled_to_cover(tmp_path: Path) -> None:
+    image = np.zeros((100, 300, 3), np.uint8)
+    image[:, :, 2] = 255  # blue in RGB → write as BGR for cv2
+    path = tmp_path / "bg.png"
+    cv2.imwrite(str(path), image)
+    options = RenderOptions(
+        "720p", "16:9", "cover", remove_background=True, background=Background(image_path=path)
+    )
+    comp = Compositor(LANDSCAPE, (560, 200, 720, 400), options)
+    alpha = np.zeros((720, 1280), np.uint8)
+    out = comp.compose(_frame(LANDSCAPE), alpha)
+    assert out.shape == (720, 1280, 3)
+    assert np.all(out[:, :, 0] >= 250) and np.all(out[:, :, 2] <= 5)  # all red (from BGR blue)
+
+
+def test_background_colour_shows_where_alpha_is_zero() -> None:
+    options = RenderOptions(
+        "720p", "16:9", "cover", remove_background=True, background=Background(color="#FF8000")
+    )
+    comp = Compositor(LANDSCAPE, (560, 200, 720, 400), options)
+    frame = np.full((720, 1280, 3), (0, 0, 255), np.uint8)
+    alpha = np.zeros((720, 1280), np.uint8)
+    alpha[100:700, 400:900] = 255
+    out = comp.compose(frame, alpha)
+    assert tuple(out[10, 10]) == (255, 128, 0)  # background
+    assert tuple(out[400, 640]) == (0, 0, 255)  # person
+    # The edge is a blend, not a hard step (feathered) and has no foreign colours.
+    edge = out[400, 395:405].astype(int)
+    assert len({tuple(p) for p in edge}) > 2
+    assert np.all(edge[:, 1] <= 128)
+
+
+def test_default_matte_background_is_studio_grey() -> None:
+    comp = Compositor(
+        LANDSCAPE, (560, 200, 720, 400), RenderOptions("720p", remove_background=True)
+    )
+    out = comp.compose(_frame(LANDSCAPE), np.zeros((720, 1280), np.uint8)).astype(int)
+    spread = out.max(axis=2) - out.min(axis=2)
+    assert spread.max() <= 12  # neutral
+    assert out[360, 640].mean() > out[5, 5].mean() + 10  # lighter behind the subject
+
+
+def test_webm_with_matting_is_transparent_rgba() -> None:
+    options = RenderOptions("720p", "16:9", "contain", remove_background=True, output_format="webm")
+    comp = Compositor(LANDSCAPE, (560, 200, 720, 400), options)
+    alpha = np.zeros((720, 1280), np.uint8)
+    alpha[200:600, 500:800] = 255
+    out = comp.compose(np.full((720, 1280, 3), 200, np.uint8), alpha)
+    assert out.shape == (720, 1280, 4)
+    assert out[10, 10, 3] == 0 and out[400, 640, 3] == 255
+    assert tuple(out[400, 640, :3]) == (200, 200, 200)
+
+
+def test_wrong_frame_size_is_a_render_error() -> None:
+    comp = Compositor(LANDSCAPE, (560, 200, 720, 400), RenderOptions("720p"))
+    with pytest.raises(RenderError) as err:
+        comp.compose(_frame(PORTRAIT))
+    assert err.value.code == "frame_size_mismatch"
+
+
+def test_parse_color() -> None:
+    assert parse_color("#0a0B0c") == (10, 11, 12)
+    assert parse_color("#fff") == (255, 255, 255)
+    with pytest.raises(RenderError):
+        parse_color("blue")

@@ -1,0 +1,152 @@
+"""Encoding: MP4/WebM streams, duration contract, faststart, previews and probing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from twinstudio.errors import RenderError
+from twinstudio.render import encode
+from twinstudio.render.encode import GifWriter, VideoEncoder, make_thumbnail, probe
+
+SIZE = (256, 144)
+
+
+def _tone(seconds: float, rate: int) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return (0.2 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
+
+
+def _frames(n: int, size: tuple[int, int] = SIZE, channels: int = 3):  # type: ignore[no-untyped-def]
+    width, height = size
+    for i in range(n):
+        frame = np.zeros((height, width, channels), np.uint8)
+        frame[:, :, 0] = 40
+        x = (i * 6) % (width - 40)
+        frame[40:100, x : x + 40, :3] = (230, 200, 30)
+        if channels == 4:
+            frame[40:100, x : x + 40, 3] = 255
+        yield frame
+
+
+def _encode(path: Path, seconds: float, fps: float, rate: int, fmt: str = "mp4") -> float:
+    audio = _tone(seconds, rate)
+    n = round(len(audio) / rate * fps)
+    with VideoEncoder(path, SIZE, fps, audio, rate, fmt) as enc:
+        for frame in _frames(n, channels=4 if fmt == "webm" else 3):
+            enc.write(frame)
+        return enc.close()
+
+
+@pytest.mark.parametrize(("seconds", "fps", "rate"), [(1.5, 25, 16000), (1.23, 29.97, 44100)])
+def test_mp4_is_h264_high_aac_faststart(
+    tmp_path: Path, seconds: float, fps: float, rate: int
+) -> None:
+    path = tmp_path / "out.mp4"
+    duration = _encode(path, seconds, fps, rate)
+    info = probe(path)
+    assert info["video_codec"] == "h264"
+    assert info["profile"] == "High"
+    assert info["pix_fmt"] == "yuv420p"
+    assert (info["width"], info["height"]) == SIZE
+    assert info["has_audio"] and info["audio_codec"] == "aac"
+    assert info["audio_sample_rate"] == 48000
+    assert abs(info["fps"] - fps) < 0.01
+    assert abs(info["duration"] - seconds) < 0.1
+    assert abs(duration - seconds) < 0.1
+    assert info["faststart"] is True
+    # BT.709, limited range
+    assert info["color_space"] == 1 and info["color_primaries"] == 1 and info["color_trc"] == 1
+    assert info["color_range"] == 1
+
+
+def test_mp4_tracks_end_together(tmp_path: Path) -> None:
+    path = tmp_path / "out.mp4"
+    _encode(path, 1.0, 25, 22050)
+    with av.open(str(path)) as container:
+        ends = []
+        for stream in container.streams:
+            assert stream.duration is not None and stream.time_base is not None
+            ends.append(float(((stream.start_time or 0) + stream.duration) * stream.time_base))
+    assert abs(ends[0] - ends[1]) < 0.05
+
+
+def test_colours_survive_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "c.mp4"
+    frame = np.zeros((*SIZE[::-1], 3), np.uint8)
+    frame[:, :128] = (200, 120, 60)
+    frame[:, 128:] = (20, 90, 220)
+    with VideoEncoder(path, SIZE, 25, np.zeros(4800, np.float32), 48000) as enc:
+        for _ in range(3):
+            enc.write(frame)
+    with av.open(str(path)) as container:
+        decoded = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    assert np.abs(decoded[72, 60] - (200, 120, 60)).max() <= 4
+    assert np.abs(decoded[72, 200] - (20, 90, 220)).max() <= 4
+
+
+def test_webm_has_alpha_and_opus(tmp_path: Path) -> None:
+    path = tmp_path / "out.webm"
+    _encode(path, 0.6, 25, 48000, "webm")
+    info = probe(path)
+    assert info["video_codec"] == "vp9"
+    assert info["has_alpha"] is True
+    assert info["pix_fmt"] == "yuva420p" or info["alpha_mode"] == "1"
+    assert info["audio_codec"] == "opus"
+    assert abs(info["duration"] - 0.6) < 0.1
+    # The alpha plane decodes back (libvpx decoder reads the alpha side data).
+    decoder = av.CodecContext.create("libvpx-vp9", "r")
+    with av.open(str(path)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            frames = decoder.decode(packet)
+            if frames:
+                alpha = frames[0].to_ndarray(format="rgba")[:, :, 3]
+                break
+    assert alpha[10, 10] < 10 and alpha[70, 20] > 245
+
+
+def test_preset_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert encode.x264_preset() == encode.X264_PRESET == "veryfast"
+    monkeypatch.setenv("TWINSTUDIO_X264_PRESET", "ultrafast")
+    assert encode.x264_preset() == "ultrafast"
+    monkeypatch.setenv("TWINSTUDIO_X264_PRESET", "warp9")
+    with pytest.raises(RenderError):
+        encode.x264_preset()
+
+
+def test_wrong_frame_size_is_rejected_and_no_file_left(tmp_path: Path) -> None:
+    path = tmp_path / "bad.mp4"
+    with (
+        pytest.raises(RenderError),
+        VideoEncoder(path, SIZE, 25, np.zeros(100, np.float32), 16000) as enc,
+    ):
+        enc.write(np.zeros((10, 10, 3), np.uint8))
+    assert not path.exists()
+
+
+def test_thumbnail_and_gif_open_with_pil(tmp_path: Path) -> None:
+    frames = list(_frames(30, channels=4))
+    thumb = make_thumbnail(frames[0], tmp_path / "t.jpg")
+    with Image.open(thumb) as image:
+        assert image.format == "JPEG" and image.size == SIZE
+    gif = GifWriter(tmp_path / "p.gif", every_n=2, width=128, fps=25, seconds=0.8)
+    for frame in frames:
+        gif.add(frame)
+    assert gif.full and len(gif._frames) == 10  # bounded: 0.8 s * 25 fps / 2
+    path = gif.close()
+    assert path is not None
+    with Image.open(path) as image:
+        assert image.format == "GIF" and image.size == (128, 72)
+        assert getattr(image, "n_frames", 1) == 10
+        assert image.info["duration"] == 80
+
+
+def test_probe_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "x.mp4"
+    path.write_bytes(b"not a video")
+    with pytest.raises(RenderError):
+        probe(path)

@@ -1,0 +1,106 @@
+"""Background matting: the matte file format, the guided filter, and real footage (if present)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from twinstudio.errors import RenderError
+from twinstudio.twins.matte import Matter, build_matte, guided_filter, read_matte, write_matte
+
+FOOTAGE = Path(__file__).resolve().parents[4] / "shared" / "footage" / "clips"
+BLUE_CLIP = FOOTAGE / "videoretalking_woman_blue_backdrop_7s.mp4"
+
+
+def _alphas(n: int, size: tuple[int, int] = (96, 64)) -> list[np.ndarray]:
+    width, height = size
+    yy, xx = np.mgrid[0:height, 0:width]
+    out = []
+    for i in range(n):
+        blob = np.hypot(xx - 30 - 2 * i, yy - 32) / 20.0
+        out.append(np.clip((1.5 - blob) * 255, 0, 255).astype(np.uint8))
+    return out
+
+
+def test_matte_file_round_trip(tmp_path: Path) -> None:
+    alphas = _alphas(12)
+    alphas[3][:] = 0
+    alphas[4][:] = 255
+    path = tmp_path / "m.mkv"
+    assert write_matte(path, alphas, fps=25) == 12
+    back = list(read_matte(path))
+    assert len(back) == 12
+    for original, decoded in zip(alphas, back, strict=True):
+        assert decoded.shape == original.shape and decoded.dtype == np.uint8
+        assert np.abs(decoded.astype(int) - original).max() <= 2
+    assert path.stat().st_size < sum(a.size for a in alphas) / 2  # actually compressed
+
+
+def test_read_matte_of_garbage_is_a_render_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.mkv"
+    path.write_bytes(b"\x00" * 64)
+    with pytest.raises(RenderError):
+        list(read_matte(path))
+
+
+def test_guided_filter_snaps_a_blurry_mask_to_the_guide_edge() -> None:
+    guide = np.zeros((64, 64), np.float32)
+    guide[:, 32:] = 1.0  # sharp edge at x = 32
+    mask = np.clip((np.arange(64, dtype=np.float32) - 20) / 24, 0, 1)[None, :].repeat(64, 0)
+    a, b = guided_filter(guide, mask, 4, 1e-4)
+    refined = a * guide + b
+    step_before = mask[32, 33] - mask[32, 30]
+    step_after = refined[32, 33] - refined[32, 30]
+    assert step_after > 2 * step_before
+
+
+def test_temporal_filter_follows_big_changes_and_damps_small_ones() -> None:
+    matter = Matter()
+    base = np.zeros((8, 8), np.float32)
+    matter._steady(base)
+    noisy = matter._steady(base + 0.05)
+    assert 0.0 < float(noisy.mean()) < 0.05  # flicker damped
+    moved = matter._steady(np.ones((8, 8), np.float32))
+    assert float(moved.min()) > 0.99  # motion followed at once
+
+
+def _short_clip(src: Path, dst: Path, frames: int) -> None:
+    with av.open(str(src)) as source, av.open(str(dst), "w") as sink:
+        stream = sink.add_stream("libx264", rate=25)
+        stream.width = source.streams.video[0].codec_context.width
+        stream.height = source.streams.video[0].codec_context.height
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "12", "preset": "ultrafast"}
+        for i, frame in enumerate(source.decode(video=0)):
+            if i == frames:
+                break
+            new = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24")
+            for packet in stream.encode(new):
+                sink.mux(packet)
+        for packet in stream.encode(None):
+            sink.mux(packet)
+
+
+@pytest.mark.slow
+def test_build_matte_on_real_footage(tmp_path: Path) -> None:
+    if not BLUE_CLIP.exists():
+        pytest.skip(f"real footage not present at {FOOTAGE}")
+    clip = tmp_path / "clip.mp4"
+    _short_clip(BLUE_CLIP, clip, 8)
+    seen: list[float] = []
+    count = build_matte(clip, tmp_path / "m.mkv", progress=seen.append)
+    assert count == 8
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+    alphas = list(read_matte(tmp_path / "m.mkv"))
+    assert len(alphas) == 8
+    alpha = alphas[-1]
+    assert alpha.shape == (700, 700)
+    height, width = alpha.shape
+    assert alpha[height // 3, width // 2] > 240  # the face
+    assert alpha[height - 20, width // 2] > 240  # the body
+    assert alpha[20, 20] < 10 and alpha[20, width - 20] < 10  # the blue backdrop
+    # A usable matte is mostly decided: few pixels stuck half-way.
+    assert np.mean((alpha > 20) & (alpha < 235)) < 0.08
