@@ -1,0 +1,243 @@
+"""Custom audio (``audio_url`` / ``audio_asset_id``): decode, normalise, and time it.
+
+Decoding uses PyAV (bundled FFmpeg: wav, mp3, m4a/aac, ogg/opus, flac...), mixes to mono at
+22050 Hz and normalises loudness. Timings come from pocketsphinx (US English acoustic model):
+forced alignment to ``transcript`` when given, otherwise recognition followed by alignment of
+what was recognised; ARPAbet phones become IPA. When recognition finds nothing (another
+language, music, noise), speech/silence spans from the energy envelope are used instead, with
+the placeholder phoneme ``"ə"`` for sound, so the mouth still rests in the pauses.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twinstudio.errors import AudioError
+from twinstudio.speech.analysis import speech_regions
+from twinstudio.speech.effects import normalize_loudness, resample_to_length
+from twinstudio.speech.text import normalize_english, words_of
+from twinstudio.speech.timeline import SILENCE, Track
+from twinstudio.speech.types import Speech
+
+_LOGGER = logging.getLogger(__name__)
+
+SAMPLE_RATE = 22050
+RECOGNISER_RATE = 16000  # the en-us acoustic model's rate
+MAX_SECONDS = 600
+FRAME_S = 0.01  # pocketsphinx frames are 10 ms
+SILENT_RMS = 10 ** (-60 / 20)  # below -60 dBFS everywhere counts as silence
+SOUND_PLACEHOLDER = "ə"  # a neutral, half-open mouth for sound we could not recognise
+
+ARPABET_TO_IPA = {
+    "AA": "ɑ", "AE": "æ", "AH": "ʌ", "AO": "ɔ", "AW": "aʊ", "AY": "aɪ", "B": "b", "CH": "tʃ",
+    "D": "d", "DH": "ð", "EH": "ɛ", "ER": "ɚ", "EY": "eɪ", "F": "f", "G": "ɡ", "HH": "h",
+    "IH": "ɪ", "IY": "i", "JH": "dʒ", "K": "k", "L": "l", "M": "m", "N": "n", "NG": "ŋ",
+    "OW": "oʊ", "OY": "ɔɪ", "P": "p", "R": "ɹ", "S": "s", "SH": "ʃ", "T": "t", "TH": "θ",
+    "UH": "ʊ", "UW": "u", "V": "v", "W": "w", "Y": "j", "Z": "z", "ZH": "ʒ",
+}  # fmt: skip
+
+
+def load_audio(path: str | Path, transcript: str | None = None) -> Speech:
+    """Decode ``path`` into normalised mono 22050 Hz :class:`Speech` with phoneme/word timings.
+
+    Raises :class:`~twinstudio.errors.AudioError` with code ``audio_unreadable``,
+    ``audio_too_long`` or ``audio_silent`` and a message saying what to do.
+    """
+    audio = decode(Path(path))
+    if len(audio) == 0 or float(np.sqrt(np.mean(audio.astype(np.float64) ** 2))) < SILENT_RMS:
+        raise AudioError(
+            "audio_silent",
+            f"{Path(path).name} contains no audible sound: upload a recording of the speech.",
+        )
+    audio = normalize_loudness(audio)
+    track = _recognise(audio, transcript) or _energy_track(audio)
+    return track.to_speech()
+
+
+def decode(path: Path) -> np.ndarray:
+    """Mono float32 samples at :data:`SAMPLE_RATE`; AudioError if unreadable or too long."""
+    import av
+
+    unreadable = AudioError(
+        "audio_unreadable",
+        f"{path.name} could not be read as audio: upload a WAV, MP3, M4A or OGG file.",
+    )
+    chunks: list[np.ndarray] = []
+    total = 0
+    try:
+        with av.open(str(path)) as container:
+            stream = next((s for s in container.streams if s.type == "audio"), None)
+            if stream is None:
+                raise unreadable
+            if container.duration and container.duration / 1_000_000 > MAX_SECONDS + 1:
+                raise _too_long(path)
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            for frame in container.decode(stream):
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    total += len(chunk)
+                if total > (MAX_SECONDS + 1) * SAMPLE_RATE:
+                    raise _too_long(path)
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except AudioError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
+        _LOGGER.info("cannot decode %s: %s", path, error)
+        raise unreadable from error
+    audio = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    if len(audio) > MAX_SECONDS * SAMPLE_RATE:
+        raise _too_long(path)
+    return np.nan_to_num(audio)
+
+
+def _too_long(path: Path) -> AudioError:
+    return AudioError(
+        "audio_too_long",
+        f"{path.name} is longer than {MAX_SECONDS // 60} minutes: trim it or split the video.",
+    )
+
+
+def _energy_track(audio: np.ndarray) -> Track:
+    """Speech/silence spans from energy: sound as :data:`SOUND_PLACEHOLDER`, pauses as ``""``."""
+    phonemes: list[tuple[str, int]] = []
+    position = 0
+    for start, end in speech_regions(audio, SAMPLE_RATE):
+        if start > position:
+            phonemes.append((SILENCE, start - position))
+        phonemes.append((SOUND_PLACEHOLDER, end - start))
+        position = end
+    if len(audio) > position:
+        phonemes.append((SILENCE, len(audio) - position))
+    return Track(audio, SAMPLE_RATE, phonemes)
+
+
+def _decoder(**options: Any) -> Any:
+    from pocketsphinx import Decoder
+
+    return Decoder(loglevel="FATAL", **options)
+
+
+def _recognise(audio: np.ndarray, transcript: str | None) -> Track | None:
+    """Phones and words from pocketsphinx, or None when it finds no speech."""
+    try:
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        _LOGGER.warning("pocketsphinx is not installed: custom audio gets energy-based timings")
+        return None
+    raw = _pcm16k(audio, SAMPLE_RATE)
+    try:
+        if transcript:
+            words = [w.lower() for w in words_of(normalize_english(transcript))]
+            display = words_of(normalize_english(transcript))
+        else:
+            display = words = _transcribe_pcm(raw)
+        return _align(raw, audio, words, display)
+    except RuntimeError as error:  # pocketsphinx raises RuntimeError for unalignable input
+        _LOGGER.info("pocketsphinx could not time the audio: %s", error)
+        return None
+
+
+def _pcm16k(audio: np.ndarray, sample_rate: int) -> bytes:
+    n = round(len(audio) * RECOGNISER_RATE / sample_rate)
+    pcm = np.clip(resample_to_length(audio, n), -1, 1)
+    return (pcm * 32767).astype("<i2").tobytes()
+
+
+def _transcribe_pcm(raw: bytes) -> list[str]:
+    decoder = _decoder(samprate=RECOGNISER_RATE)
+    decoder.start_utt()
+    decoder.process_raw(raw, full_utt=True)
+    decoder.end_utt()
+    words = (s.word for s in decoder.seg())
+    return [w.split("(")[0] for w in words if not w.startswith(("<", "[", "+"))]
+
+
+def transcribe(audio: np.ndarray, sample_rate: int) -> list[str]:
+    """US English words pocketsphinx recognises in ``audio`` (lower case, no fillers)."""
+    return _transcribe_pcm(_pcm16k(audio, sample_rate))
+
+
+def _align(raw: bytes, audio: np.ndarray, words: list[str], display: list[str]) -> Track | None:
+    """Forced alignment of ``words`` (dictionary words only) to the 16 kHz ``raw`` PCM."""
+    decoder = _decoder(samprate=RECOGNISER_RATE, bestpath=False)
+    known = [(w, shown) for w, shown in zip(words, display, strict=True) if decoder.lookup_word(w)]
+    if not known:
+        return None
+    decoder.set_align_text(" ".join(w for w, _ in known))
+    decoder.start_utt()
+    decoder.process_raw(raw, full_utt=True)
+    decoder.end_utt()
+    decoder.set_alignment()
+    decoder.start_utt()
+    decoder.process_raw(raw, full_utt=True)
+    decoder.end_utt()
+    alignment = decoder.get_alignment()
+    if alignment is None:
+        return None
+    n_samples = len(audio)
+
+    def sample(frame: int) -> int:
+        return min(n_samples, round(frame * FRAME_S * SAMPLE_RATE))
+
+    boundaries: list[tuple[str, int, int]] = []
+    spoken: list[tuple[int, int]] = []
+    for word in alignment:
+        is_word = not word.name.startswith(("<", "[", "+"))
+        if is_word:
+            spoken.append((sample(word.start), sample(word.start + word.duration)))
+        for phone in word:
+            symbol = ARPABET_TO_IPA.get(phone.name, SILENCE) if is_word else SILENCE
+            boundaries.append((symbol, sample(phone.start), sample(phone.start + phone.duration)))
+    phonemes: list[tuple[str, int]] = []
+    position = 0
+    for symbol, start, end in boundaries:
+        if start > position:
+            phonemes.append((SILENCE, start - position))
+            position = start
+        if end > position:
+            phonemes.append((symbol, end - position))
+            position = end
+    if n_samples > position:
+        phonemes.append((SILENCE, n_samples - position))
+    sound = _sound_mask(audio)
+    # The recogniser happily "hears" words in hums and breaths: a word over (almost) no sound
+    # is dropped and its phones become silence, so the mouth rests where the recording is quiet.
+    # (Judged per word, not per phone: a /b/ closure is silent but belongs to a spoken word.)
+    silent_words = [(s, e) for s, e in spoken if not _sounding(sound, s, e)]
+    phonemes = [
+        (SILENCE if any(s <= a and a + n <= e for s, e in silent_words) else sym, n)
+        for sym, n, a in _starts(phonemes)
+    ]
+    words_out = [
+        (shown, s, e)
+        for (_, shown), (s, e) in zip(known, spoken, strict=False)
+        if _sounding(sound, s, e)
+    ]
+    return Track(audio, SAMPLE_RATE, phonemes, words_out)
+
+
+def _sound_mask(audio: np.ndarray) -> np.ndarray:
+    mask = np.zeros(len(audio), dtype=bool)
+    for start, end in speech_regions(audio, SAMPLE_RATE, min_pause_ms=60, relative=0.01):
+        mask[start:end] = True
+    return np.concatenate([[0], np.cumsum(mask)])
+
+
+def _sounding(cumulative: np.ndarray, start: int, end: int, share: float = 0.2) -> bool:
+    return end > start and (cumulative[end] - cumulative[start]) >= share * (end - start)
+
+
+def _starts(phonemes: list[tuple[str, int]]) -> list[tuple[str, int, int]]:
+    out, position = [], 0
+    for symbol, n in phonemes:
+        out.append((symbol, n, position))
+        position += n
+    return out

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twinstudio.errors import AudioError
+from twinstudio.speech import load_audio, synthesize
+
+from .helpers import assert_tiles, voiced, write_wav
+
+FOOTAGE_AUDIO = Path(__file__).resolve().parents[4] / "shared" / "footage" / "audio"
+
+
+def test_generated_wav_gets_speech_and_pause_timings(tmp_path: Path) -> None:
+    # 0.5 s silence, 0.8 s "vowel", 0.7 s silence, 0.6 s "vowel", 0.4 s silence, at 44.1 kHz stereo-ish
+    sr = 44100
+    quiet = lambda s: np.zeros(int(s * sr), np.float32)  # noqa: E731
+    audio = np.concatenate(
+        [quiet(0.5), voiced(140, 0.8, sr), quiet(0.7), voiced(140, 0.6, sr), quiet(0.4)]
+    )
+    speech = load_audio(write_wav(tmp_path / "tone.wav", audio, sr))
+    assert speech.sample_rate == 22050
+    assert speech.duration_ms == pytest.approx(3000, abs=5)
+    assert_tiles(speech)
+    silent_at = [p for p in speech.phonemes if p.symbol == "" and p.start_ms <= 1600 <= p.end_ms]
+    assert silent_at, "the pause in the middle must be silence"
+    assert np.sqrt(np.mean(speech.audio**2)) > 0.01  # loudness-normalised
+
+
+def test_text_file_renamed_wav_is_a_clear_error(tmp_path: Path) -> None:
+    fake = tmp_path / "speech.wav"
+    fake.write_text("this is a text file, not audio\n" * 20)
+    with pytest.raises(AudioError) as caught:
+        load_audio(fake)
+    assert caught.value.code == "audio_unreadable"
+    assert "speech.wav" in caught.value.message and "WAV, MP3" in caught.value.message
+
+
+def test_silent_file_is_rejected(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "silence.wav", np.zeros(22050, np.float32))
+    with pytest.raises(AudioError) as caught:
+        load_audio(path)
+    assert caught.value.code == "audio_silent"
+
+
+def test_too_long_is_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from twinstudio.speech import audio
+
+    monkeypatch.setattr(audio, "MAX_SECONDS", 1)
+    path = write_wav(tmp_path / "long.wav", voiced(140, 3.0))
+    with pytest.raises(AudioError) as caught:
+        load_audio(path)
+    assert caught.value.code == "audio_too_long"
+
+
+@pytest.mark.slow
+def test_synthesised_speech_is_aligned_to_its_transcript(tmp_path: Path) -> None:
+    text = "The quick brown fox jumps over the lazy dog."
+    spoken = synthesize(text, "en_US-joe-medium")
+    path = write_wav(tmp_path / "fox.wav", spoken.audio)
+    speech = load_audio(path, transcript=text)
+    assert_tiles(speech)
+    assert [w.symbol for w in speech.words] == text.rstrip(".").split()
+    # aligned word times agree with the synthesiser's own within 150 ms
+    for ours, theirs in zip(speech.words, spoken.words, strict=True):
+        assert abs(ours.start_ms - theirs.start_ms) < 150, (ours, theirs)
+    assert {"ð", "k", "b", "f"} <= {p.symbol for p in speech.phonemes}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FOOTAGE_AUDIO.is_dir(), reason="shared footage audio not available")
+def test_real_english_footage_is_recognised() -> None:
+    clips = sorted(FOOTAGE_AUDIO.glob("*_en_*.wav"))
+    if not clips:
+        pytest.skip("no English clip in the footage folder")
+    speech = load_audio(clips[0])
+    assert_tiles(speech)
+    assert len(speech.words) >= 5
