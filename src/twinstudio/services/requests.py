@@ -132,3 +132,9 @@ class EndpointUpdate(Strict):
     url: str | None = Field(None, min_length=1, max_length=2000)
     events: list[str] | None = None
     status: Literal["enabled", "disabled"] | None = None
+
+
+class SpeechCreate(Strict):
+    text: str = Field(min_length=1, max_length=MAX_SCRIPT_CHARS)
+    voice_id: str = Field(min_length=1, max_length=200)
+    voice_settings: VoiceSettingsIn | None = None

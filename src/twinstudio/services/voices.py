@@ -76,3 +76,28 @@ def preview(ctx: AppContext, voice_id: str) -> bytes:
             out = speech.synthesize(PREVIEW_TEXT, voice.voice_id)
             ctx.storage.put_bytes(key, wav_bytes(out.audio, out.sample_rate), "audio/wav")
     return ctx.storage.local_copy(key, ctx.settings.work_dir).read_bytes()
+
+
+def speak(
+    ctx: AppContext, account_id: str, text: str, voice_id: str, settings: Any
+) -> dict[str, Any]:
+    """``POST /v3/voices/speech``: synthesise, store the WAV, return its link and timings."""
+    from twinstudio import speech
+    from twinstudio.db.base import new_id
+    from twinstudio.speech.types import VoiceSettings
+
+    vs = VoiceSettings(**settings.model_dump()) if settings is not None else VoiceSettings()
+    out = speech.synthesize(text, voice_id, vs)
+    key = f"speech/{account_id}/{new_id('tts')}.wav"
+    ctx.storage.put_bytes(key, wav_bytes(out.audio, out.sample_rate), "audio/wav")
+    return {
+        "audio_url": ctx.storage.url(key, ctx.settings.url_ttl_seconds),
+        "duration": round(out.duration_s, 3),
+        "sample_rate": out.sample_rate,
+        "words": [
+            {"word": w.symbol, "start_ms": w.start_ms, "end_ms": w.end_ms} for w in out.words
+        ],
+        "phonemes": [
+            {"phoneme": p.symbol, "start_ms": p.start_ms, "end_ms": p.end_ms} for p in out.phonemes
+        ],
+    }

@@ -107,3 +107,21 @@ def test_healthz_and_openapi(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/v3/videos" in spec["paths"] and "/v3/avatars/looks" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_speech_endpoint_returns_audio_and_timings(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlsplit
+
+    key = make_key(ctx).secret
+    resp = client.post("/v3/voices/speech", json={"text": "Hello world.", "voice_id": VOICE},
+                       headers={"x-api-key": key})
+    assert resp.status_code == 200, resp.text
+    data = resp.json()["data"]
+    assert [w["word"].lower() for w in data["words"]] == ["hello", "world"]
+    assert data["phonemes"][-1]["end_ms"] == round(data["duration"] * 1000)
+    url = urlsplit(data["audio_url"])
+    wav = client.get(f"{url.path}?{url.query}")
+    assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+    bad = client.post("/v3/voices/speech", json={"text": "Hi", "voice_id": VOICE, "voice_settings": {"speed": 3}},
+                      headers={"x-api-key": key})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "voice_settings.speed"

@@ -10,6 +10,7 @@ from twinstudio.api.deps import AccountDep, CtxDep
 from twinstudio.errors import InvalidParameter
 from twinstudio.services import voices as service
 from twinstudio.services.pagination import check_limit, paginate_list
+from twinstudio.services.requests import SpeechCreate
 
 router = APIRouter(prefix="/v3/voices", tags=["voices"])
 
@@ -41,3 +42,9 @@ def list_voices(
 def voice_preview(voice_id: str, ctx: CtxDep) -> Response:
     """A short sample of the voice (public, like HeyGen's preview links)."""
     return Response(service.preview(ctx, voice_id), media_type="audio/wav")
+
+
+@router.post("/speech")
+def speech(body: SpeechCreate, ctx: CtxDep, account: AccountDep) -> dict[str, Any]:
+    """The audio of a script alone, with word and phoneme timings (to preview a script)."""
+    return {"data": service.speak(ctx, account.id, body.text, body.voice_id, body.voice_settings)}
