@@ -37,7 +37,9 @@ class Receiver:
                     self.send_response(503)
                     self.end_headers()
                     return
-                receiver.requests.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.requests.append(
+                    Received({k.lower(): v for k, v in self.headers.items()}, body)
+                )
                 self.send_response(receiver.status)
                 self.end_headers()
                 self.wfile.write(b"ok")

@@ -37,13 +37,23 @@ class Server:
         return (self.data_dir / "bootstrap-key").read_text().strip()
 
     def start(self, timeout: float = 90.0) -> Server:
-        env = {**os.environ, "TWINSTUDIO_DATA_DIR": str(self.data_dir), "TWINSTUDIO_PORT": str(self.port),
-               "TWINSTUDIO_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1", **self.env}
+        env = {
+            **os.environ,
+            "TWINSTUDIO_DATA_DIR": str(self.data_dir),
+            "TWINSTUDIO_PORT": str(self.port),
+            "TWINSTUDIO_HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "twinstudio.cli", "serve"], env=env,
-                                     stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "twinstudio.cli", "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -57,7 +67,11 @@ class Server:
         raise RuntimeError(f"server did not start in {timeout} s:\n{self.log()}")
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path and self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace")[-5000:]
+            if self.log_path and self.log_path.exists()
+            else ""
+        )
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers run, like a crash or an OOM kill."""
@@ -77,7 +91,9 @@ class Server:
         deadline = time.time() + timeout
         data: dict = {}  # type: ignore[type-arg]
         while time.time() < deadline:
-            data = httpx.get(f"{self.url}{path}", headers={"x-api-key": self.key}, timeout=10).json()["data"]
+            data = httpx.get(
+                f"{self.url}{path}", headers={"x-api-key": self.key}, timeout=10
+            ).json()["data"]
             if data["status"] in until:
                 return data
             time.sleep(0.5)

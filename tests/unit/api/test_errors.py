@@ -41,7 +41,9 @@ def look_id(ctx, key: str) -> str:  # type: ignore[no-untyped-def]
 
 def test_missing_and_wrong_key_are_401(client: TestClient) -> None:
     assert_error(client.get("/v3/videos"), 401, "authentication_failed")
-    assert_error(client.get("/v3/videos", headers={"x-api-key": "tsk_nope"}), 401, "authentication_failed")
+    assert_error(
+        client.get("/v3/videos", headers={"x-api-key": "tsk_nope"}), 401, "authentication_failed"
+    )
 
 
 def test_revoked_key_is_401(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
@@ -51,16 +53,26 @@ def test_revoked_key_is_401(client: TestClient, ctx) -> None:  # type: ignore[no
     assert client.get("/v3/videos", headers={"x-api-key": created.secret}).status_code == 200
     with ctx.db.session() as s:
         revoke_key(s, created.key_id)
-    assert_error(client.get("/v3/videos", headers={"x-api-key": created.secret}), 401, "authentication_failed")
+    assert_error(
+        client.get("/v3/videos", headers={"x-api-key": created.secret}),
+        401,
+        "authentication_failed",
+    )
 
 
 def test_malformed_json_is_400(client: TestClient, key: str) -> None:
-    resp = client.post("/v3/videos", content=b"{not json", headers={"x-api-key": key, "content-type": "application/json"})
+    resp = client.post(
+        "/v3/videos",
+        content=b"{not json",
+        headers={"x-api-key": key, "content-type": "application/json"},
+    )
     assert_error(resp, 400, "invalid_parameter")
 
 
 def test_body_that_is_not_an_object_is_400(client: TestClient, key: str) -> None:
-    assert_error(client.post("/v3/videos", json=[1, 2], headers={"x-api-key": key}), 400, "invalid_parameter")
+    assert_error(
+        client.post("/v3/videos", json=[1, 2], headers={"x-api-key": key}), 400, "invalid_parameter"
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,19 +102,27 @@ def test_body_that_is_not_an_object_is_400(client: TestClient, key: str) -> None
         ({"title": "t" * 501}, "title"),
     ],
 )
-def test_each_field_is_validated(client: TestClient, key: str, look_id: str, patch: dict[str, Any], param: str) -> None:
+def test_each_field_is_validated(
+    client: TestClient, key: str, look_id: str, patch: dict[str, Any], param: str
+) -> None:
     body = {"avatar_id": look_id, "script": "Hello there.", "voice_id": VOICE, **patch}
-    err = assert_error(client.post("/v3/videos", json=body, headers={"x-api-key": key}), 400, "invalid_parameter")
+    err = assert_error(
+        client.post("/v3/videos", json=body, headers={"x-api-key": key}), 400, "invalid_parameter"
+    )
     assert err["param"] == param, err
 
 
 def test_missing_avatar_id_names_the_field(client: TestClient, key: str) -> None:
-    resp = client.post("/v3/videos", json={"script": "Hi", "voice_id": VOICE}, headers={"x-api-key": key})
+    resp = client.post(
+        "/v3/videos", json={"script": "Hi", "voice_id": VOICE}, headers={"x-api-key": key}
+    )
     assert_error(resp, 400, "invalid_parameter", "avatar_id")
 
 
 def test_script_or_audio_is_required(client: TestClient, key: str, look_id: str) -> None:
-    resp = client.post("/v3/videos", json={"avatar_id": look_id, "voice_id": VOICE}, headers={"x-api-key": key})
+    resp = client.post(
+        "/v3/videos", json={"avatar_id": look_id, "voice_id": VOICE}, headers={"x-api-key": key}
+    )
     assert_error(resp, 400, "invalid_parameter", "script")
 
 
@@ -114,18 +134,33 @@ def test_another_accounts_look_is_unknown(client: TestClient, ctx, key: str) -> 
         other_account = authenticate(s, other.secret).id
     their_look = make_look(ctx, other_account)
     body = {"avatar_id": their_look, "script": "Hello.", "voice_id": VOICE}
-    assert_error(client.post("/v3/videos", json=body, headers={"x-api-key": key}), 400, "invalid_parameter", "avatar_id")
-    assert_error(client.get(f"/v3/avatars/looks/{their_look}", headers={"x-api-key": key}), 404, "not_found")
+    assert_error(
+        client.post("/v3/videos", json=body, headers={"x-api-key": key}),
+        400,
+        "invalid_parameter",
+        "avatar_id",
+    )
+    assert_error(
+        client.get(f"/v3/avatars/looks/{their_look}", headers={"x-api-key": key}), 404, "not_found"
+    )
     # and it works for its owner
-    assert client.post("/v3/videos", json=body, headers={"x-api-key": other.secret}).status_code == 200
+    assert (
+        client.post("/v3/videos", json=body, headers={"x-api-key": other.secret}).status_code == 200
+    )
 
 
 def test_another_accounts_video_is_404(client: TestClient, ctx, key: str, look_id: str) -> None:  # type: ignore[no-untyped-def]
     body = {"avatar_id": look_id, "script": "Hello.", "voice_id": VOICE}
-    video_id = client.post("/v3/videos", json=body, headers={"x-api-key": key}).json()["data"]["video_id"]
+    video_id = client.post("/v3/videos", json=body, headers={"x-api-key": key}).json()["data"][
+        "video_id"
+    ]
     other = make_key(ctx, "other").secret
-    assert_error(client.get(f"/v3/videos/{video_id}", headers={"x-api-key": other}), 404, "not_found")
-    assert_error(client.delete(f"/v3/videos/{video_id}", headers={"x-api-key": other}), 404, "not_found")
+    assert_error(
+        client.get(f"/v3/videos/{video_id}", headers={"x-api-key": other}), 404, "not_found"
+    )
+    assert_error(
+        client.delete(f"/v3/videos/{video_id}", headers={"x-api-key": other}), 404, "not_found"
+    )
     assert client.get(f"/v3/videos/{video_id}", headers={"x-api-key": key}).status_code == 200
 
 
@@ -136,7 +171,12 @@ def test_look_still_training_is_refused(client: TestClient, ctx, key: str) -> No
         account_id = authenticate(s, key).id
     training = make_look(ctx, account_id, status="processing")
     body = {"avatar_id": training, "script": "Hello.", "voice_id": VOICE}
-    err = assert_error(client.post("/v3/videos", json=body, headers={"x-api-key": key}), 400, "invalid_parameter", "avatar_id")
+    err = assert_error(
+        client.post("/v3/videos", json=body, headers={"x-api-key": key}),
+        400,
+        "invalid_parameter",
+        "avatar_id",
+    )
     assert "training" in err["message"]
 
 
@@ -146,9 +186,33 @@ def test_unknown_route_and_method(client: TestClient, key: str) -> None:
 
 
 def test_bad_pagination_params(client: TestClient, key: str) -> None:
-    assert_error(client.get("/v3/videos?limit=0", headers={"x-api-key": key}), 400, "invalid_parameter", "limit")
-    assert_error(client.get("/v3/videos?limit=101", headers={"x-api-key": key}), 400, "invalid_parameter", "limit")
-    assert_error(client.get("/v3/videos?limit=abc", headers={"x-api-key": key}), 400, "invalid_parameter", "limit")
-    assert_error(client.get("/v3/videos?token=garbage!", headers={"x-api-key": key}), 400, "invalid_parameter", "token")
-    assert_error(client.get("/v3/avatars/looks?avatar_type=cartoon", headers={"x-api-key": key}), 400,
-                 "invalid_parameter", "avatar_type")
+    assert_error(
+        client.get("/v3/videos?limit=0", headers={"x-api-key": key}),
+        400,
+        "invalid_parameter",
+        "limit",
+    )
+    assert_error(
+        client.get("/v3/videos?limit=101", headers={"x-api-key": key}),
+        400,
+        "invalid_parameter",
+        "limit",
+    )
+    assert_error(
+        client.get("/v3/videos?limit=abc", headers={"x-api-key": key}),
+        400,
+        "invalid_parameter",
+        "limit",
+    )
+    assert_error(
+        client.get("/v3/videos?token=garbage!", headers={"x-api-key": key}),
+        400,
+        "invalid_parameter",
+        "token",
+    )
+    assert_error(
+        client.get("/v3/avatars/looks?avatar_type=cartoon", headers={"x-api-key": key}),
+        400,
+        "invalid_parameter",
+        "avatar_type",
+    )

@@ -23,8 +23,11 @@ def test_create_then_get_and_list(client: TestClient, ctx) -> None:  # type: ign
     h = {"x-api-key": key}
     ids = []
     for i in range(3):
-        resp = client.post("/v3/videos", json={"avatar_id": look, "script": f"Video {i}.", "voice_id": VOICE,
-                                               "title": f"T{i}"}, headers=h)
+        resp = client.post(
+            "/v3/videos",
+            json={"avatar_id": look, "script": f"Video {i}.", "voice_id": VOICE, "title": f"T{i}"},
+            headers=h,
+        )
         assert resp.status_code == 200, resp.text
         data = resp.json()["data"]
         assert data["status"] == "pending"
@@ -38,14 +41,20 @@ def test_create_then_get_and_list(client: TestClient, ctx) -> None:  # type: ign
     page2 = client.get(f"/v3/videos?limit=2&token={page1['next_token']}", headers=h).json()
     assert [v["id"] for v in page2["data"]] == [ids[0]]
     assert page2["has_more"] is False and page2["next_token"] is None
-    assert [v["id"] for v in client.get("/v3/videos?title=T1", headers=h).json()["data"]] == [ids[1]]
+    assert [v["id"] for v in client.get("/v3/videos?title=T1", headers=h).json()["data"]] == [
+        ids[1]
+    ]
 
 
 def test_delete(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
     key, look = _setup(ctx)
     h = {"x-api-key": key}
-    vid = client.post("/v3/videos", json={"avatar_id": look, "script": "Bye.", "voice_id": VOICE}, headers=h).json()["data"]["video_id"]
-    assert client.delete(f"/v3/videos/{vid}", headers=h).json() == {"data": {"id": vid, "deleted": True}}
+    vid = client.post(
+        "/v3/videos", json={"avatar_id": look, "script": "Bye.", "voice_id": VOICE}, headers=h
+    ).json()["data"]["video_id"]
+    assert client.delete(f"/v3/videos/{vid}", headers=h).json() == {
+        "data": {"id": vid, "deleted": True}
+    }
     assert client.get(f"/v3/videos/{vid}", headers=h).status_code == 404
 
 
@@ -59,8 +68,12 @@ def test_idempotency_key_replays_first_answer(client: TestClient, ctx) -> None: 
     assert first.json() == second.json()
     assert len(client.get("/v3/videos", headers={"x-api-key": key}).json()["data"]) == 1
     other_body = client.post("/v3/videos", json={**body, "script": "Different."}, headers=h)
-    assert other_body.status_code == 400 and other_body.json()["error"]["param"] == "Idempotency-Key"
-    bad = client.post("/v3/videos", json=body, headers={"x-api-key": key, "Idempotency-Key": "bad key!"})
+    assert (
+        other_body.status_code == 400 and other_body.json()["error"]["param"] == "Idempotency-Key"
+    )
+    bad = client.post(
+        "/v3/videos", json=body, headers={"x-api-key": key, "Idempotency-Key": "bad key!"}
+    )
     assert bad.status_code == 400
 
 
@@ -86,8 +99,13 @@ def test_remove_background_needs_matting(client: TestClient, ctx) -> None:  # ty
     with ctx.db.session() as s:
         account_id = authenticate(s, key).id
     matted = make_look(ctx, account_id, matting=True)
-    body = {"avatar_id": matted, "script": "Hi.", "voice_id": VOICE, "remove_background": True,
-            "background": {"type": "color", "value": "#00ff00"}}
+    body = {
+        "avatar_id": matted,
+        "script": "Hi.",
+        "voice_id": VOICE,
+        "remove_background": True,
+        "background": {"type": "color", "value": "#00ff00"},
+    }
     assert client.post("/v3/videos", json=body, headers={"x-api-key": key}).status_code == 200
 
 
@@ -97,9 +115,19 @@ def test_voices_catalog(client: TestClient, ctx) -> None:  # type: ignore[no-unt
     assert resp.status_code == 200
     voices = resp.json()["data"]
     joe = [v for v in voices if v["voice_id"] == VOICE]
-    assert joe and joe[0]["gender"] == "male" and joe[0]["preview_audio_url"].endswith("/preview.wav")
-    assert {"voice_id", "name", "language", "gender", "preview_audio_url", "support_pause",
-            "support_locale", "type"} <= set(joe[0])
+    assert (
+        joe and joe[0]["gender"] == "male" and joe[0]["preview_audio_url"].endswith("/preview.wav")
+    )
+    assert {
+        "voice_id",
+        "name",
+        "language",
+        "gender",
+        "preview_audio_url",
+        "support_pause",
+        "support_locale",
+        "type",
+    } <= set(joe[0])
 
 
 def test_healthz_and_openapi(client: TestClient) -> None:
@@ -113,8 +141,11 @@ def test_speech_endpoint_returns_audio_and_timings(client: TestClient, ctx) -> N
     from urllib.parse import urlsplit
 
     key = make_key(ctx).secret
-    resp = client.post("/v3/voices/speech", json={"text": "Hello world.", "voice_id": VOICE},
-                       headers={"x-api-key": key})
+    resp = client.post(
+        "/v3/voices/speech",
+        json={"text": "Hello world.", "voice_id": VOICE},
+        headers={"x-api-key": key},
+    )
     assert resp.status_code == 200, resp.text
     data = resp.json()["data"]
     assert [w["word"].lower() for w in data["words"]] == ["hello", "world"]
@@ -122,6 +153,9 @@ def test_speech_endpoint_returns_audio_and_timings(client: TestClient, ctx) -> N
     url = urlsplit(data["audio_url"])
     wav = client.get(f"{url.path}?{url.query}")
     assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
-    bad = client.post("/v3/voices/speech", json={"text": "Hi", "voice_id": VOICE, "voice_settings": {"speed": 3}},
-                      headers={"x-api-key": key})
+    bad = client.post(
+        "/v3/voices/speech",
+        json={"text": "Hi", "voice_id": VOICE, "voice_settings": {"speed": 3}},
+        headers={"x-api-key": key},
+    )
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "voice_settings.speed"

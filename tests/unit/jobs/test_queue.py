@@ -60,7 +60,9 @@ def test_running_job_is_not_claimed_until_lease_expires(ctx) -> None:  # type: i
 def test_dead_local_worker_lease_is_released(ctx) -> None:  # type: ignore[no-untyped-def]
     import socket
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     dead_pid = int(dead.stdout)
     (job_id,) = _enqueue(ctx)
     assert queue.claim(ctx.db, f"{socket.gethostname()}:{dead_pid}:w0", 3600) is not None

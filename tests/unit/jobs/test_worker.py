@@ -57,7 +57,9 @@ def test_outcomes(ctx) -> None:  # type: ignore[no-untyped-def]
     HANDLERS["t_crash"] = JobKind(run=_crash_once, fail=_fail)
     try:
         with ctx.db.session() as s:
-            ids = [queue.enqueue(s, kind, f"r-{kind}").id for kind in ("t_ok", "t_media", "t_crash")]
+            ids = [
+                queue.enqueue(s, kind, f"r-{kind}").id for kind in ("t_ok", "t_media", "t_crash")
+            ]
         _run_all(ctx)
         assert outcomes["r-t_ok"] == ("ok", "")
         assert outcomes["r-t_media"][0] == "no_face"
@@ -76,8 +78,16 @@ def test_complete_is_atomic_with_domain_change(ctx) -> None:  # type: ignore[no-
         job_id = queue.enqueue(s, "t_atomic", "r").id
     job = queue.claim(ctx.db, "me", 60)
     assert job is not None
-    run = JobRun(ctx=ctx, job_id=job_id, kind="t_atomic", ref_id="r", attempts=1, max_attempts=3,
-                 owner="me", stop=threading.Event())
+    run = JobRun(
+        ctx=ctx,
+        job_id=job_id,
+        kind="t_atomic",
+        ref_id="r",
+        attempts=1,
+        max_attempts=3,
+        owner="me",
+        stop=threading.Event(),
+    )
 
     def broken(_s: Session) -> None:
         raise ValueError("domain update failed")

@@ -27,7 +27,9 @@ def allow_private(monkeypatch: pytest.MonkeyPatch) -> None:
 def api(ctx):  # type: ignore[no-untyped-def]
     from twinstudio.api.app import create_app
 
-    with TestClient(create_app(ctx.settings, ctx=ctx, workers=0), raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(ctx.settings, ctx=ctx, workers=0), raise_server_exceptions=False
+    ) as c:
         yield c
 
 
@@ -42,16 +44,34 @@ def test_event_arrives_signed_and_verifies(ctx, api: TestClient, allow_private: 
     rx = Receiver().start()
     try:
         key = make_key(ctx).secret
-        resp = api.post("/v3/webhooks/endpoints", json={"url": rx.url, "events": ["avatar_video.success"]},
-                        headers={"x-api-key": key})
+        resp = api.post(
+            "/v3/webhooks/endpoints",
+            json={"url": rx.url, "events": ["avatar_video.success"]},
+            headers={"x-api-key": key},
+        )
         assert resp.status_code == 200, resp.text
         ep = resp.json()["data"]
         assert ep["secret"].startswith("whsec_") and ep["status"] == "enabled"
-        assert "secret" not in api.get("/v3/webhooks/endpoints", headers={"x-api-key": key}).json()["data"][0]
+        assert (
+            "secret"
+            not in api.get("/v3/webhooks/endpoints", headers={"x-api-key": key}).json()["data"][0]
+        )
         with ctx.db.session() as s:
-            record(s, _account(ctx, key), "avatar_video.success", {"video_id": "vid_1", "url": "u", "callback_id": "c"})
-            record(s, _account(ctx, key), "avatar_video.fail", {"video_id": "vid_2", "msg": "m", "callback_id": None})
-        assert Deliverer(ctx.db, "t", threading.Event(), FAST).run_once() == 1  # fail is not subscribed
+            record(
+                s,
+                _account(ctx, key),
+                "avatar_video.success",
+                {"video_id": "vid_1", "url": "u", "callback_id": "c"},
+            )
+            record(
+                s,
+                _account(ctx, key),
+                "avatar_video.fail",
+                {"video_id": "vid_2", "msg": "m", "callback_id": None},
+            )
+        assert (
+            Deliverer(ctx.db, "t", threading.Event(), FAST).run_once() == 1
+        )  # fail is not subscribed
         assert len(rx.requests) == 1
         got = rx.requests[0]
         payload = Webhook(ep["secret"]).verify(got.body, got.headers)
@@ -137,13 +157,17 @@ def test_endpoint_failing_for_too_long_is_disabled(ctx, allow_private: None) -> 
         rx.stop()
 
 
-def test_rotation_keeps_old_secret_valid_for_grace(ctx, api: TestClient, allow_private: None) -> None:  # type: ignore[no-untyped-def]
+def test_rotation_keeps_old_secret_valid_for_grace(
+    ctx, api: TestClient, allow_private: None
+) -> None:  # type: ignore[no-untyped-def]
     rx = Receiver().start()
     try:
         key = make_key(ctx).secret
         h = {"x-api-key": key}
         ep = api.post("/v3/webhooks/endpoints", json={"url": rx.url}, headers=h).json()["data"]
-        new = api.post(f"/v3/webhooks/endpoints/{ep['endpoint_id']}/rotate-secret", headers=h).json()["data"]
+        new = api.post(
+            f"/v3/webhooks/endpoints/{ep['endpoint_id']}/rotate-secret", headers=h
+        ).json()["data"]
         assert new["secret"] != ep["secret"]
         with ctx.db.session() as s:
             record(s, _account(ctx, key), "avatar_training.success", {"avatar_id": "a"})
@@ -159,14 +183,27 @@ def test_rotation_keeps_old_secret_valid_for_grace(ctx, api: TestClient, allow_p
 def test_endpoint_validation(ctx, api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("TWINSTUDIO_WEBHOOK_ALLOW_PRIVATE", raising=False)
     h = {"x-api-key": make_key(ctx).secret}
-    for url in ["ftp://example.com/x", "http://127.0.0.1:9/hook", "http://169.254.169.254/latest", "http://10.0.0.1/x"]:
+    for url in [
+        "ftp://example.com/x",
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/latest",
+        "http://10.0.0.1/x",
+    ]:
         r = api.post("/v3/webhooks/endpoints", json={"url": url}, headers=h)
         assert r.status_code == 400 and r.json()["error"]["param"] == "url", url
     monkeypatch.setenv("TWINSTUDIO_WEBHOOK_ALLOW_PRIVATE", "true")
-    r = api.post("/v3/webhooks/endpoints", json={"url": "http://127.0.0.1:9/hook", "events": ["nope"]}, headers=h)
+    r = api.post(
+        "/v3/webhooks/endpoints",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["nope"]},
+        headers=h,
+    )
     assert r.status_code == 400 and r.json()["error"]["param"] == "events"
-    ep = api.post("/v3/webhooks/endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=h).json()["data"]
-    patched = api.patch(f"/v3/webhooks/endpoints/{ep['endpoint_id']}", json={"status": "disabled"}, headers=h)
+    ep = api.post(
+        "/v3/webhooks/endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=h
+    ).json()["data"]
+    patched = api.patch(
+        f"/v3/webhooks/endpoints/{ep['endpoint_id']}", json={"status": "disabled"}, headers=h
+    )
     assert patched.json()["data"]["status"] == "disabled"
     assert api.delete(f"/v3/webhooks/endpoints/{ep['endpoint_id']}", headers=h).status_code == 200
     assert api.delete(f"/v3/webhooks/endpoints/{ep['endpoint_id']}", headers=h).status_code == 404

@@ -1,0 +1,115 @@
+"""The seed's "Full example", unchanged but for BASE, the key and the IDs, against a real server."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.integration.conftest import probe
+from tests.server import Server
+
+SCRIPT = "Welcome to our product demo. Let me walk you through the new features."
+VOICE = "en_US-joe-medium"
+
+
+def seed_full_example(
+    BASE: str, API_KEY: str, avatar_id: str, voice_id: str, **extra: object
+) -> dict:
+    # --- the seed's code, verbatim apart from the constants and the extra fields ---
+    HEADERS = {"x-api-key": API_KEY, "Content-Type": "application/json"}
+    resp = requests.post(
+        f"{BASE}/v3/videos",
+        headers=HEADERS,
+        json={
+            "avatar_id": avatar_id,
+            "script": SCRIPT,
+            "voice_id": voice_id,
+            "resolution": "1080p",
+            "aspect_ratio": "16:9",
+            **extra,
+        },
+    )
+    video_id = resp.json()["data"]["video_id"]
+    print(f"Video created: {video_id}")
+    while True:
+        status_resp = requests.get(f"{BASE}/v3/videos/{video_id}", headers=HEADERS)
+        data = status_resp.json()["data"]
+        print(f"Status: {data['status']}")
+        if data["status"] == "completed":
+            print(f"Download: {data['video_url']}")
+            break
+        elif data["status"] == "failed":
+            print(f"Error: {data.get('failure_message')}")
+            break
+        time.sleep(1)  # the seed sleeps 10 s; 1 s keeps the test short
+    return data
+
+
+def _speech_duration(text: str, **settings: float) -> float:
+    from twinstudio.speech import VoiceSettings, synthesize
+
+    return synthesize(text, VOICE, VoiceSettings(**settings)).duration_s
+
+
+@pytest.mark.slow
+def test_seed_example_1080p_16x9(server: Server, tmp_path: Path) -> None:
+    looks = requests.get(
+        f"{server.url}/v3/avatars/looks?ownership=public", headers={"x-api-key": server.key}
+    ).json()
+    demo = next(look for look in looks["data"] if look["id"] == "look_demo_astronaut")
+    assert demo["status"] == "completed", demo
+    data = seed_full_example(server.url, server.key, demo["id"], VOICE)
+    assert data["status"] == "completed", data
+    mp4 = tmp_path / "video.mp4"
+    r = requests.get(data["video_url"])
+    assert r.status_code == 200
+    mp4.write_bytes(r.content)
+    info = probe(mp4)
+    assert (info["vcodec"], info["acodec"], info["width"], info["height"]) == (
+        "h264",
+        "aac",
+        1920,
+        1080,
+    )
+    assert info["pix_fmt"] == "yuv420p"
+    assert abs(float(info["duration"]) - _speech_duration(SCRIPT)) <= 0.2
+    assert abs(data["duration"] - _speech_duration(SCRIPT)) <= 0.2
+    head = mp4.read_bytes()[:4096]
+    assert head.find(b"moov") != -1 and (
+        head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat")
+    ), "faststart"
+    for name in ("thumbnail_url", "gif_url", "subtitle_url"):
+        got = requests.get(data[name])
+        assert got.status_code == 200 and got.content, name
+    assert requests.get(data["thumbnail_url"]).content[:3] == b"\xff\xd8\xff"
+    assert requests.get(data["gif_url"]).content[:6] in (b"GIF89a", b"GIF87a")
+    srt = requests.get(data["subtitle_url"]).text
+    assert "00:00:00" in srt and "Welcome" in srt
+    tampered = data["video_url"].replace("sig=", "sig=0")
+    assert requests.get(tampered).status_code == 403
+
+
+@pytest.mark.slow
+def test_720p_portrait_with_voice_settings_and_background(server: Server, tmp_path: Path) -> None:
+    settings = {"speed": 1.25, "pitch": 20.0}
+    data = seed_full_example(
+        server.url,
+        server.key,
+        "look_demo_astronaut",
+        VOICE,
+        resolution="720p",
+        aspect_ratio="9:16",
+        voice_settings=settings,
+        fit="contain",
+        background={"type": "color", "value": "#2040C0"},
+    )
+    assert data["status"] == "completed", data
+    mp4 = tmp_path / "v.mp4"
+    mp4.write_bytes(requests.get(data["video_url"]).content)
+    info = probe(mp4)
+    assert (info["width"], info["height"]) == (720, 1280)
+    assert abs(float(info["duration"]) - _speech_duration(SCRIPT, **settings)) <= 0.2
+    assert float(info["duration"]) < _speech_duration(SCRIPT) * 0.9  # speed changed the output
