@@ -46,7 +46,7 @@ class Settings:
     max_asset_bytes: int = 32 * 1024 * 1024
     max_footage_bytes: int = 500 * 1024 * 1024
     max_concurrent_videos: int = 10
-    require_consent: bool = False
+    require_consent: bool = True
     demo: bool = True
     secret_key: str = field(default="", repr=False)
 
@@ -68,7 +68,7 @@ class Settings:
             max_asset_bytes=_env_int("TWINSTUDIO_MAX_ASSET_MB", 32) * 1024 * 1024,
             max_footage_bytes=_env_int("TWINSTUDIO_MAX_FOOTAGE_MB", 500) * 1024 * 1024,
             max_concurrent_videos=_env_int("TWINSTUDIO_MAX_CONCURRENT_VIDEOS", 10),
-            require_consent=_env_bool("TWINSTUDIO_REQUIRE_CONSENT", False),
+            require_consent=_env_bool("TWINSTUDIO_REQUIRE_CONSENT", True),
             demo=_env_bool("TWINSTUDIO_DEMO", True),
             secret_key=os.environ.get("TWINSTUDIO_SECRET_KEY", ""),
         )

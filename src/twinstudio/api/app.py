@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from twinstudio import __version__
 from twinstudio.api import errors
-from twinstudio.api.routes import assets, avatars, health, videos, voices, webhooks
+from twinstudio.api.routes import assets, avatars, consent, health, videos, voices, webhooks
 from twinstudio.config import Settings, get_settings
 from twinstudio.jobs.worker import WorkerPool
 from twinstudio.services import looks as looks_service
@@ -56,6 +56,6 @@ def create_app(
     )
     app.state.ctx = context
     errors.install(app)
-    for module in (health, avatars, voices, videos, assets, webhooks):
+    for module in (health, consent, avatars, voices, videos, assets, webhooks):
         app.include_router(module.router)
     return app

@@ -221,6 +221,7 @@ def delete_look(ctx: AppContext, session: Session, account: Account, look_id: st
     if not session.scalar(select(Look.id).where(Look.group_id == group_id).limit(1)):
         group = session.get(AvatarGroup, group_id)
         if group is not None:
+            ctx.storage.delete_prefix(f"groups/{group_id}")  # the consent recording
             session.delete(group)
 
 
@@ -256,6 +257,10 @@ def look_view(ctx: AppContext, look: Look) -> dict[str, Any]:
         view["error"] = (
             {"code": look.error_code, "message": look.error_message} if look.error_code else None
         )
+        if look.status == "pending_consent":
+            from twinstudio.services.consent import consent_link
+
+            view["consent_url"] = consent_link(ctx, look.group_id)
     else:
         view["status"] = look.status
     return view
