@@ -78,3 +78,11 @@ def test_consent_for_another_accounts_group_is_404(client: TestClient, ctx) -> N
         client.post(f"/v3/avatars/{group_id}/consent", headers={"x-api-key": other}).status_code
         == 404
     )
+
+
+def test_recording_script_covers_every_mouth_shape(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
+    data = client.get("/v3/avatars/recording-script", headers={"x-api-key": make_key(ctx).secret}).json()["data"]
+    text = data["script"].lower()
+    assert 1.5 <= data["minutes_at_150_wpm"] <= 2.5
+    for sound in (" p", " b", " m", " f", " v", "oo", " w", "th", "ee", "ah"):
+        assert text.count(sound) >= 3, sound

@@ -74,3 +74,24 @@ def consent_upload(
         size = asset_service.receive(file.file, path, ctx.settings.max_asset_bytes)
         group = service.record_consent(ctx, group_id, path, size)
     return {"data": {"group_id": group.id, "consent_status": group.consent_status}}
+
+
+@router.get("/v3/avatars/recording-script")
+def recording_script(account: AccountDep) -> dict[str, Any]:
+    """(ours) A ~2-minute script that shows every mouth shape, for people recording a twin."""
+    from twinstudio.twins.recording_script import RECORDING_SCRIPT
+
+    words = len(RECORDING_SCRIPT.split())
+    return {
+        "data": {
+            "script": RECORDING_SCRIPT,
+            "words": words,
+            "minutes_at_150_wpm": round(words / 150, 1),
+            "tips": [
+                "Face the camera at eye level, in even light from the front.",
+                "Only you in the picture; keep your head and shoulders in frame.",
+                "Speak naturally; pause with your mouth closed between paragraphs.",
+                "Record at 1080p, 25 or 30 fps, in a quiet room.",
+            ],
+        }
+    }
