@@ -27,7 +27,7 @@ middle of the city? I would choose the view over the room, every time.
 Peter Piper picked a peck of pickled peppers. She sells seashells by the seashore. Which witch \
 wished which wicked wish? Five fine friends found a few fresh figs.
 
-Oh, wow! Ah, that's amazing. Oops, I almost forgot. Umm, let me think. Yes, absolutely. No, \
+Oh, wow! Ah, that's amazing. Ah, a palm, a calm spa, father's car. Ahh. Oops, I almost forgot. Umm, let me think. Yes, absolutely. No, \
 thank you. Maybe tomorrow. Why not today?
 
 Thank you for watching. I'll pause for a moment now, with my mouth gently closed, and then smile.\
