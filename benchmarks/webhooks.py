@@ -1,0 +1,137 @@
+"""Webhook delivery benchmark: 1,000 events to a slow receiver, and render speed beside it.
+
+    python benchmarks/webhooks.py [--events 1000] [--delay-ms 50] [--threads 2]
+
+Writes ``benchmarks/out/webhooks.json``. Everything runs on 127.0.0.1 in a temporary data folder:
+a real HTTP receiver that answers after ``delay-ms``, the real outbox and delivery threads, and a
+real render (the public demo look, 720p) timed alone and again while the 1,000 events go out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out"
+SCRIPT = (
+    "Twinstudio renders talking videos on an ordinary computer. Webhooks tell your systems the "
+    "moment a video is ready, and they never hold the renderer back."
+)
+
+
+def slow_receiver(delay_s: float) -> tuple[ThreadingHTTPServer, list[str]]:
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            time.sleep(delay_s)
+            with lock:
+                seen.append(self.headers["webhook-id"])
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen
+
+
+def render_once(pack: Path, work: Path) -> float:
+    from twinstudio.render import render_video
+    from twinstudio.render.types import RenderOptions
+    from twinstudio.speech import synthesize
+
+    speech = synthesize(SCRIPT, "en_US-joe-medium")
+    start = time.perf_counter()
+    render_video(pack, speech, RenderOptions(resolution="720p"), work)
+    return speech.duration_s / (time.perf_counter() - start)  # seconds of video per second
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--delay-ms", type=float, default=50.0)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="twinstudio-bench-"))
+    os.environ.update(
+        TWINSTUDIO_DATA_DIR=str(tmp / "data"),
+        TWINSTUDIO_WEBHOOK_ALLOW_PRIVATE="true",
+        TWINSTUDIO_DEMO="false",
+    )
+    sys.path.insert(0, str(ROOT / "src"))
+    from twinstudio.config import get_settings
+    from twinstudio.db.models import Account
+    from twinstudio.services import webhooks as endpoints
+    from twinstudio.services.context import build_context
+    from twinstudio.services.keys import create_key
+    from twinstudio.services.requests import EndpointCreate
+    from twinstudio.twins import train_twin
+    from twinstudio.twins.demo import demo_source
+    from twinstudio.webhooks.delivery import DeliveryPool
+    from twinstudio.webhooks.events import record
+
+    ctx = build_context(get_settings())
+    server, seen = slow_receiver(args.delay_ms / 1000)
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    with ctx.db.session() as s:
+        account = s.get(Account, create_key(s, "bench").account_id)
+        endpoints.create_endpoint(s, account, EndpointCreate(url=url))
+        account_id = account.id
+
+    pack = tmp / "pack"
+    train_twin(demo_source(), pack, kind="photo")
+    render_once(pack, tmp / "warm")  # load models once
+    alone = render_once(pack, tmp / "alone")
+
+    with ctx.db.session() as s:
+        for i in range(args.events):
+            record(
+                s,
+                account_id,
+                "avatar_video.success",
+                {"video_id": f"vid_{i}", "url": None, "callback_id": None},
+            )
+    pool = DeliveryPool(ctx.db, count=args.threads)
+    start = time.perf_counter()
+    pool.start()
+    beside = render_once(pack, tmp / "beside")
+    while len(seen) < args.events and time.perf_counter() - start < 600:
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    pool.shutdown()
+    server.shutdown()
+
+    result = {
+        "events": args.events,
+        "receiver_delay_ms": args.delay_ms,
+        "delivery_threads": args.threads,
+        "delivered": len(seen),
+        "unique_ids": len(set(seen)),
+        "seconds": round(elapsed, 2),
+        "events_per_second": round(len(seen) / elapsed, 1),
+        "ceiling_events_per_second": round(args.threads * 1000 / args.delay_ms, 1),
+        "render_speed_alone_x_realtime": round(alone, 2),
+        "render_speed_during_delivery_x_realtime": round(beside, 2),
+        "render_speed_ratio": round(beside / alone, 3),
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "webhooks.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
