@@ -1,0 +1,56 @@
+"""The lip-sync engine interface and its registry.
+
+An engine turns a twin pack and a per-frame mouth track into a stream of frames: the person with
+the new mouth, plus the alpha matte for the same frame when asked. Engines are registered by name
+(``@lipsync_engines.register("sample")``) and built lazily; a GPU engine (Wav2Lip / MuseTalk class)
+can be added later as one more module without touching the pipeline.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from twinstudio.registry import Registry
+from twinstudio.render.motion import MouthTrack
+from twinstudio.twins.pack import TwinPack
+
+
+@dataclass(frozen=True)
+class SyncedFrame:
+    """One output frame at the pack's size: RGB uint8 (H, W, 3) and optional alpha (H, W)."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None = None
+
+
+class LipSyncEngine(ABC):
+    """Pack + mouth track → frames. ``kinds``: pack kinds it can drive ("video", "photo")."""
+
+    name: str = ""
+    kinds: tuple[str, ...] = ()
+    quality_label: str = "standard"
+
+    @abstractmethod
+    def frames(
+        self, pack: TwinPack, track: MouthTrack, *, with_alpha: bool = False
+    ) -> Iterator[SyncedFrame]:
+        """Exactly ``len(track)`` frames, streamed (memory must not grow with the length)."""
+
+
+lipsync_engines: Registry[LipSyncEngine] = Registry("lip-sync engine")
+# Which engine drives which kind of twin by default (a GPU deployment may point "video" elsewhere).
+DEFAULT_ENGINES = {"video": "sample", "photo": "photo"}
+
+
+def engine_for(pack: TwinPack) -> LipSyncEngine:
+    """The default engine for a pack's kind (imports the engine modules on first use)."""
+    from twinstudio.render.lipsync import photo, sample  # noqa: F401  (registers them)
+
+    name = DEFAULT_ENGINES.get(pack.kind)
+    if name is None:
+        raise KeyError(f"no lip-sync engine for twin kind {pack.kind!r}")
+    return lipsync_engines.get(name)

@@ -1,0 +1,170 @@
+"""The photo engine: one still portrait, lips and jaw warped, the inside of the mouth painted.
+
+Lower quality than the sample engine and labelled so (``quality_label = "basic"``). Per frame:
+- a smooth backward warp (``cv2.remap``) in the face's own axes (u along the eye line, v down):
+  the upper lip rises by 30 % of the change in opening, the lower lip and the jaw drop by 70 %
+  (fading out below the chin and towards the cheeks), the corners spread or purse with the width;
+- the gap between the moved inner lips is painted as a mouth interior: a dark, warm gradient with
+  a band of upper teeth whose brightness follows the face's lighting, anti-aliased at its edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
+from twinstudio.render.motion import MouthTrack
+from twinstudio.twins import pack as P
+from twinstudio.twins.faces import CHIN, EYE_L, EYE_R, MOUTH_CORNERS, NOSE_TIP
+
+_UPPER_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
+_LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+MAX_GAP_IOD = 0.40  # inner-lip gap at normalised opening 1
+
+
+class _Face:
+    """The still's geometry in local (u, v) axes, and the per-frame warp + paint."""
+
+    def __init__(self, image: np.ndarray, lm: np.ndarray) -> None:
+        self.image = image
+        self.lm = lm.astype(np.float64)
+        left = lm[list(EYE_L)].mean(axis=0)
+        right = lm[list(EYE_R)].mean(axis=0)
+        d = right - left
+        self.iod = float(np.linalg.norm(d))
+        self.ex = d / self.iod  # u axis
+        self.ey = np.array([-self.ex[1], self.ex[0]])  # v axis (down)
+        self.centre = lm[[13, 14]].mean(axis=0)
+        up = self._uv(lm[list(_UPPER_INNER)])
+        lo = self._uv(lm[list(_LOWER_INNER)])
+        self.half_w = float(np.abs(self._uv(lm[list(MOUTH_CORNERS)])[:, 0]).max())
+        self.grid_u = np.linspace(-1.6 * self.half_w, 1.6 * self.half_w, 64)
+        self.up_v = self._curve(up)
+        self.lo_v = self._curve(lo)
+        self.chin_v = float(self._uv(lm[[CHIN]])[0, 1])
+        self.gap0 = float(np.clip(self.lo_v[32] - self.up_v[32], 0, None))
+        # Region of interest: nose tip to below the chin, jaw wide.
+        r = self.iod
+        x0, _y0 = (self.centre - 1.3 * r).astype(int)
+        x1, y1 = (self.centre + np.array([1.3 * r, 1.5 * r])).astype(int)
+        h, w = image.shape[:2]
+        self.roi = (max(0, x0), max(0, int(lm[NOSE_TIP, 1])), min(w, x1), min(h, y1))
+        xs = np.arange(self.roi[0], self.roi[2], dtype=np.float64)
+        ys = np.arange(self.roi[1], self.roi[3], dtype=np.float64)
+        gx, gy = np.meshgrid(xs, ys)
+        rel = np.stack([gx - self.centre[0], gy - self.centre[1]], axis=-1)
+        self.u = rel @ self.ex
+        self.v = rel @ self.ey
+        skin = image[int(lm[NOSE_TIP, 1]) : int(self.centre[1]), :][..., :3]
+        self.skin_luma = float(np.median(skin)) if skin.size else 150.0
+
+    def _uv(self, pts: np.ndarray) -> np.ndarray:
+        rel = pts - self.centre
+        return np.stack([rel @ self.ex, rel @ self.ey], axis=-1)
+
+    def _curve(self, uv: np.ndarray) -> np.ndarray:
+        order = np.argsort(uv[:, 0])
+        return np.interp(self.grid_u, uv[order, 0], uv[order, 1])
+
+    def render(self, opening: float, width: float) -> np.ndarray:
+        import cv2
+
+        r = self.iod
+        gap_t = max(0.0, opening) * MAX_GAP_IOD * r
+        delta = gap_t - self.gap0
+        u, v = self.u, self.v
+        hw = self.half_w
+        lips = np.sqrt(np.clip(1 - (u / (1.2 * hw)) ** 2, 0, 1))  # elliptic across the mouth
+        jaw_u = np.clip((0.95 * r - np.abs(u)) / (0.5 * r), 0, 1)
+        up_c = np.interp(u, self.grid_u, self.up_v)
+        lo_c = np.interp(u, self.grid_u, self.lo_v)
+        mid = (up_c + lo_c) / 2  # the photo's own mouth splits here: teeth move with their lip
+        up_amt = -0.3 * delta * lips
+        lo_amt = 0.7 * delta * lips
+        # Below the lips: lips' profile near the mouth, the whole jaw further down, 0 under the chin.
+        depth = np.clip((v - lo_c) / (0.25 * r), 0, 1)
+        prof = lips * (1 - depth) + jaw_u * depth
+        fade = np.clip(1 - (v - self.chin_v) / (0.3 * r), 0, 1)
+        down = 0.7 * delta * prof * fade
+        upper = up_amt * np.exp(-np.clip(up_c - v, 0, None) / (0.15 * r))
+        split = mid + (up_amt + lo_amt) / 2 if delta <= 0 else mid + lo_amt
+        below = v >= split
+        src_v = v - np.where(below, down, upper)
+        top_gap, bottom_gap = mid + up_amt, mid + lo_amt
+        band = np.exp(-(((v - (up_c + lo_c) / 2) / (0.25 * r)) ** 2))
+        spread = 0.1 * width * band * np.clip(1.4 - np.abs(u) / (1.6 * hw), 0, 1)
+        src_u = u * (1 - spread)
+        map_x = (self.centre[0] + src_u * self.ex[0] + src_v * self.ey[0]).astype(np.float32)
+        map_y = (self.centre[1] + src_u * self.ex[1] + src_v * self.ey[1]).astype(np.float32)
+        out = self.image.copy()
+        x0, y0, x1, y1 = self.roi
+        region = cv2.remap(self.image, map_x, map_y, cv2.INTER_CUBIC,
+                           borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        if delta > 0.01 * r:
+            region = self._paint_interior(region, u, v, top_gap, bottom_gap, delta,
+                                          teeth=self.gap0 < 0.03 * r)  # fmt: skip
+        # Blend the warped region in with a soft border so the ROI edge never shows.
+        wgt = np.clip(np.minimum.reduce([u + 1.25 * r, 1.25 * r - u, v - (y0 - self.centre[1]),
+                                         (y1 - self.centre[1]) - v]) / (0.15 * r), 0, 1)  # fmt: skip
+        base = out[y0:y1, x0:x1].astype(np.float32)
+        out[y0:y1, x0:x1] = (base + (region.astype(np.float32) - base) * wgt[..., None]).astype(
+            np.uint8
+        )
+        return out
+
+    def _paint_interior(self, region: np.ndarray, u: np.ndarray, v: np.ndarray, top: np.ndarray,
+                        bottom: np.ndarray, gap: float, teeth: bool) -> np.ndarray:  # fmt: skip
+        import cv2
+
+        r = self.iod
+        inside = np.clip(np.minimum(v - top, bottom - v) + 0.5, 0, 1)  # 1-px anti-aliased edge
+        inside *= np.clip((1.05 * self.half_w - np.abs(u)) / 2.0 + 0.5, 0, 1)
+        if not inside.any():
+            return region
+        light = np.clip(self.skin_luma / 170.0, 0.4, 1.3)
+        rel = np.clip((v - top) / max(gap, 1.0), 0, 1)
+        dark = np.array([70, 28, 30], np.float32) * light
+        deep = np.array([25, 8, 10], np.float32) * light
+        colour = (
+            dark[None, None, :] * (1 - np.sin(np.pi * rel))[..., None]
+            + deep * np.sin(np.pi * rel)[..., None]
+        )
+        teeth_h = min(0.3 * gap, 0.06 * r) if teeth else 0.0
+        band = np.clip((top + teeth_h - v) / 1.5, 0, 1) * np.clip(
+            (0.75 * self.half_w - np.abs(u)) / (0.15 * self.half_w), 0, 1
+        )
+        tooth = np.array([222, 214, 200], np.float32) * min(1.0, light * 0.95)
+        shade = 1 - 0.35 * (np.abs(u) / max(self.half_w, 1.0)) ** 2
+        colour = colour * (1 - band[..., None]) + (tooth * shade[..., None]) * band[..., None]
+        # Deterministic, subtle texture so the interior is not a flat fill.
+        colour = cv2.GaussianBlur(colour, (3, 3), 0)
+        a = inside[..., None]
+        return (region.astype(np.float32) * (1 - a) + colour * a).astype(np.uint8)
+
+
+@lipsync_engines.register("photo")
+class PhotoEngine(LipSyncEngine):
+    """Still-image twins: warped lips and jaw with a synthesised mouth interior."""
+
+    name = "photo"
+    kinds = ("photo",)
+    quality_label = "basic"
+
+    def frames(
+        self, pack: P.TwinPack, track: MouthTrack, *, with_alpha: bool = False
+    ) -> Iterator[SyncedFrame]:
+        import cv2
+
+        image = cv2.imread(str(pack.file(P.IMAGE)))[:, :, ::-1].copy()
+        face = _Face(image, pack.track["landmarks"][0])
+        alpha: Any = None
+        if with_alpha:
+            from twinstudio.twins.matte import read_matte
+
+            alpha = next(iter(read_matte(pack.file(P.MATTE))))
+        for t in range(len(track)):
+            rgb = face.render(float(track.norm[t, 0]), float(track.norm[t, 1]))
+            yield SyncedFrame(rgb, alpha)

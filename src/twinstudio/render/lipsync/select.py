@@ -1,0 +1,123 @@
+"""Unit selection: which mouth-bank frame to show at each output frame (Viterbi over top-k).
+
+Cost of showing bank frame j at output frame t (the *unary* cost): the squared distance of j's
+descriptors to the target, each in units of the person's own range, plus a head-pose mismatch with
+the base frame (a mouth filmed turned away looks wrong pasted on a frontal face) and a penalty for
+blurred frames. Cost of going from j to j' (the *transition*): nothing when j' is the source
+frame right after j (texture then moves as it really moved), a little for holding j, and
+``switch_cost`` for any other jump. Candidates at t are the top-k by unary cost plus the successors
+of t-1's candidates, so a run can always continue. Memory is O(T·k), not O(T·N).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SelectionWeights:
+    open: float = 1.0
+    width: float = 0.35
+    jaw: float = 0.25
+    pose: float = 0.6
+    blur: float = 0.05
+    closed: float = 4.0  # extra on opening where the lips must meet
+    switch_cost: float = 0.06
+    hold_cost: float = 0.03
+    top_k: int = 16
+
+
+def unary_costs(
+    target: np.ndarray,
+    closed: np.ndarray,
+    base_pose: np.ndarray,
+    bank_desc: np.ndarray,
+    bank_pose: np.ndarray,
+    bank_blur: np.ndarray,
+    scale: np.ndarray,
+    w: SelectionWeights,
+) -> np.ndarray:
+    """(T, N) costs for a block of T output frames against all N bank frames."""
+    d = (bank_desc[None, :, :3] - target[:, None, :3]) / scale[None, None, :3]
+    cost = w.open * d[..., 0] ** 2 + w.width * d[..., 1] ** 2 + w.jaw * d[..., 2] ** 2
+    # Closed lips: any opening at all is bad (one-sided: the target is the person's minimum).
+    open_norm = np.clip(d[..., 0], 0, None)
+    cost += w.closed * closed[:, None] * open_norm**2
+    dp = bank_pose[None, :, :2] - base_pose[:, None, :2]
+    cost += w.pose * (dp**2).sum(axis=-1) / 0.01
+    cost += w.blur * bank_blur[None, :]
+    return cost
+
+
+def viterbi_select(
+    target: np.ndarray,
+    closed: np.ndarray,
+    base_pose: np.ndarray,
+    bank_desc: np.ndarray,
+    bank_pose: np.ndarray,
+    bank_blur: np.ndarray,
+    bank_frame: np.ndarray,
+    scale: np.ndarray,
+    weights: SelectionWeights | None = None,
+    block: int = 128,
+) -> np.ndarray:
+    """Indices into the bank (0..N-1), one per output frame.
+
+    ``bank_frame`` (N,) gives each bank entry's footage frame number: j' continues j when
+    ``bank_frame[j'] == bank_frame[j] + 1``.
+    """
+    w = weights or SelectionWeights()
+    t_total, n = len(target), len(bank_desc)
+    if n == 0:
+        raise ValueError("empty mouth bank")
+    k = min(w.top_k, n)
+    # successor[j] = bank index of the next footage frame, or -1.
+    pos = {int(f): i for i, f in enumerate(bank_frame)}
+    successor = np.array([pos.get(int(f) + 1, -1) for f in bank_frame], np.int64)
+
+    cands: list[np.ndarray] = []
+    costs: list[np.ndarray] = []
+    back: list[np.ndarray] = []
+    prev_c: np.ndarray | None = None
+    prev_cost: np.ndarray | None = None
+    for b0 in range(0, t_total, block):
+        b1 = min(t_total, b0 + block)
+        u = unary_costs(target[b0:b1], closed[b0:b1], base_pose[b0:b1], bank_desc, bank_pose,
+                        bank_blur, scale, w)  # fmt: skip
+        top = (
+            np.argpartition(u, k - 1, axis=1)[:, :k]
+            if k < n
+            else np.tile(np.arange(n), (b1 - b0, 1))
+        )
+        for i in range(b1 - b0):
+            c = top[i]
+            if prev_c is not None:
+                succ = successor[prev_c]
+                c = np.unique(np.concatenate([c, succ[succ >= 0]]))
+            uc = u[i, c]
+            if prev_c is None or prev_cost is None:
+                total = uc
+                bp = np.zeros(len(c), np.int64)
+            else:
+                trans = np.full((len(prev_c), len(c)), w.switch_cost)
+                trans[successor[prev_c][:, None] == c[None, :]] = 0.0
+                trans[prev_c[:, None] == c[None, :]] = w.hold_cost
+                acc = prev_cost[:, None] + trans
+                bp = np.argmin(acc, axis=0)
+                total = acc[bp, np.arange(len(c))] + uc
+            if len(c) > 2 * k:  # beam: keep the best paths only, so the state set stays small
+                keep = np.argpartition(total, 2 * k - 1)[: 2 * k]
+                c, total, bp = c[keep], total[keep], bp[keep]
+            total = total - total.min()  # keep numbers small over long videos
+            cands.append(c)
+            costs.append(total)
+            back.append(bp)
+            prev_c, prev_cost = c, total
+    path = np.zeros(t_total, np.int64)
+    j = int(np.argmin(costs[-1]))
+    for t in range(t_total - 1, -1, -1):
+        path[t] = cands[t][j]
+        j = int(back[t][j])
+    return path

@@ -1,0 +1,203 @@
+"""Footage in: probe, then decode as constant-frame-rate RGB at a working size, and mono audio.
+
+Everything here is PyAV (libav*) only; nothing is written to disk except by the caller. Frames are
+yielded one at a time so that a 10-minute 1080p recording never sits in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twinstudio.errors import FootageError
+
+MAX_FOOTAGE_S = 600.0
+MAX_WORKING_SHORT_SIDE = 1080
+MAX_FPS = 30
+AUDIO_RATE = 16000
+
+
+def min_footage_s() -> float:
+    """Shortest accepted footage, from ``TWINSTUDIO_MIN_FOOTAGE_S`` (default 5 s)."""
+    try:
+        return float(os.environ.get("TWINSTUDIO_MIN_FOOTAGE_S", "5"))
+    except ValueError:
+        return 5.0
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What ``probe`` learnt about a recording (sizes already after rotation)."""
+
+    width: int
+    height: int
+    fps: int  # the constant rate the twin will use
+    duration_s: float
+    has_audio: bool
+    rotation: int  # degrees to rotate decoded frames counter-clockwise (0, 90, 180, 270)
+
+
+def _not_a_video(path: Path, why: str) -> FootageError:
+    return FootageError(
+        "not_a_video",
+        f"{path.name} could not be read as a video ({why}). Upload an MP4, MOV or WebM file "
+        "recorded by a phone or camera, and make sure the upload finished.",
+    )
+
+
+def working_size(width: int, height: int) -> tuple[int, int]:
+    """Size frames are processed at: the short side at most 1080 px, both sides even."""
+    scale = min(1.0, MAX_WORKING_SHORT_SIDE / max(1, min(width, height)))
+    w = max(2, round(width * scale / 2) * 2)
+    h = max(2, round(height * scale / 2) * 2)
+    return w, h
+
+
+def probe(path: Path) -> SourceInfo:
+    """Open ``path`` and check length; raises FootageError(not_a_video|too_short|too_long)."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except Exception as exc:  # libav raises many types: all mean "cannot read it"
+        raise _not_a_video(path, type(exc).__name__) from exc
+    with container:
+        if not container.streams.video:
+            raise _not_a_video(path, "it holds no picture track")
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        fps = max(1, min(MAX_FPS, round(float(rate))))
+        duration = 0.0
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / 1_000_000
+        # Decode the first frame: a truncated or renamed file fails here, not halfway through.
+        try:
+            first = next(container.decode(video=0))
+        except Exception as exc:
+            raise _not_a_video(path, "no picture could be decoded") from exc
+        rotation = int(getattr(first, "rotation", 0) or 0) % 360
+        width, height = first.width, first.height
+        if rotation in (90, 270):
+            width, height = height, width
+        has_audio = bool(container.streams.audio)
+    if duration <= 0:
+        duration = _count_duration(path, fps)
+    if duration < min_footage_s():
+        raise FootageError(
+            "too_short",
+            f"The footage is {duration:.1f} s long; at least {min_footage_s():.0f} s are needed "
+            "(30 s to 2 minutes of talking works best). Record yourself talking to the camera "
+            "for longer.",
+        )
+    if duration > MAX_FOOTAGE_S:
+        raise FootageError(
+            "too_long",
+            f"The footage is {duration / 60:.1f} minutes long; at most {MAX_FOOTAGE_S / 60:.0f} "
+            "minutes are accepted. Trim it to the best 1 to 5 minutes of you talking to camera.",
+        )
+    return SourceInfo(width, height, fps, duration, has_audio, rotation)
+
+
+def _count_duration(path: Path, fps: int) -> float:
+    import av
+
+    with av.open(str(path)) as container:
+        n = sum(1 for _ in container.demux(video=0))
+    return n / fps
+
+
+def tracking_size(size: tuple[int, int], max_side: int = 1280) -> tuple[int, int]:
+    """A smaller size for the face tracker (its model sees a 192 px face crop anyway)."""
+    w, h = size
+    scale = min(1.0, max_side / max(w, h))
+    return max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2)
+
+
+def iter_frames(
+    path: Path, info: SourceInfo, size: tuple[int, int], small: tuple[int, int] | None = None
+) -> Iterator[tuple[Any, np.ndarray]]:
+    """(yuv420p ``av.VideoFrame`` at ``size``, RGB uint8 array at ``small``) at ``info.fps``.
+
+    Output frame k shows the source frame on screen at time k / fps (frames are repeated or
+    dropped to get a constant rate). The yuv frame goes straight to an encoder without a round
+    trip through RGB; the small RGB one is for tracking. Decoding errors after the first frame
+    end the stream early rather than failing the whole job (a damaged tail).
+    """
+    import av
+    import cv2
+
+    fps = info.fps
+    small = small or size
+    n_out = max(1, round(info.duration_s * fps))
+    k = 0
+    w, h = size
+
+    def convert(frame: Any) -> tuple[Any, np.ndarray]:
+        if not info.rotation:
+            yuv = frame.reformat(width=w, height=h, format="yuv420p")
+            return yuv, frame.to_ndarray(
+                format="rgb24", width=small[0], height=small[1], interpolation="FAST_BILINEAR"
+            )
+        rot_w, rot_h = (h, w) if info.rotation in (90, 270) else (w, h)
+        rgb = frame.to_ndarray(format="rgb24", width=rot_w, height=rot_h)
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=info.rotation // 90))
+        yuv = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+        return yuv, cv2.resize(rgb, small, interpolation=cv2.INTER_LINEAR)
+
+    prev_raw: Any = None
+    prev: tuple[Any, np.ndarray] | None = None  # prev_raw converted, when it had to be
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                t = float(frame.time) if frame.time is not None else k / fps
+                # Every output instant before this frame's display time shows the previous one;
+                # frames no instant shows (higher source rates) are never converted.
+                while prev_raw is not None and k < n_out and (k + 0.5) / fps < t:
+                    prev = prev or convert(prev_raw)
+                    yield prev
+                    k += 1
+                prev_raw, prev = frame, None
+                if k >= n_out:
+                    break
+        except av.error.FFmpegError:
+            pass  # a damaged tail: keep what decoded
+        while prev_raw is not None and k < n_out:
+            prev = prev or convert(prev_raw)
+            yield prev
+            k += 1
+
+
+def read_audio(path: Path, sample_rate: int = AUDIO_RATE) -> np.ndarray | None:
+    """The first audio track as float32 mono at ``sample_rate``; None when there is none."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except Exception:
+        return None
+    chunks: list[np.ndarray] = []
+    with container:
+        if not container.streams.audio:
+            return None
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        try:
+            for frame in container.decode(audio=0):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError:
+            pass
+    if not chunks:
+        return None
+    return np.concatenate(chunks).astype(np.float32)

@@ -1,0 +1,118 @@
+"""The twin pack: a folder of safe files (JSON, ``.npz`` without pickle, video, images).
+
+```
+pack_dir/
+  meta.json        version, kind ("video" | "photo"), size, fps, frame count, face box,
+                   crop geometry, base-loop points, descriptor ranges, quality report, ...
+  base.mp4         video twins: the footage normalised (constant fps, ≤1080p, H.264, no audio)
+  track.npz        per-frame arrays: landmarks (T,478,2) px, valid (T,), pose (T,3),
+                   to_crop (T,2,3) image→crop affine, crop_origin (T,2) where each bank
+                   cut starts in its frame, desc (T,4) descriptors, sharp (T,),
+                   template (K,2) canonical stable points, bank_index (N,) frames in the bank
+  mouths.npz       JPEG bytes of the N bank cuts (lower face, unwarped): data, offsets (N+1,)
+  audio.npz        samples (float32 mono), sample_rate (when the footage had sound)
+  audio_model.npz  ridge weights audio features → mouth opening (when it had speech)
+  matte.mkv        per-frame alpha of the person (when trained with matting)
+  image.png        photo twins: the still image (≤1080p)
+  preview.jpg      a frame for the dashboard;  preview.mp4  a short small clip (video twins)
+```
+Readers check ``version`` and refuse a pack newer than they understand.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twinstudio.errors import RenderError
+
+PACK_VERSION = 1
+META = "meta.json"
+BASE_VIDEO = "base.mp4"
+TRACK = "track.npz"
+MOUTHS = "mouths.npz"
+AUDIO = "audio.npz"
+AUDIO_MODEL = "audio_model.npz"
+MATTE = "matte.mkv"
+IMAGE = "image.png"
+PREVIEW_IMAGE = "preview.jpg"
+PREVIEW_VIDEO = "preview.mp4"
+
+
+def write_meta(pack_dir: Path, meta: dict[str, Any]) -> None:
+    """Write ``meta.json`` atomically (write then rename), stamping the format version."""
+    meta = {"version": PACK_VERSION, **meta}
+    tmp = pack_dir / (META + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True))
+    tmp.replace(pack_dir / META)
+
+
+def save_arrays(path: Path, **arrays: np.ndarray) -> None:
+    """Compressed ``.npz``; object arrays are refused so the file never needs pickle."""
+    for name, arr in arrays.items():
+        if np.asarray(arr).dtype == object:
+            raise TypeError(f"{name}: object arrays are not allowed in a twin pack")
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+@dataclass
+class TwinPack:
+    """A loaded pack: ``meta`` eagerly, arrays on first use."""
+
+    path: Path
+    meta: dict[str, Any]
+    _track: dict[str, np.ndarray] | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, pack_dir: Path) -> TwinPack:
+        meta_path = pack_dir / META
+        if not meta_path.is_file():
+            raise RenderError(
+                "twin_not_ready", f"{pack_dir} is not a trained twin (no {META}); train it first."
+            )
+        meta = json.loads(meta_path.read_text())
+        if int(meta.get("version", 0)) > PACK_VERSION:
+            raise RenderError(
+                "twin_pack_too_new",
+                f"This twin was trained by a newer twinstudio (pack version {meta['version']}); "
+                "upgrade this server or train the twin again.",
+            )
+        return cls(pack_dir, meta)
+
+    @property
+    def kind(self) -> str:
+        return str(self.meta.get("kind", "video"))
+
+    @property
+    def fps(self) -> int:
+        return int(self.meta["fps"])
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.meta["width"]), int(self.meta["height"])
+
+    @property
+    def face_box(self) -> tuple[int, int, int, int]:
+        x0, y0, x1, y1 = self.meta["face_box"]
+        return int(x0), int(y0), int(x1), int(y1)
+
+    @property
+    def track(self) -> dict[str, np.ndarray]:
+        if self._track is None:
+            self._track = load_arrays(self.path / TRACK)
+        return self._track
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def has(self, name: str) -> bool:
+        return (self.path / name).is_file()

@@ -1,0 +1,311 @@
+"""Training a video twin: footage → twin pack (see ``twins.pack`` for the files).
+
+Two passes over the frames, each streaming:
+1. decode at constant fps → write ``base.mp4``; track face landmarks; sample face counts and light;
+2. decode ``base.mp4`` again (so the bank holds exactly the pixels the renderer will see) → canonical
+   mouth crops, descriptors, preview clip.
+Between them: refuse bad footage, fill brief tracking losses, smooth, fit the crop geometry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from twinstudio.errors import FootageError
+from twinstudio.twins import pack as P
+from twinstudio.twins.bank import (
+    DESCRIPTORS,
+    CropGeometry,
+    MouthCropWriter,
+    apply_affine,
+    frame_to_crop,
+    invert_affine,
+    shape_descriptors,
+    sharpness,
+    teeth_score,
+)
+from twinstudio.twins.faces import (
+    N_LANDMARKS,
+    FaceTracker,
+    fill_gaps,
+    head_pose,
+    inter_ocular,
+    smooth_track,
+)
+from twinstudio.twins.ingest import (
+    SourceInfo,
+    iter_frames,
+    probe,
+    read_audio,
+    tracking_size,
+    working_size,
+)
+from twinstudio.twins.loop import choose_loop
+from twinstudio.twins.quality import quality_report
+from twinstudio.twins.types import TwinInfo, orientation_of
+from twinstudio.twins.video import VideoWriter, read_frames
+
+ProgressFn = Callable[[float], None]
+MIN_IOD_PX = 22.0  # below this the mouth is a handful of pixels
+MIN_FACE_LUMA = 40.0
+_CROP_CORNERS = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], np.float64)
+
+
+def _noop(_: float) -> None:
+    pass
+
+
+class _Pass1:
+    """What the first pass learns: raw landmarks, validity, face counts, light samples."""
+
+    def __init__(self, n: int) -> None:
+        self.landmarks = np.zeros((n, N_LANDMARKS, 2), np.float32)
+        self.valid = np.zeros(n, bool)
+        self.face_counts: list[int] = []
+        self.luma: list[float] = []
+        self.contrast: list[float] = []
+        self.n = 0
+
+
+def _face_light(rgb: np.ndarray, lm: np.ndarray) -> tuple[float, float]:
+    x0, y0 = np.maximum(lm.min(axis=0).astype(int), 0)
+    x1, y1 = lm.max(axis=0).astype(int)
+    face = rgb[y0:y1, x0:x1]
+    if face.size == 0:
+        return 0.0, 0.0
+    grey = face.mean(axis=2)
+    return float(grey.mean()), float(grey.std())
+
+
+def _first_pass(
+    source: Path, info: SourceInfo, size: tuple[int, int], pack_dir: Path, progress: ProgressFn
+) -> _Pass1:
+    n_out = max(1, round(info.duration_s * info.fps))
+    result = _Pass1(n_out)
+    tracker = FaceTracker()
+    sample_every = max(1, round(info.fps * 1.0))
+    give_up_at = min(n_out // 3, 10 * info.fps)
+    try:
+        with VideoWriter(pack_dir / P.BASE_VIDEO, size, info.fps, preset="ultrafast") as writer:
+            small = tracking_size(size)
+            for i, (yuv, rgb) in enumerate(iter_frames(source, info, size, small)):
+                writer.write(yuv)
+                lm = tracker.landmarks(rgb, size)
+                if lm is not None:
+                    result.landmarks[i] = lm
+                    result.valid[i] = True
+                if i % sample_every == 0:
+                    result.face_counts.append(tracker.count_faces(rgb))
+                    if lm is not None:
+                        luma, contrast = _face_light(rgb, lm * (small[0] / size[0]))
+                        result.luma.append(luma)
+                        result.contrast.append(contrast)
+                result.n = i + 1
+                if i == give_up_at and not result.valid.any():
+                    break  # nobody in the first seconds: refuse now, not after 10 minutes
+                if i % 10 == 0:
+                    progress(0.55 * i / n_out)
+    finally:
+        tracker.close()
+    result.landmarks = result.landmarks[: result.n]
+    result.valid = result.valid[: result.n]
+    return result
+
+
+def _check_faces(p1: _Pass1, size: tuple[int, int]) -> None:
+    """Raise FootageError for footage a twin cannot be made from."""
+    valid_frac = float(p1.valid.mean()) if p1.n else 0.0
+    counts = np.array(p1.face_counts or [0])
+    if valid_frac < 0.4:
+        raise FootageError(
+            "no_face",
+            f"A face was found in only {valid_frac:.0%} of the footage. Record yourself facing the "
+            "camera, face fully visible and well lit, for the whole recording.",
+        )
+    if np.mean(counts >= 2) >= 0.3:
+        raise FootageError(
+            "multiple_faces",
+            "More than one face is in the footage. Record only yourself, alone in the frame "
+            "(no second person, photos of faces or screens showing people behind you).",
+        )
+    iod = inter_ocular(p1.landmarks[p1.valid])
+    lm = p1.landmarks[p1.valid]
+    face_h = float(np.median(lm[:, :, 1].max(axis=1) - lm[:, :, 1].min(axis=1))) / size[1]
+    if float(np.median(iod)) < MIN_IOD_PX or face_h < 0.08:
+        raise FootageError(
+            "face_too_small",
+            f"The face is too small in the frame ({face_h:.0%} of its height). Sit closer to the "
+            "camera so that your face fills about a third of the frame height.",
+        )
+    if p1.luma and float(np.median(p1.luma)) < MIN_FACE_LUMA:
+        raise FootageError(
+            "too_dark",
+            "The footage is too dark to see your face and mouth clearly. Record facing a window or "
+            "a lamp, with the light behind the camera.",
+        )
+
+
+def _face_box(lm: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    x0 = float(np.percentile(lm[:, :, 0].min(axis=1), 2))
+    y0 = float(np.percentile(lm[:, :, 1].min(axis=1), 2))
+    x1 = float(np.percentile(lm[:, :, 0].max(axis=1), 98))
+    y1 = float(np.percentile(lm[:, :, 1].max(axis=1), 98))
+    w, h = size
+    return (max(0, int(x0)), max(0, int(y0)), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1))))
+
+
+def train_video(
+    source: Path,
+    pack_dir: Path,
+    *,
+    matting: bool = False,
+    progress: ProgressFn | None = None,
+) -> TwinInfo:
+    """Train a video twin into ``pack_dir`` (created if needed). See ``twinstudio.twins``."""
+    import cv2
+
+    report = progress or _noop
+    pack_dir.mkdir(parents=True, exist_ok=True)
+    info = probe(source)
+    size = working_size(info.width, info.height)
+    fps = info.fps
+
+    p1 = _first_pass(source, info, size, pack_dir, report)
+    _check_faces(p1, size)
+    valid = fill_gaps(p1.landmarks, p1.valid, max_gap=max(2, fps // 2))
+    lm = smooth_track(p1.landmarks, valid, fps)
+    n = p1.n
+
+    geom = CropGeometry.fit(lm[valid], inter_ocular(lm[valid]))
+    to_crop = np.zeros((n, 2, 3), np.float32)
+    desc = np.zeros((n, len(DESCRIPTORS)), np.float32)
+    sharp = np.zeros(n, np.float32)
+    crop_origin = np.zeros((n, 2), np.int32)
+    crops = MouthCropWriter()
+    bank_index: list[int] = []
+    loop_start, loop_end = choose_loop(lm, valid, fps)
+    preview_at = (loop_start + loop_end) // 2
+    short = min(size)
+    pv_scale = min(1.0, 480 / short)
+    pv_size = (round(size[0] * pv_scale / 2) * 2, round(size[1] * pv_scale / 2) * 2)
+    with VideoWriter(pack_dir / P.PREVIEW_VIDEO, pv_size, fps, crf=26) as preview:
+        for i, rgb in enumerate(read_frames(pack_dir / P.BASE_VIDEO)):
+            if i >= n:
+                break
+            if i < 4 * fps:
+                preview.write(cv2.resize(rgb, pv_size, interpolation=cv2.INTER_LINEAR))
+            if i == preview_at:
+                cv2.imwrite(str(pack_dir / P.PREVIEW_IMAGE), rgb[:, :, ::-1],
+                            [cv2.IMWRITE_JPEG_QUALITY, 90])  # fmt: skip
+            if not valid[i]:
+                continue
+            m = frame_to_crop(geom, lm[i])
+            to_crop[i] = m
+            crop = cv2.warpAffine(rgb, m, geom.size, flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+            lmc = apply_affine(m, lm[i])
+            desc[i, :3] = shape_descriptors(geom.to_units(lmc))
+            desc[i, 3] = teeth_score(crop, lmc)
+            mouth = crop[crop.shape[0] // 3 :, crop.shape[1] // 4 : 3 * crop.shape[1] // 4]
+            sharp[i] = sharpness(cv2.cvtColor(mouth, cv2.COLOR_RGB2GRAY))
+            # Store the bank frame's pixels *unwarped* (an integer cut around the crop region): the
+            # renderer then resamples them once, straight onto the base frame, which keeps teeth
+            # and lips as sharp as the footage (two resamplings visibly soften them).
+            corners = apply_affine(invert_affine(m), _CROP_CORNERS * np.array(geom.size))
+            x0, y0 = np.maximum(np.floor(corners.min(axis=0)).astype(int), 0)
+            x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
+            crops.add(rgb[y0:y1, x0:x1])
+            crop_origin[i] = (x0, y0)
+            bank_index.append(i)
+            if i % 10 == 0:
+                report(0.55 + 0.3 * i / n)
+    crops.save(pack_dir / P.MOUTHS)
+    pose = head_pose(lm)
+    P.save_arrays(
+        pack_dir / P.TRACK,
+        landmarks=lm.astype(np.float32),
+        valid=valid,
+        pose=pose,
+        to_crop=to_crop,
+        crop_origin=crop_origin,
+        desc=desc,
+        sharp=sharp,
+        template=geom.template.astype(np.float32),
+        bank_index=np.array(bank_index, np.int32),
+    )
+
+    audio = read_audio(source)
+    has_audio = audio is not None and float(np.sqrt(np.mean(audio**2))) > 1e-4
+    audio_r2: float | None = None
+    if has_audio and audio is not None:
+        from twinstudio.twins.audio_model import fit_audio_model
+
+        P.save_arrays(pack_dir / P.AUDIO, samples=audio, sample_rate=np.array(16000))
+        audio_r2 = fit_audio_model(audio, 16000, desc[:, 0], valid, fps, pack_dir / P.AUDIO_MODEL)
+    report(0.88)
+
+    if matting:
+        from twinstudio.twins.matte import build_matte
+
+        build_matte(pack_dir / P.BASE_VIDEO, pack_dir / P.MATTE,
+                    lambda f: report(0.88 + 0.11 * f))  # fmt: skip
+
+    v = valid
+    face_box = _face_box(lm[v], size)
+    iod = inter_ocular(lm[v])
+    face_h = float(np.median(lm[v][:, :, 1].max(axis=1) - lm[v][:, :, 1].min(axis=1))) / size[1]
+    quality = quality_report(
+        iod_px=float(np.median(iod)),
+        face_height_frac=face_h,
+        mouth_sharpness=float(np.median(sharp[v])),
+        face_luma=float(np.median(p1.luma)) if p1.luma else 0.0,
+        face_contrast=float(np.median(p1.contrast)) if p1.contrast else 0.0,
+        opening=desc[v, 0],
+        valid_frac=float(v.mean()),
+        audio_r2=audio_r2,
+    )
+    d = desc[v]
+    meta = {
+        "kind": "video",
+        "width": size[0],
+        "height": size[1],
+        "fps": fps,
+        "n_frames": n,
+        "duration_s": round(n / fps, 3),
+        "orientation": orientation_of(*size),
+        "face_box": list(face_box),
+        "matting": bool(matting),
+        "has_audio": bool(has_audio),
+        "crop": {"scale": geom.scale, "size": list(geom.size)},
+        "loop": {"start": loop_start, "end": loop_end},
+        "descriptors": list(DESCRIPTORS),
+        # The person's own range of each descriptor: motion targets are scaled into it.
+        "ranges": {
+            name: {
+                "p2": float(np.percentile(d[:, k], 2)),
+                "p50": float(np.median(d[:, k])),
+                "p98": float(np.percentile(d[:, k], 98)),
+            }
+            for k, name in enumerate(DESCRIPTORS)
+        },
+        "quality": quality,
+    }
+    P.write_meta(pack_dir, meta)
+    report(1.0)
+    return TwinInfo(
+        width=size[0],
+        height=size[1],
+        fps=fps,
+        duration_s=round(n / fps, 3),
+        n_frames=n,
+        orientation=orientation_of(*size),
+        face_box=face_box,
+        preview_image=pack_dir / P.PREVIEW_IMAGE,
+        preview_video=pack_dir / P.PREVIEW_VIDEO,
+        matting=bool(matting),
+        quality=quality,
+        kind="video",
+    )

@@ -1,0 +1,77 @@
+"""Motion: phoneme timings → smooth mouth targets with closures and rests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twinstudio.render.motion import mouth_track, normalised_track, viseme
+from twinstudio.speech.types import Timing
+
+RANGES = {
+    "open": {"p2": 0.01, "p50": 0.1, "p98": 0.3},
+    "width": {"p2": 0.6, "p50": 0.75, "p98": 0.9},
+    "jaw": {"p2": 1.0, "p50": 1.1, "p98": 1.3},
+}
+
+
+def _timings(spec: list[tuple[str, int]]) -> list[Timing]:
+    out, t = [], 0
+    for sym, ms in spec:
+        out.append(Timing(sym, t, t + ms))
+        t += ms
+    return out
+
+
+def test_lips_close_on_bilabials() -> None:
+    ph = _timings([("", 200), ("a", 150), ("b", 40), ("a", 150), ("m", 60), ("ɑː", 200), ("", 200)])
+    norm, closed, _ = normalised_track(ph, 30, 30.0)
+    for p in ph:
+        if p.symbol in ("b", "m"):
+            c = int((p.start_ms + p.end_ms) / 2 / 1000 * 30)
+            assert norm[c, 0] == 0.0 and closed[c]
+    assert norm[:, 0].max() > 0.6  # the open vowels do open
+
+
+def test_rest_in_silence_including_breaks() -> None:
+    ph = _timings([("h", 80), ("ɛ", 120), ("l", 60), ("oʊ", 200), ("", 900), ("a", 200), ("", 400)])
+    norm, _, speaking = normalised_track(ph, round(1.96 * 25), 25.0)
+    pause = slice(int(0.6 * 25), int(1.2 * 25))  # the middle of the 900 ms break
+    assert np.all(norm[pause, 0] < 0.03)
+    assert not speaking[pause].any()
+    assert norm[-3:, 0].max() < 0.05
+
+
+def test_targets_are_smooth() -> None:
+    rng = np.random.default_rng(0)
+    vowels = ["a", "i", "u", "ə", "ɛ", "o"]
+    cons = ["t", "s", "k", "n", "l", "ɹ"]
+    spec = [
+        (str(rng.choice(vowels if k % 2 else cons)), int(rng.integers(50, 160))) for k in range(60)
+    ]
+    ph = _timings(spec)
+    n = round(ph[-1].end_ms / 1000 * 30)
+    norm, _, _ = normalised_track(ph, n, 30.0)
+    # No frame-to-frame jitter: second differences stay small (no p/b/m here to force closure).
+    assert np.abs(np.diff(norm[:, 0], 2)).max() < 0.35
+    assert np.abs(np.diff(norm[:, 0])).max() < 0.45
+
+
+def test_rounding_and_spreading() -> None:
+    assert viseme("u")[1] < -0.5 and viseme("w")[1] < -0.5
+    assert viseme("iː")[1] > 0.4
+    assert viseme("f")[0] < 0.1 and viseme("æ")[0] > 0.7
+
+
+def test_expressiveness_scales_and_maps_to_person_range() -> None:
+    ph = _timings([("", 100), ("ɑ", 300), ("", 100)])
+    calm = mouth_track(ph, 15, 30.0, RANGES, expressiveness=0.5)
+    lively = mouth_track(ph, 15, 30.0, RANGES, expressiveness=1.5)
+    assert lively.norm[:, 0].max() > calm.norm[:, 0].max()
+    assert calm.desc[:, 0].min() >= RANGES["open"]["p2"] - 1e-6
+    assert lively.desc[:, 0].max() > 0.2  # into the person's own wide range
+    assert len(lively) == 15
+
+
+def test_empty_phonemes_give_rest() -> None:
+    track = mouth_track([], 10, 25.0, RANGES)
+    assert np.all(track.norm == 0) and not track.speaking.any()

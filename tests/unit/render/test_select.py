@@ -1,0 +1,48 @@
+"""Unit selection prefers runs of consecutive source frames."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twinstudio.render.lipsync.select import SelectionWeights, viterbi_select
+
+
+def _select(target: np.ndarray, desc: np.ndarray, frames: np.ndarray, **w: float) -> np.ndarray:
+    t, n = len(target), len(desc)
+    return viterbi_select(
+        target, np.zeros(t, bool), np.zeros((t, 3)), desc, np.zeros((n, 3)), np.zeros(n),
+        frames, np.ones(3), SelectionWeights(**w),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def test_prefers_consecutive_run_over_slightly_closer_frames() -> None:
+    # Bank: a run of 10 consecutive frames (0..9) matching the ramp exactly up to a small offset,
+    # and isolated frames (100, 200, ...) each matching one target exactly.
+    ramp = np.linspace(0.0, 0.3, 10)
+    run = np.stack([ramp + 0.01, np.zeros(10), np.zeros(10), np.zeros(10)], axis=1)
+    iso = np.stack([ramp, np.zeros(10), np.zeros(10), np.zeros(10)], axis=1)
+    desc = np.vstack([run, iso]).astype(np.float32)
+    frames = np.concatenate([np.arange(10), 100 + 100 * np.arange(10)])
+    target = np.stack([ramp, np.zeros(10), np.zeros(10)], axis=1).astype(np.float32)
+    path = _select(target, desc, frames, switch_cost=0.05)
+    assert np.all(np.diff(frames[path]) == 1)  # one continuous run
+    # Without a switching cost it takes the nearest frame each time.
+    greedy = _select(target, desc, frames, switch_cost=0.0, hold_cost=0.0)
+    assert np.all(frames[greedy] >= 100)
+
+
+def test_closed_target_picks_closed_mouth() -> None:
+    desc = np.array([[0.2, 0, 0, 0], [0.005, 0, 0, 0], [0.1, 0, 0, 0]], np.float32)
+    frames = np.array([0, 50, 100])
+    target = np.zeros((3, 3), np.float32)
+    path = viterbi_select(target, np.ones(3, bool), np.zeros((3, 3)), desc, np.zeros((3, 3)),
+                          np.zeros(3), frames, np.ones(3) * 0.3)  # fmt: skip
+    assert np.all(path == 1)
+
+
+def test_long_outputs_keep_small_state() -> None:
+    rng = np.random.default_rng(0)
+    desc = rng.random((500, 4)).astype(np.float32) * 0.3
+    target = rng.random((2000, 3)).astype(np.float32) * 0.3
+    path = _select(target, desc, np.arange(500))
+    assert path.shape == (2000,) and path.min() >= 0 and path.max() < 500

@@ -1,0 +1,55 @@
+"""The pack format: safe files only, versioned, round-trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twinstudio.errors import RenderError
+from twinstudio.twins import pack as P
+from twinstudio.twins.bank import MouthCrops, MouthCropWriter
+
+
+def test_meta_and_arrays_round_trip(tmp_path: Path) -> None:
+    P.write_meta(tmp_path, {"kind": "video", "fps": 25, "width": 64, "height": 48,
+                            "face_box": [1, 2, 30, 40]})  # fmt: skip
+    lm = np.random.default_rng(1).random((3, 478, 2)).astype(np.float32)
+    P.save_arrays(tmp_path / P.TRACK, landmarks=lm, valid=np.ones(3, bool))
+    pack = P.TwinPack.open(tmp_path)
+    assert pack.meta["version"] == P.PACK_VERSION
+    assert pack.fps == 25 and pack.size == (64, 48) and pack.face_box == (1, 2, 30, 40)
+    np.testing.assert_array_equal(pack.track["landmarks"], lm)
+
+
+def test_object_arrays_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        P.save_arrays(tmp_path / "x.npz", bad=np.array([{"a": 1}], dtype=object))
+
+
+def test_newer_pack_is_refused(tmp_path: Path) -> None:
+    (tmp_path / P.META).write_text(json.dumps({"version": P.PACK_VERSION + 1}))
+    with pytest.raises(RenderError) as info:
+        P.TwinPack.open(tmp_path)
+    assert info.value.code == "twin_pack_too_new"
+
+
+def test_missing_pack_is_not_ready(tmp_path: Path) -> None:
+    with pytest.raises(RenderError) as info:
+        P.TwinPack.open(tmp_path / "nothing")
+    assert info.value.code == "twin_not_ready"
+
+
+def test_mouth_crops_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    writer = MouthCropWriter()
+    images = [np.full((20, 30, 3), rng.integers(0, 255, 3), np.uint8) for _ in range(4)]
+    for img in images:
+        writer.add(img)
+    writer.save(tmp_path / P.MOUTHS)
+    crops = MouthCrops(tmp_path / P.MOUTHS)
+    assert len(crops) == 4
+    for i, img in enumerate(images):
+        assert np.abs(crops.get(i).astype(int) - img.astype(int)).max() <= 3
