@@ -12,7 +12,8 @@ from tests.server import Server
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One real server (with the demo look trained) shared by a module's tests."""
     srv = Server(
-        tmp_path_factory.mktemp("srv") / "data", env={"TWINSTUDIO_WEBHOOK_ALLOW_PRIVATE": "true", "TWINSTUDIO_REQUIRE_CONSENT": "false"}
+        tmp_path_factory.mktemp("srv") / "data",
+        env={"TWINSTUDIO_WEBHOOK_ALLOW_PRIVATE": "true", "TWINSTUDIO_REQUIRE_CONSENT": "false"},
     )
     srv.start()
     try:

@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
-import time
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from twinstudio.cli import render, twins, videos, voices, webhooks
+from twinstudio.cli.output import BOOTSTRAP_KEY_FILE, EXIT_CODES_HELP
 from twinstudio.config import get_settings
 
 app = typer.Typer(
-    help="twinstudio: self-hosted Digital Twin videos.",
+    help=(
+        "twinstudio: self-hosted Digital Twin videos. Client commands (twins, voices, videos, "
+        "webhooks) talk to a server: --base-url / TWINSTUDIO_BASE_URL and --api-key / "
+        "TWINSTUDIO_API_KEY, else this machine's settings and bootstrap key. " + EXIT_CODES_HELP
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
-twins_app = typer.Typer(help="Digital Twins (looks) on a server.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
-app.add_typer(twins_app, name="twins")
-
-BOOTSTRAP_KEY_FILE = "bootstrap-key"
+app.add_typer(twins.app, name="twins")
+app.add_typer(voices.app, name="voices")
+app.add_typer(videos.app, name="videos")
+app.add_typer(webhooks.app, name="webhooks")
+app.command("render")(render.render)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -180,101 +184,6 @@ def keys_revoke(key_id: str) -> None:
             typer.echo(f"revoked {key.id} ({key.name})")
     except NotFound as exc:
         _fail(exc.message, 4)
-
-
-def _client_conf(base_url: str | None, api_key: str | None) -> tuple[str, str]:
-    settings = get_settings()
-    url = (base_url or os.environ.get("TWINSTUDIO_BASE_URL") or settings.base_url()).rstrip("/")
-    key = api_key or os.environ.get("TWINSTUDIO_API_KEY")
-    if not key:
-        path = settings.data_dir / BOOTSTRAP_KEY_FILE
-        if path.exists():
-            key = path.read_text().strip()
-    if not key:
-        _fail(
-            "no API key: pass --api-key or set TWINSTUDIO_API_KEY (see `twinstudio keys create`).",
-            2,
-        )
-    assert key is not None
-    return url, key
-
-
-def _request(method: str, url: str, key: str, **kwargs: Any) -> dict[str, Any]:
-    import httpx
-
-    try:
-        resp = httpx.request(method, url, headers={"x-api-key": key}, timeout=600, **kwargs)
-    except httpx.HTTPError as exc:
-        _fail(f"cannot reach {url}: {exc}. Is the server running (`make run`)?", 3)
-        raise
-    body = (
-        resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
-    )
-    if resp.status_code >= 400:
-        err = body.get("error", {}) if isinstance(body, dict) else {}
-        _fail(
-            f"{err.get('code', resp.status_code)}: {err.get('message', resp.text[:300])}",
-            4 if resp.status_code < 500 else 5,
-        )
-    return body  # type: ignore[no-any-return]
-
-
-@twins_app.command("create")
-def twins_create(
-    footage: Annotated[
-        Path, typer.Argument(help="A video of one person talking to camera (or a photo).")
-    ],
-    name: Annotated[str, typer.Option(help="The twin's name.")],
-    matting: Annotated[bool, typer.Option(help="Prepare background removal.")] = False,
-    photo: Annotated[bool, typer.Option(help="The file is a still photo.")] = False,
-    transcript: Annotated[str | None, typer.Option(help="What is said in the footage.")] = None,
-    wait: Annotated[bool, typer.Option(help="Wait until training ends.")] = True,
-    base_url: Annotated[str | None, typer.Option(help="Server URL (TWINSTUDIO_BASE_URL).")] = None,
-    api_key: Annotated[str | None, typer.Option(help="API key (TWINSTUDIO_API_KEY).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the look as JSON.")] = False,
-) -> None:
-    """Upload footage and train a private twin through POST /v3/avatars."""
-    if not footage.is_file():
-        _fail(f"{footage} is not a file.", 2)
-    url, key = _client_conf(base_url, api_key)
-    with footage.open("rb") as f:
-        asset = _request("POST", f"{url}/v3/assets", key, files={"file": (footage.name, f)})["data"]
-    body: dict[str, Any] = {
-        "type": "photo" if photo else "video",
-        "name": name,
-        "matting": matting,
-        "file": {"type": "asset_id", "asset_id": asset["asset_id"]},
-    }
-    if transcript:
-        body["transcript"] = transcript
-    look = _request("POST", f"{url}/v3/avatars", key, json=body)["data"]["avatar_item"]
-    if not as_json:
-        typer.echo(f"training look {look['id']} …")
-    while wait and look["status"] == "processing":
-        time.sleep(1.0)
-        look = _request("GET", f"{url}/v3/avatars/looks/{look['id']}", key)["data"]
-    if as_json:
-        typer.echo(json.dumps(look, indent=2))
-    elif look["status"] == "failed":
-        _fail(f"training failed: {look['error']['message']}", 6)
-    else:
-        typer.echo(f"look {look['id']}: {look['status']}")
-        if look.get("quality"):
-            typer.echo(
-                f"quality score: {look['quality'].get('overall', look['quality'].get('score'))}"
-            )
-        typer.echo(look["id"])
-
-
-@twins_app.command("list")
-def twins_list(
-    base_url: Annotated[str | None, typer.Option()] = None,
-    api_key: Annotated[str | None, typer.Option()] = None,
-) -> None:
-    """List the looks this key can use."""
-    url, key = _client_conf(base_url, api_key)
-    for look in _request("GET", f"{url}/v3/avatars/looks", key, params={"limit": 50})["data"]:
-        typer.echo(f"{look['id']}  {look['status']:15}  {look['avatar_type']:13}  {look['name']}")
 
 
 def main() -> None:  # pragma: no cover

@@ -81,7 +81,9 @@ def test_consent_for_another_accounts_group_is_404(client: TestClient, ctx) -> N
 
 
 def test_recording_script_covers_every_mouth_shape(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
-    data = client.get("/v3/avatars/recording-script", headers={"x-api-key": make_key(ctx).secret}).json()["data"]
+    data = client.get(
+        "/v3/avatars/recording-script", headers={"x-api-key": make_key(ctx).secret}
+    ).json()["data"]
     text = data["script"].lower()
     assert 1.5 <= data["minutes_at_150_wpm"] <= 2.5
     for sound in (" p", " b", " m", " f", " v", "oo", " w", "th", "ee", "ah"):

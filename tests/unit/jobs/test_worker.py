@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy.orm import Session
 
 from twinstudio.db.models import Job
@@ -92,8 +93,6 @@ def test_complete_is_atomic_with_domain_change(ctx) -> None:  # type: ignore[no-
     def broken(_s: Session) -> None:
         raise ValueError("domain update failed")
 
-    try:
+    with pytest.raises(ValueError):
         run.complete(broken)
-    except ValueError:
-        pass
     assert _status(ctx, job_id) == "running"
