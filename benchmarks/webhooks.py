@@ -81,8 +81,8 @@ def main() -> None:
     from twinstudio.services.requests import EndpointCreate
     from twinstudio.twins import train_twin
     from twinstudio.twins.demo import demo_source
-    from twinstudio.webhooks.delivery import DeliveryPool
     from twinstudio.webhooks.events import record
+    from twinstudio.webhooks.runner import DeliveryProcess
 
     ctx = build_context(get_settings())
     server, seen = slow_receiver(args.delay_ms / 1000)
@@ -105,7 +105,7 @@ def main() -> None:
                 "avatar_video.success",
                 {"video_id": f"vid_{i}", "url": None, "callback_id": None},
             )
-    pool = DeliveryPool(ctx.db, count=args.threads)
+    pool = DeliveryProcess(ctx.settings.db_url, threads=args.threads)
     start = time.perf_counter()
     pool.start()
     beside = render_once(pack, tmp / "beside")

@@ -48,6 +48,7 @@ class Settings:
     max_concurrent_videos: int = 10
     require_consent: bool = True
     demo: bool = True
+    webhook_threads: int = 2
     secret_key: str = field(default="", repr=False)
 
     @classmethod
@@ -70,6 +71,7 @@ class Settings:
             max_concurrent_videos=_env_int("TWINSTUDIO_MAX_CONCURRENT_VIDEOS", 10),
             require_consent=_env_bool("TWINSTUDIO_REQUIRE_CONSENT", True),
             demo=_env_bool("TWINSTUDIO_DEMO", True),
+            webhook_threads=_env_int("TWINSTUDIO_WEBHOOK_THREADS", 2),
             secret_key=os.environ.get("TWINSTUDIO_SECRET_KEY", ""),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -58,8 +59,12 @@ def test_sigkill_during_render_then_restart_completes(tmp_path: Path) -> None:
             assert v["status"] in ("pending", "processing"), v
             time.sleep(0.2)
         assert v["status"] == "processing", "the render never got going"
+        parent = srv.proc.pid  # type: ignore[union-attr]
         srv.kill()
-        srv.port = srv.port  # same port, same data
+        time.sleep(1.0)
+        orphans = subprocess.run(["pgrep", "-f", f"twinstudio.webhooks.runner.*--parent {parent}"],
+                                 capture_output=True, text=True).stdout.split()
+        assert not orphans, "the webhook delivery process outlived its server"
         srv.start()
         done = srv.wait_for(f"/v3/videos/{video_id}", {"completed", "failed"}, timeout=300)
         assert done["status"] == "completed", done

@@ -16,7 +16,7 @@ from twinstudio.jobs.worker import WorkerPool
 from twinstudio.services import looks as looks_service
 from twinstudio.services import videos as videos_service  # noqa: F401  (registers the job kind)
 from twinstudio.services.context import AppContext, build_context
-from twinstudio.webhooks.delivery import DeliveryPool
+from twinstudio.webhooks.runner import DeliveryProcess
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def create_app(
                 looks_service.ensure_demo(context)
             except Exception:
                 log.exception("could not create the demo look")
-        deliveries = DeliveryPool(context.db, count=2 if count else 0)
+        deliveries = DeliveryProcess(settings.db_url, threads=settings.webhook_threads)
         if count:
             pool.start()
             deliveries.start()

@@ -117,10 +117,10 @@ def worker(
     from twinstudio.services.context import build_context
 
     ctx = build_context(get_settings())
-    from twinstudio.webhooks.delivery import DeliveryPool
+    from twinstudio.webhooks.runner import DeliveryProcess
 
     pool = WorkerPool(ctx, threads)
-    deliveries = DeliveryPool(ctx.db, count=2)
+    deliveries = DeliveryProcess(ctx.settings.db_url, threads=ctx.settings.webhook_threads)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
