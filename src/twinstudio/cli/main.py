@@ -43,6 +43,7 @@ def _logging() -> None:
         level=os.environ.get("TWINSTUDIO_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations: say only what matters
 
 
 def bootstrap_key() -> str:
