@@ -62,8 +62,11 @@ def test_sigkill_during_render_then_restart_completes(tmp_path: Path) -> None:
         parent = srv.proc.pid  # type: ignore[union-attr]
         srv.kill()
         time.sleep(1.0)
-        orphans = subprocess.run(["pgrep", "-f", f"twinstudio.webhooks.runner.*--parent {parent}"],
-                                 capture_output=True, text=True).stdout.split()
+        orphans = subprocess.run(
+            ["pgrep", "-f", f"twinstudio.webhooks.runner.*--parent {parent}"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
         assert not orphans, "the webhook delivery process outlived its server"
         srv.start()
         done = srv.wait_for(f"/v3/videos/{video_id}", {"completed", "failed"}, timeout=300)
@@ -133,5 +136,49 @@ def test_webhook_survives_restart_while_receiver_is_down(tmp_path: Path) -> None
             assert payload["event_data"]["avatar_id"] == look["id"]
         finally:
             rx2.stop()
+    finally:
+        srv.stop()
+
+
+@pytest.mark.slow
+def test_deleting_a_video_mid_render_stops_it_and_leaves_no_files(tmp_path: Path) -> None:
+    srv = Server(tmp_path / "data", env={**FAST_WEBHOOKS, "TWINSTUDIO_LEASE_SECONDS": "6"}).start()
+    try:
+        srv.wait_for("/v3/avatars/looks/look_demo_astronaut", {"completed"}, timeout=180)
+        h = {"x-api-key": srv.key}
+        video_id = httpx.post(
+            f"{srv.url}/v3/videos",
+            headers=h,
+            json={
+                "avatar_id": "look_demo_astronaut",
+                "script": LONG_SCRIPT,
+                "voice_id": "en_US-joe-medium",
+                "resolution": "720p",
+            },
+        ).json()["data"]["video_id"]
+        srv.wait_for(f"/v3/videos/{video_id}", {"processing"}, timeout=60)
+        assert httpx.delete(f"{srv.url}/v3/videos/{video_id}", headers=h).status_code == 200
+        assert httpx.get(f"{srv.url}/v3/videos/{video_id}", headers=h).status_code == 404
+        # the worker notices at its next heartbeat (lease/3 = 2 s) and stops at its next step
+        work = srv.data_dir / "work"
+        deadline = time.time() + 60
+        while time.time() < deadline and any(p.name.startswith(video_id) for p in work.iterdir()):
+            time.sleep(0.5)
+        assert not any(p.name.startswith(video_id) for p in work.iterdir()), "the render kept going"
+        assert not (srv.data_dir / "files" / "videos" / video_id).exists()
+        other = httpx.post(
+            f"{srv.url}/v3/videos",
+            headers=h,
+            json={
+                "avatar_id": "look_demo_astronaut",
+                "script": "Still working.",
+                "voice_id": "en_US-joe-medium",
+                "resolution": "720p",
+            },
+        ).json()["data"]["video_id"]
+        assert (
+            srv.wait_for(f"/v3/videos/{other}", {"completed", "failed"}, timeout=120)["status"]
+            == "completed"
+        )
     finally:
         srv.stop()

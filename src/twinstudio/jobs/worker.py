@@ -49,12 +49,15 @@ class JobRun:
     owner: str
     stop: threading.Event
     on_progress: Callable[[float], None] | None = None
+    lost: threading.Event = field(default_factory=threading.Event, repr=False)
     _last_progress: float = field(default=0.0, repr=False)
 
     def progress(self, fraction: float) -> None:
         """Report progress 0..1 (throttled); raises Shutdown/LeaseLost to stop the handler."""
         if self.stop.is_set():
             raise Shutdown()
+        if self.lost.is_set():  # deleted, or taken over after a missed heartbeat
+            raise LeaseLost()
         t = time.monotonic()
         if self.on_progress is not None and (t - self._last_progress > 0.5 or fraction >= 1.0):
             self._last_progress = t
@@ -216,6 +219,7 @@ class Worker:
             if not queue.heartbeat(
                 self.ctx.db, run.job_id, self.owner, self.ctx.settings.lease_seconds
             ):
+                run.lost.set()
                 return
 
 

@@ -17,7 +17,7 @@ from twinstudio.db.base import new_id, now
 from twinstudio.db.models import Account, AvatarGroup, Job, Look
 from twinstudio.errors import InvalidParameter, NotFound
 from twinstudio.jobs import queue
-from twinstudio.jobs.worker import JobKind, JobRun, register
+from twinstudio.jobs.worker import JobKind, JobRun, LeaseLost, register
 from twinstudio.services import assets as asset_service
 from twinstudio.services import events
 from twinstudio.services.context import AppContext
@@ -384,7 +384,13 @@ def run_training(run: JobRun) -> None:
             row.updated_at = now()
             events.training_succeeded(ctx, s, row)
 
-        run.complete(apply)
+        try:
+            run.complete(apply)
+        except LeaseLost:
+            with ctx.db.session() as s:  # deleted while training: leave nothing behind
+                if s.get(Look, run.ref_id) is None:
+                    ctx.storage.delete_prefix(prefix)
+            raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

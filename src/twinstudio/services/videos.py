@@ -15,7 +15,7 @@ from twinstudio.db.base import new_id, now
 from twinstudio.db.models import Account, Job, Look, Video
 from twinstudio.errors import InvalidParameter, MediaError, NotFound, RateLimited
 from twinstudio.jobs import queue
-from twinstudio.jobs.worker import JobKind, JobRun, register
+from twinstudio.jobs.worker import JobKind, JobRun, LeaseLost, register
 from twinstudio.services import assets as asset_service
 from twinstudio.services import events
 from twinstudio.services.context import AppContext
@@ -255,6 +255,13 @@ def _background_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
     return Background(image_path=path)
 
 
+def _drop_files_if_deleted(ctx: AppContext, video_id: str, prefix: str) -> None:
+    """A render that lost its job because the video was deleted must not leave files behind."""
+    with ctx.db.session() as s:
+        if s.get(Video, video_id) is None:
+            ctx.storage.delete_prefix(prefix)
+
+
 def run_render(run: JobRun) -> None:
     """Speech → lip-sync render → encode → store, then mark the video completed."""
     from twinstudio.render import render_video
@@ -326,7 +333,11 @@ def run_render(run: JobRun) -> None:
             row.completed_at = now()
             events.video_succeeded(ctx, s, row)
 
-        run.complete(apply)
+        try:
+            run.complete(apply)
+        except LeaseLost:
+            _drop_files_if_deleted(ctx, run.ref_id, prefix)
+            raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
