@@ -159,3 +159,16 @@ def test_speech_endpoint_returns_audio_and_timings(client: TestClient, ctx) -> N
         headers={"x-api-key": key},
     )
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "voice_settings.speed"
+
+
+def test_metrics_count_videos_and_jobs(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
+    key, look = _setup(ctx)
+    client.post(
+        "/v3/videos",
+        json={"avatar_id": look, "script": "Hi.", "voice_id": VOICE},
+        headers={"x-api-key": key},
+    )
+    text = client.get("/metrics").text
+    assert 'twinstudio_videos{status="pending"} 1' in text
+    assert 'twinstudio_jobs{kind="render_video",status="queued"} 1' in text
+    assert "twinstudio_queue_oldest_seconds" in text

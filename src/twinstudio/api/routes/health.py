@@ -6,7 +6,7 @@ import mimetypes
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, PlainTextResponse
 from sqlalchemy import text
 
 from twinstudio import __version__
@@ -22,6 +22,14 @@ def healthz(ctx: CtxDep) -> dict[str, Any]:
     with ctx.db.session() as s:
         s.execute(text("SELECT 1"))
     return {"status": "ok", "version": __version__}
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(ctx: CtxDep) -> PlainTextResponse:
+    """Prometheus-style metrics (queue depth, statuses, webhook backlog) for operators."""
+    from twinstudio.services.metrics import render
+
+    return PlainTextResponse(render(ctx), media_type="text/plain; version=0.0.4")
 
 
 @router.get("/files/{key:path}", include_in_schema=False)
