@@ -54,7 +54,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_videos_create_wait_out_json(server: Server, tmp_path: Path) -> None:
     out = tmp_path / "x.mp4"
     done = cli("videos", "create", "--avatar", DEMO_LOOK, "--voice", VOICE, "--script",
-               "Hello from the command line.", "--resolution", "720p", "--background", "#1A2B3C",
+               "Hello from the command line.", "--resolution", "720p", "--fit", "contain", "--background", "#1A2B3C",
                "--title", "cli-test", "--wait", "--out", str(out), "--json", server=server)  # fmt: skip
     assert done.returncode == 0, done.stderr + server.log()
     video = json.loads(done.stdout)

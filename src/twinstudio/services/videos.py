@@ -70,6 +70,13 @@ def create_video(ctx: AppContext, session: Session, account: Account, req: Video
             'Train a look with "matting": true, or leave remove_background false.',
             param="remove_background",
         )
+    if req.background is not None and not req.remove_background and req.fit == "cover":
+        raise InvalidParameter(
+            "A background shows only behind a removed background (remove_background: true, for a "
+            'look trained with matting) or around the footage with fit: "contain". Set one of them, '
+            "or leave background out.",
+            param="background",
+        )
     if req.background is not None and req.background.type == "image":
         if req.background.url:
             check_url(req.background.url, "background.url")
