@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from twinstudio import __version__
 from twinstudio.api import errors
@@ -58,4 +62,11 @@ def create_app(
     errors.install(app)
     for module in (health, consent, avatars, voices, videos, assets, webhooks):
         app.include_router(module.router)
+    static = Path(str(files("twinstudio.web").joinpath("static")))
+    app.mount("/dashboard", StaticFiles(directory=static, html=True), name="dashboard")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/dashboard/")
+
     return app

@@ -1,0 +1,67 @@
+"""The web dashboard in a real browser (Debian's Chromium driven by Playwright) against a real server."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.server import Server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture()
+def page(tmp_path: Path) -> Iterator[object]:
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is installed by `make install-dev`"
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        pg = browser.new_page(viewport={"width": 1280, "height": 900})
+        yield pg
+        browser.close()
+
+
+@pytest.mark.slow
+def test_dashboard_makes_a_video_and_shows_twins(server: Server, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server.url}/")
+    assert "/dashboard/" in page.url
+    page.fill("#api-key", server.key)
+    page.click("#key-form button")
+    page.wait_for_selector("#v-avatar option[value=look_demo_astronaut]", state="attached")
+    page.select_option("#v-voice", "en_US-joe-medium")
+    page.fill("#v-script", "Hello from the dashboard.")
+    page.select_option("#v-resolution", "720p")
+    page.fill("#v-title", "dashboard-test")
+    page.click("#video-form button[type=submit]")
+    item = page.locator(".item", has_text="dashboard-test")
+    item.locator(".badge.completed").wait_for(timeout=120_000)
+    src = item.locator("video").get_attribute("src")
+    assert src and "/files/videos/" in src and "sig=" in src
+    page.screenshot(path="/tmp/dashboard-videos.png")
+    # a bad request shows the API's message, not a crash
+    page.fill("#v-script", " ")
+    page.click("#video-form button[type=submit]")
+    page.wait_for_selector("#toast:not([hidden])")
+    assert "script" in page.inner_text("#toast")
+    page.click("#tabs button[data-tab=twins]")
+    look = page.locator("#look-list .item", has_text="Demo: Astronaut")
+    look.locator(".badge.completed").wait_for(timeout=10_000)
+    assert "Quality" in look.inner_text()
+    page.click("#tabs button[data-tab=voices]")
+    page.wait_for_selector("#voice-table tbody tr")
+    assert "en_US-joe-medium" in page.inner_text("#voice-table")
