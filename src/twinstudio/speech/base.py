@@ -8,15 +8,19 @@ exact silence, English normalising, sentence splitting, speed/pitch/volume, and 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+
+import numpy as np
 
 from twinstudio.errors import InvalidParameter
 from twinstudio.registry import Registry
 from twinstudio.speech import effects
-from twinstudio.speech.text import prepare
-from twinstudio.speech.timeline import Track, concat
-from twinstudio.speech.types import Speech, Voice, VoiceSettings
+from twinstudio.speech.text import Segment, prepare
+from twinstudio.speech.timeline import SILENCE, Track, concat
+from twinstudio.speech.types import Speech, Timing, Voice, VoiceSettings
 
 SENTENCE_GAP_MS = 200  # silence between two sentences that have no <break> between them
+STREAM_CHUNK_CHARS = 300  # streamed chunks after the first group sentences up to this length
 
 
 class TTSEngine(ABC):
@@ -42,28 +46,56 @@ class TTSEngine(ABC):
         return voice.locale.split("-")[0].lower()
 
     def synthesize(self, text: str, voice: Voice, settings: VoiceSettings | None = None) -> Speech:
-        """Speak a whole script: pauses, sentences and ``settings`` applied, timings exact."""
+        """Speak a whole script: pauses, sentences and ``settings`` applied, timings exact.
+
+        The streamed chunks of :meth:`synthesize_stream`, joined (:func:`join_speech`).
+        """
+        return join_speech(list(self.synthesize_stream(text, voice, settings)))
+
+    def synthesize_stream(
+        self,
+        text: str,
+        voice: Voice,
+        settings: VoiceSettings | None = None,
+        chunk_chars: int = STREAM_CHUNK_CHARS,
+    ) -> Iterator[Speech]:
+        """Speak a script chunk by chunk: the first chunk is the first sentence alone, later ones
+        group whole sentences up to ``chunk_chars`` characters. Only one chunk is in memory.
+
+        Each chunk's timings are relative to its own start; the silence *between* two chunks
+        (a ``<break>`` or the sentence gap) opens the later chunk, so :func:`join_speech` of the
+        chunks is exactly the speech of the whole script. Settings are checked before anything
+        is synthesised, so a bad setting fails before the first chunk.
+        """
         settings = settings or VoiceSettings()
         check_settings(settings)
         segments = prepare(text, self.language_of(voice))
         if not any(not s.is_pause for s in segments):
             raise InvalidParameter("the script has nothing to say", param="script")
-        pieces: list[Track] = []
+        return self._stream(group_segments(segments, chunk_chars), voice, settings)
+
+    def _stream(
+        self, groups: list[list[Segment]], voice: Voice, settings: VoiceSettings
+    ) -> Iterator[Speech]:
         previous_spoken = False
-        for segment in segments:
-            if segment.is_pause:
-                pieces.append(Track.silence(self._samples(segment.pause_ms), self.sample_rate))
-                previous_spoken = False
-                continue
-            if previous_spoken:
-                gap_ms = SENTENCE_GAP_MS / settings.speed  # part of the speech: it scales too
-                pieces.append(Track.silence(self._samples(gap_ms), self.sample_rate))
-            # Speed stretches speech only: a <break time="1s"/> stays one second at any speed.
-            spoken = self.speak(segment.text, voice)
-            pieces.append(effects.stretch_track(spoken, 1.0 / settings.speed))
-            previous_spoken = True
-        speech = concat(pieces, self.sample_rate).to_speech()
-        return effects.apply_settings(speech, settings, speed=False)
+        for group in groups:
+            pieces: list[Track] = []
+            for segment in group:
+                if segment.is_pause:
+                    pieces.append(Track.silence(self._samples(segment.pause_ms), self.sample_rate))
+                    previous_spoken = False
+                    continue
+                spoken = self.speak(segment.text, voice)
+                if previous_spoken:
+                    gap_ms = SENTENCE_GAP_MS / settings.speed  # part of the speech: it scales too
+                    pieces.append(Track.silence(self._samples(gap_ms), self.sample_rate))
+                # Speed stretches speech only: a <break time="1s"/> stays one second at any speed.
+                pieces.append(effects.stretch_track(spoken, 1.0 / settings.speed))
+                previous_spoken = True
+            speech = concat(pieces, self.sample_rate).to_speech()
+            chunk = effects.apply_settings(speech, settings, speed=False)
+            chunk.text = " ".join(s.text for s in group if not s.is_pause)
+            yield chunk
 
     def _samples(self, ms: float) -> int:
         return round(ms * self.sample_rate / 1000)
@@ -79,6 +111,88 @@ def check_settings(settings: VoiceSettings) -> None:
                 f"voice_settings.{name} must be between {low:g} and {high:g} (got {value!r})",
                 param=f"voice_settings.{name}",
             )
+
+
+def group_segments(segments: list[Segment], chunk_chars: int) -> list[list[Segment]]:
+    """Split prepared segments into streamed chunks (see :meth:`TTSEngine.synthesize_stream`).
+
+    A chunk closes after a spoken sentence once it holds ``chunk_chars`` characters (the first
+    chunk closes after its first sentence); pauses go with the sentence after them, and pauses
+    at the very end join the last chunk, so every chunk has something to say.
+    """
+    groups: list[list[Segment]] = []
+    current: list[Segment] = []
+    chars = 0
+    for segment in segments:
+        current.append(segment)
+        if segment.is_pause:
+            continue
+        chars += len(segment.text) + 1
+        if not groups or chars >= chunk_chars:
+            groups.append(current)
+            current, chars = [], 0
+    if current:
+        if any(not s.is_pause for s in current) or not groups:
+            groups.append(current)
+        else:
+            groups[-1].extend(current)
+    return groups
+
+
+def join_timings(
+    chunks: Iterable[tuple[int, list[Timing], list[Timing]]], sample_rate: int
+) -> tuple[list[Timing], list[Timing]]:
+    """Join per-chunk timings into one timeline: ``(n_samples, phonemes, words)`` per chunk.
+
+    Offsets are kept in samples and rounded once, so the joined phonemes tile the joined audio
+    exactly (a chunk boundary can move by at most 1 ms); silences meeting at a boundary merge.
+    """
+    phonemes: list[Timing] = []
+    words: list[Timing] = []
+    offset = 0  # samples
+    for n_samples, chunk_phonemes, chunk_words in chunks:
+        start_ms = round(offset * 1000 / sample_rate)
+        end_ms = round((offset + n_samples) * 1000 / sample_rate)
+        offset += n_samples
+
+        def shift(ms: int, start_ms: int = start_ms, end_ms: int = end_ms) -> int:
+            return min(end_ms, max(start_ms, ms + start_ms))
+
+        for i, timing in enumerate(chunk_phonemes):
+            start = phonemes[-1].end_ms if phonemes else 0
+            end = end_ms if i == len(chunk_phonemes) - 1 else shift(timing.end_ms)
+            if end <= start:
+                continue
+            if phonemes and phonemes[-1].symbol == timing.symbol == SILENCE:
+                phonemes[-1] = Timing(SILENCE, phonemes[-1].start_ms, end)
+            else:
+                phonemes.append(Timing(timing.symbol, start, end))
+        if phonemes and phonemes[-1].end_ms < end_ms:  # a chunk without phonemes
+            last = phonemes[-1]
+            phonemes[-1] = Timing(last.symbol, last.start_ms, end_ms)
+        elif not phonemes and end_ms > 0:
+            phonemes.append(Timing(SILENCE, 0, end_ms))
+        for word in chunk_words:
+            start, end = shift(word.start_ms), shift(word.end_ms)
+            if words:
+                start = max(start, words[-1].end_ms)
+            if end > start:
+                words.append(Timing(word.symbol, start, end))
+    return phonemes, words
+
+
+def join_speech(chunks: Iterable[Speech]) -> Speech:
+    """One :class:`Speech` from streamed chunks (all at one sample rate), timings joined exactly."""
+    parts = list(chunks)
+    if not parts:
+        return Speech(np.zeros(0, dtype=np.float32), 22050)
+    rate = parts[0].sample_rate
+    if any(p.sample_rate != rate for p in parts):
+        raise ValueError("chunks at different sample rates cannot be joined")
+    phonemes, words = join_timings(((len(p.audio), p.phonemes, p.words) for p in parts), rate)
+    audio = np.concatenate([np.asarray(p.audio, dtype=np.float32) for p in parts])
+    text = " ".join(p.text for p in parts if p.text)
+    return Speech(audio, rate, phonemes, words, text)
 
 
 engines: Registry[TTSEngine] = Registry("speech engine")

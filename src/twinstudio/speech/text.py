@@ -70,8 +70,9 @@ def parse_script(script: str) -> list[Segment]:
     return segments
 
 
-# A sentence ends at . ! ? (optionally followed by quotes/brackets) before whitespace.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
+# A sentence ends at . ! ? (optionally followed by quotes/brackets) before whitespace, or at
+# the full-width 。！？ of Chinese and Japanese, which need no space after them.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|(?<=[。！？])[」』）]*\s*")
 
 
 def split_sentences(text: str) -> list[str]:

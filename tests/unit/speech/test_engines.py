@@ -1,4 +1,4 @@
-"""Real engines end to end: Piper (bundled model) and eSpeak NG (binary), when installed."""
+"""Real engines end to end: Piper (bundled model), Festival and eSpeak NG (binaries), if installed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from twinstudio.errors import InvalidParameter
 from twinstudio.speech import VoiceSettings, get_voice, list_voices, synthesize
 from twinstudio.speech.analysis import median_f0
+from twinstudio.speech.engines import festival
 from twinstudio.speech.types import Speech
 
 from .helpers import assert_tiles, assert_words_in_order
@@ -20,7 +21,16 @@ ESPEAK = "espeak-en-us"
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="espeak-ng not installed"
 )
-VOICES = [PIPER, pytest.param(ESPEAK, marks=needs_espeak)]
+FESTIVAL = "festival-en_US-slt-hts"
+needs_festival = pytest.mark.skipif(
+    shutil.which("festival") is None or festival.voice_dir("cmu_us_slt_arctic_hts") is None,
+    reason="festival + festvox-us-slt-hts not installed",
+)
+VOICES = [
+    PIPER,
+    pytest.param(FESTIVAL, marks=needs_festival),
+    pytest.param(ESPEAK, marks=needs_espeak),
+]
 TEXT = "The quick brown fox jumps over the lazy dog. Dr. Smith paid $3.50 in 1985!"
 
 _cache: dict[tuple[str, str, VoiceSettings], Speech] = {}

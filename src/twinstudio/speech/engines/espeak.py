@@ -129,6 +129,7 @@ class EspeakEngine(TTSEngine):
                     engine=self.name,
                     license=LICENSE,
                     origin=f"espeak-ng voice {code!r}",
+                    quality="robotic",
                 )
             )
         return voices

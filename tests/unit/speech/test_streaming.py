@@ -1,0 +1,115 @@
+"""Streaming long scripts: chunks come one sentence group at a time and join exactly."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from twinstudio.errors import InvalidParameter
+from twinstudio.speech.base import TTSEngine, group_segments, join_speech, join_timings
+from twinstudio.speech.text import Segment, prepare
+from twinstudio.speech.timeline import Track
+from twinstudio.speech.types import Speech, Timing, Voice, VoiceSettings
+
+from .helpers import assert_tiles, assert_words_in_order
+
+VOICE = Voice("fake", "Fake", "English", "en-US", "female", "fake")
+
+
+class CountingEngine(TTSEngine):
+    """Each word is 0.1 s of tone (one phoneme 'a'); records every sentence it was asked for."""
+
+    name = "fake"
+    sample_rate = 22050
+
+    def __init__(self) -> None:
+        self.spoken: list[str] = []
+
+    def voices(self) -> list[Voice]:
+        return [VOICE]
+
+    def speak(self, sentence: str, voice: Voice) -> Track:
+        self.spoken.append(sentence)
+        words = sentence.split()
+        n = 2205  # 0.1 s per word
+        t = np.arange(n * len(words)) / self.sample_rate
+        audio = (0.3 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+        track = Track(audio, self.sample_rate, [("a", n)] * len(words))
+        track.words = [(w.strip(".!?"), i * n, (i + 1) * n) for i, w in enumerate(words)]
+        return track
+
+
+LONG = " ".join(f"Sentence number {i} is here, and it says a few more words." for i in range(60))
+
+
+def test_long_script_streams_first_sentence_before_the_rest() -> None:
+    assert len(LONG) > 3000
+    engine = CountingEngine()
+    stream = engine.synthesize_stream(LONG, VOICE)
+    assert engine.spoken == []  # nothing synthesised until asked
+    first = next(stream)
+    assert len(engine.spoken) == 1  # only the first sentence exists so far
+    assert (
+        first.text
+        == engine.spoken[0]
+        == "Sentence number zero is here, and it says a few more words."
+    )
+    assert_tiles(first)
+    assert first.words[0] == Timing("Sentence", first.words[0].start_ms, first.words[0].end_ms)
+    assert first.words[0].start_ms == 0  # timed from the chunk's own start
+    second = next(stream)
+    assert 1 < len(engine.spoken) < 60 and second.words[0].start_ms < 300
+    rest = list(stream)
+    assert len(engine.spoken) == 60 and len(rest) >= 5
+
+
+def test_joined_chunks_equal_the_whole_script() -> None:
+    script = LONG[:900] + ' <break time="700ms"/> The end.'
+    chunks = list(CountingEngine().synthesize_stream(script, VOICE, VoiceSettings(speed=1.25)))
+    whole = CountingEngine().synthesize(script, VOICE, VoiceSettings(speed=1.25))
+    joined = join_speech(chunks)
+    assert len(chunks) > 2
+    assert_tiles(joined)
+    assert_words_in_order(joined)
+    assert len(joined.audio) == len(whole.audio) == sum(len(c.audio) for c in chunks)
+    assert [w.symbol for w in joined.words] == [w.symbol for w in whole.words]
+    assert [p.symbol for p in joined.phonemes] == [p.symbol for p in whole.phonemes]
+    assert joined.phonemes == whole.phonemes and joined.words == whole.words
+    assert joined.text.endswith("The end.")
+
+
+def test_bad_settings_fail_before_any_chunk() -> None:
+    engine = CountingEngine()
+    with pytest.raises(InvalidParameter) as caught:
+        engine.synthesize_stream("Hello there.", VOICE, VoiceSettings(pitch=80))
+    assert caught.value.param == "voice_settings.pitch" and engine.spoken == []
+
+
+def test_grouping_keeps_pauses_with_the_next_sentence_and_the_tail() -> None:
+    segments = prepare('One. <break time="1s"/> Two. Three. <break time="2s"/>')
+    groups = group_segments(segments, chunk_chars=1000)
+    assert [[s.text or s.pause_ms for s in g] for g in groups] == [
+        ["One."],
+        [1000, "Two.", "Three.", 2000],
+    ]
+    assert group_segments([Segment(text="Only.")], 10) == [[Segment(text="Only.")]]
+
+
+def test_join_timings_rounds_offsets_once() -> None:
+    # Three chunks of 4 samples at 3 Hz (1333.3 ms each): offsets are summed in samples.
+    rate = 3  # an awkward rate: every chunk boundary falls between milliseconds
+    chunk = (4, [Timing("", 0, 667), Timing("a", 667, 1333)], [Timing("w", 667, 1333)])
+    phonemes, words = join_timings([chunk, chunk, chunk], rate)
+    assert phonemes[0].start_ms == 0 and phonemes[-1].end_ms == round(12 * 1000 / rate)
+    assert all(a.end_ms == b.start_ms for a, b in itertools.pairwise(phonemes))
+    assert [w.symbol for w in words] == ["w", "w", "w"]
+    assert words[1].start_ms == round(4 * 1000 / rate) + 667
+
+
+def test_join_speech_refuses_mixed_rates() -> None:
+    a = Speech(np.zeros(10, np.float32), 22050, [Timing("", 0, 1)])
+    b = Speech(np.zeros(10, np.float32), 24000, [Timing("", 0, 1)])
+    with pytest.raises(ValueError, match="sample rates"):
+        join_speech([a, b])
