@@ -113,3 +113,40 @@ def test_720p_portrait_with_voice_settings_and_background(server: Server, tmp_pa
     assert (info["width"], info["height"]) == (720, 1280)
     assert abs(float(info["duration"]) - _speech_duration(SCRIPT, **settings)) <= 0.2
     assert float(info["duration"]) < _speech_duration(SCRIPT) * 0.9  # speed changed the output
+
+
+@pytest.mark.slow
+def test_burned_captions_give_a_second_video(server: Server, tmp_path: Path) -> None:
+    import av
+    import numpy as np
+
+    data = seed_full_example(
+        server.url,
+        server.key,
+        "look_demo_astronaut",
+        VOICE,
+        resolution="720p",
+        aspect_ratio="9:16",
+        caption={"file_format": "srt", "style": {"position": "bottom"}},
+    )
+    assert data["status"] == "completed", data
+    plain, captioned = tmp_path / "plain.mp4", tmp_path / "captioned.mp4"
+    plain.write_bytes(requests.get(data["video_url"]).content)
+    captioned.write_bytes(requests.get(data["captioned_video_url"]).content)
+    a, b = probe(plain), probe(captioned)
+    assert (b["width"], b["height"], b["vcodec"], b["acodec"]) == (720, 1280, "h264", "aac")
+    assert abs(float(a["duration"]) - float(b["duration"])) <= 0.1
+
+    def frame(path: Path, n: int) -> np.ndarray:
+        with av.open(str(path)) as c:
+            for i, f in enumerate(c.decode(video=0)):
+                if i == n:
+                    return f.to_ndarray(format="rgb24").astype(int)
+        raise AssertionError("too few frames")
+
+    diff = np.abs(frame(plain, 30) - frame(captioned, 30)).mean(axis=2)
+    bottom, top = diff[int(1280 * 0.7) :], diff[: int(1280 * 0.5)]
+    assert bottom.mean() > 5 * max(top.mean(), 0.5), (
+        bottom.mean(),
+        top.mean(),
+    )  # text at the bottom only

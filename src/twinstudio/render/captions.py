@@ -335,3 +335,31 @@ class CaptionBurner:
             lines=tuple(lines),
             font_size=size,
         )
+
+
+def burn_into_video(
+    video_path: Path,
+    out_path: Path,
+    words: Sequence[Timing],
+    style: dict[str, Any] | None,
+    audio: np.ndarray,
+    sample_rate: int,
+) -> Path:
+    """A copy of a rendered MP4 with the captions burned in (``captioned_video_url``).
+
+    Frames are decoded, captioned and re-encoded one at a time (constant memory); the audio is the
+    same speech the video was made from.
+    """
+    import av
+
+    from twinstudio.render.encode import VideoEncoder
+
+    with av.open(str(video_path)) as src:
+        stream = src.streams.video[0]
+        size = (stream.codec_context.width, stream.codec_context.height)
+        fps = float(stream.average_rate or 25)
+        burner = CaptionBurner(list(words), size, style)
+        with VideoEncoder(out_path, size, fps, audio, sample_rate) as encoder:
+            for index, frame in enumerate(src.decode(stream)):
+                encoder.write(burner.draw(frame.to_ndarray(format="rgb24"), index / fps))
+    return out_path

@@ -84,6 +84,14 @@ def create_video(ctx: AppContext, session: Session, account: Account, req: Video
             asset_service.get_asset(
                 session, account, req.background.asset_id, "background.asset_id", kind="image"
             )
+    if req.caption is not None and req.caption.style is not None:
+        from twinstudio.render.captions import parse_style
+        from twinstudio.render.types import output_size
+
+        parse_style(req.caption.style, output_size(req.resolution, req.aspect_ratio))
+        if req.output_format != "mp4":
+            raise InvalidParameter("Burned-in captions (caption.style) are made for mp4 output; the "
+                                   "subtitle file comes with every video.", param="caption.style")
     if req.callback_url:
         check_receiver_url(req.callback_url, "callback_url")
     active = (
@@ -324,6 +332,20 @@ def run_render(run: JobRun) -> None:
         ctx.storage.put_file(keys["gif_key"], result.gif_path)
         ctx.storage.put_file(keys["subtitle_key"], workdir / "subtitles.srt")
         ctx.storage.put_file(keys["vtt_key"], workdir / "subtitles.vtt")
+        style = (p.get("caption") or {}).get("style")
+        if style is not None and options.output_format == "mp4":
+            from twinstudio.render.captions import burn_into_video
+
+            captioned = burn_into_video(
+                result.video_path,
+                workdir / "captioned.mp4",
+                speech_out.words,
+                style,
+                speech_out.audio,
+                speech_out.sample_rate,
+            )
+            keys["captioned_key"] = f"{prefix}/captioned.mp4"
+            ctx.storage.put_file(keys["captioned_key"], captioned)
         run.progress(0.99)
 
         def apply(s: Session) -> None:

@@ -50,6 +50,7 @@ def voice_view(ctx: AppContext, voice: Voice) -> dict[str, Any]:
         "type": "public",
         "engine": voice.engine,
         "license": voice.license,
+        "quality": voice.quality,
         "origin": voice.origin,
     }
 

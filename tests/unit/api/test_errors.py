@@ -95,10 +95,16 @@ def test_body_that_is_not_an_object_is_400(client: TestClient, key: str) -> None
         ({"remove_background": "yes"}, "remove_background"),
         ({"remove_background": True}, "remove_background"),
         ({"background": {"type": "color", "value": "red"}}, "background.value"),
-        ({"background": {"type": "color", "value": "#112233"}}, "background"),  # cover, no matting: unseen
+        (
+            {"background": {"type": "color", "value": "#112233"}},
+            "background",
+        ),  # cover, no matting: unseen
         ({"background": {"type": "image"}}, "background"),
         ({"background": {"type": "video", "url": "http://x"}}, "background"),
         ({"output_format": "avi"}, "output_format"),
+        ({"caption": {"style": {"font_size": 1000}}}, "caption.style.font_size"),
+        ({"caption": {"style": {"sparkles": True}}}, "caption.style.sparkles"),
+        ({"caption": {"file_format": "ass"}}, "caption.file_format"),
         ({"callback_url": "ftp://example.com/hook"}, "callback_url"),
         ({"title": "t" * 501}, "title"),
     ],
