@@ -1,84 +1,258 @@
-"""Per-person audio → mouth-opening model: ridge regression on log band energies, ±3 frames.
+"""Per-person audio → mouth model: ridge regression on MFCCs in a ±100 ms window + viseme context.
 
-Fitted at training on the footage's own sound and mouth; its held-out R² goes into the quality
-report (how well this person's audio predicts their mouth). The renderer can use it to drive the
-mouth from custom audio that has no phoneme timings.
+Fitted at training on the footage's own sound and mouth shapes; its held-out R² (and Pearson r)
+goes into the quality report: how well this person's sound predicts their mouth. The renderer can
+use it to drive the mouth from custom audio (``predict_descriptors``).
+
+Features per video frame (all at 16 kHz):
+* 13 MFCCs (25 ms window, 10 ms hop, 26 mel bands, 80–7600 Hz) and the frame's log energy,
+  sampled at 7 offsets −100 … +100 ms around the frame (the mouth moves up to ~100 ms before the
+  sound it makes, and holds after it) → 98 numbers;
+* viseme context (when the footage was labelled, see ``twins.labels``): the viseme one-hot
+  averaged over the frame ±2 → 15 numbers, plus the same averaged over ±6 frames → 15 more.
+Targets are the mouth descriptors ``open``, ``width``, ``jaw`` (IOD units, see ``twins.bank``).
+Two models are fitted: audio only (usable on any sound) and audio + visemes (when the renderer
+has phoneme timings too). The regularisation is picked by time-blocked cross-validation on the
+training part; the last 20 % of usable frames (one contiguous stretch, never seen in fitting) give
+the reported R². Weights are refitted on all usable frames before saving.
+
+Saved as ``audio_model.npz`` (no pickle). Keys from the first pack format are kept with their
+meaning (``weights``/``mean``/``std``: audio → opening; ``r2``); new keys are listed in
+``twins.pack``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-N_BANDS = 16
-CONTEXT = 3  # frames each side (±100 ms at 30 fps)
-RIDGE_ALPHA = 300.0
+from twinstudio.twins.labels import VISEMES
+
+RATE = 16000
+N_MELS = 26
+N_MFCC = 13
+WIN_S = 0.025
+HOP_S = 0.01
+OFFSETS_MS = (-100, -67, -33, 0, 33, 67, 100)
+VISEME_NEAR = 2  # frames each side
+VISEME_FAR = 6
+ALPHAS = (100.0, 1000.0, 3000.0, 10000.0, 30000.0, 100000.0)
+FOLDS = 5
+FEATURE_KIND = "mfcc13e_pm100"
+N_AUDIO_FEATURES = (N_MFCC + 1) * len(OFFSETS_MS)
 
 
-def band_energies(audio: np.ndarray, sample_rate: int, fps: float, n_frames: int) -> np.ndarray:
-    """(n_frames, N_BANDS) log energies of a 50 ms window centred on each video frame."""
-    win = int(0.05 * sample_rate)
-    nfft = 1 << (win - 1).bit_length()
-    edges = np.geomspace(80, min(7600, sample_rate / 2 - 1), N_BANDS + 1)
-    bins = np.fft.rfftfreq(nfft, 1 / sample_rate)
-    band_of = np.digitize(bins, edges) - 1
-    padded = np.pad(audio.astype(np.float32), (win, win))
-    window = np.hanning(win).astype(np.float32)
-    centres = (np.arange(n_frames) / fps * sample_rate).astype(int) + win
-    idx = centres[:, None] - win // 2 + np.arange(win)[None, :]
-    idx = np.clip(idx, 0, len(padded) - 1)
-    spec = np.abs(np.fft.rfft(padded[idx] * window, n=nfft, axis=1)) ** 2
-    feats = np.zeros((n_frames, N_BANDS), np.float32)
-    for b in range(N_BANDS):
-        sel = band_of == b
-        if sel.any():
-            feats[:, b] = spec[:, sel].sum(axis=1)
-    return np.log(feats + 1e-8)
+def _mel_filterbank(n_fft: int) -> np.ndarray:
+    def mel(f: np.ndarray | float) -> np.ndarray:
+        return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
+
+    def hz(m: np.ndarray) -> np.ndarray:
+        return 700.0 * (10 ** (m / 2595.0) - 1.0)
+
+    points = hz(np.linspace(mel(80.0), mel(7600.0), N_MELS + 2))
+    bins = np.fft.rfftfreq(n_fft, 1 / RATE)
+    fb = np.zeros((N_MELS, len(bins)), np.float32)
+    for m in range(N_MELS):
+        lo, mid, hi = points[m], points[m + 1], points[m + 2]
+        up = (bins - lo) / (mid - lo)
+        down = (hi - bins) / (hi - mid)
+        fb[m] = np.clip(np.minimum(up, down), 0.0, None)
+    return fb
 
 
-def with_context(feats: np.ndarray) -> np.ndarray:
-    n = len(feats)
-    padded = np.pad(feats, ((CONTEXT, CONTEXT), (0, 0)), mode="edge")
-    cols = [padded[k : k + n] for k in range(2 * CONTEXT + 1)]
-    return np.hstack([*cols, np.ones((n, 1), np.float32)])
+def mfcc(audio: np.ndarray) -> np.ndarray:
+    """(n_hops, N_MFCC + 1): MFCCs and log energy every 10 ms of 16 kHz ``audio``."""
+    from scipy.fft import dct
+
+    win, hop = int(WIN_S * RATE), int(HOP_S * RATE)
+    n_fft = 512
+    x = np.pad(np.asarray(audio, np.float32), (win // 2, win))
+    n = max(1, (len(x) - win) // hop + 1)
+    idx = np.arange(n)[:, None] * hop + np.arange(win)[None, :]
+    frames = x[idx] * np.hamming(win).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames, n=n_fft, axis=1)) ** 2
+    log_mel = np.log(power @ _mel_filterbank(n_fft).T + 1e-8)
+    coeffs = dct(log_mel, type=2, axis=1, norm="ortho")[:, :N_MFCC]
+    energy = np.log(power.sum(axis=1) + 1e-8)[:, None]
+    return np.hstack([coeffs, energy]).astype(np.float32)
+
+
+def audio_features(audio: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
+    """(n_frames, N_AUDIO_FEATURES): MFCC + energy at ±100 ms offsets around each frame."""
+    hops = mfcc(audio)
+    t = np.arange(n_frames) / fps
+    cols = []
+    for off in OFFSETS_MS:
+        at = np.clip(np.round((t + off / 1000.0) / HOP_S).astype(int), 0, len(hops) - 1)
+        cols.append(hops[at])
+    return np.hstack(cols)
+
+
+def viseme_features(viseme: np.ndarray) -> np.ndarray:
+    """(T, 2 × len(VISEMES)): viseme one-hot averaged over ±2 and ±6 frames."""
+    onehot = np.eye(len(VISEMES), dtype=np.float32)[viseme.astype(np.int64)]
+    out = []
+    for k in (VISEME_NEAR, VISEME_FAR):
+        kernel = np.ones(2 * k + 1, np.float32) / (2 * k + 1)
+        padded = np.pad(onehot, ((k, k), (0, 0)), mode="edge")
+        out.append(np.stack([np.convolve(padded[:, j], kernel, "valid")
+                             for j in range(onehot.shape[1])], axis=1))  # fmt: skip
+    return np.hstack(out)
+
+
+def _r2(y: np.ndarray, pred: np.ndarray) -> float:
+    ss = float(((y - y.mean()) ** 2).sum())
+    return 1.0 - float(((y - pred) ** 2).sum()) / ss if ss > 0 else 0.0
+
+
+def _pearson(y: np.ndarray, pred: np.ndarray) -> float:
+    if y.std() == 0 or pred.std() == 0:
+        return 0.0
+    return float(np.corrcoef(y, pred)[0, 1])
+
+
+def _standardise(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    mean = x[rows].mean(axis=0)
+    std = x[rows].std(axis=0) + 1e-6
+    return (x - mean) / std, mean, std
+
+
+def _ridge_path(x: np.ndarray, y: np.ndarray, alphas: tuple[float, ...]) -> list[np.ndarray]:
+    """Ridge weights for every penalty, with an unpenalised intercept (last row of each).
+
+    One SVD of the centred data serves all penalties (a solve per penalty oversubscribes the
+    BLAS threads on a loaded 2-core machine and took seconds).
+    """
+    mx, my = x.mean(axis=0), y.mean(axis=0)
+    u, sv, vt = np.linalg.svd(x - mx, full_matrices=False)
+    uty = u.T @ (y - my)
+    out = []
+    for alpha in alphas:
+        w = vt.T @ ((sv / (sv**2 + alpha))[:, None] * uty)
+        out.append(np.vstack([w, (my - mx @ w)[None, :]]))
+    return out
+
+
+def _pick_alpha(x: np.ndarray, y: np.ndarray, folds: int = 4) -> float:
+    """The ridge penalty with the least time-blocked cross-validation error."""
+    scale = y.var(axis=0) + 1e-9
+    err = np.zeros(len(ALPHAS))
+    for block in np.array_split(np.arange(len(x)), folds):
+        rest = np.setdiff1d(np.arange(len(x)), block)
+        for k, w in enumerate(_ridge_path(x[rest], y[rest], ALPHAS)):
+            pred = x[block] @ w[:-1] + w[-1]
+            err[k] += float(((pred - y[block]) ** 2 / scale).sum())
+    return ALPHAS[int(np.argmin(err))]
+
+
+def _fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    alpha = _pick_alpha(x, y)
+    return _ridge_path(x, y, (alpha,))[0], alpha
+
+
+def _held_out(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[list[float], list[float]]:
+    """Blocked cross-validation: every usable frame predicted by a model fitted without its
+    stretch of footage (``FOLDS`` contiguous stretches, penalty chosen inside each fit), then
+    R² and Pearson r of those predictions per target. On a clip of a few seconds one held-out
+    stretch is too short to say anything (one closed-mouth second gives R² of −50); all of them
+    together are the honest figure."""
+    pred = np.zeros((len(idx), y.shape[1]))
+    for block in np.array_split(np.arange(len(idx)), FOLDS):
+        train = np.setdiff1d(np.arange(len(idx)), block)
+        xs, _, _ = _standardise(x, idx[train])
+        w, _ = _fit(xs[idx[train]], y[idx[train]])
+        pred[block] = xs[idx[block]] @ w[:-1] + w[-1]
+    pred[:, 0] = np.clip(pred[:, 0], 0.0, None)
+    yy = y[idx]
+    r2 = [_r2(yy[:, k], pred[:, k]) for k in range(y.shape[1])]
+    r = [_pearson(yy[:, k], pred[:, k]) for k in range(y.shape[1])]
+    return r2, r
+
+
+def _final(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> dict[str, np.ndarray]:
+    """Fitted on every usable frame. ``weights`` (n_features + 1, 3): the last row is the
+    intercept, so ``prediction = ((x - mean) / std) @ weights[:-1] + weights[-1]``."""
+    xs, mean, std = _standardise(x, idx)
+    w, alpha = _fit(xs[idx], y[idx])
+    return {"weights": w.astype(np.float32), "mean": mean.astype(np.float32),
+            "std": std.astype(np.float32), "alpha": np.array(alpha, np.float32)}  # fmt: skip
 
 
 def fit_audio_model(
-    audio: np.ndarray, sample_rate: int, opening: np.ndarray, valid: np.ndarray, fps: float,
-    out_path: Path,
-) -> float | None:  # fmt: skip
-    """Fit on the first 80 % of usable frames, report R² on the rest, save weights; None if too few."""
-    n = len(opening)
-    x = with_context(band_energies(audio, sample_rate, fps, n))
-    idx = np.flatnonzero(valid)
-    if len(idx) < 50:
+    audio: np.ndarray, desc: np.ndarray, valid: np.ndarray, fps: float, out_path: Path,
+    viseme: np.ndarray | None = None,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Fit, evaluate and save; returns the figures for the quality report (None: too few frames).
+
+    ``desc`` (T, ≥3) descriptors (open, width, jaw, ...), ``valid`` (T,) usable frames,
+    ``viseme`` (T,) labels or None.
+    """
+    n = len(desc)
+    idx = np.flatnonzero(valid[:n])
+    if len(idx) < 60:
         return None
-    mean = x[idx].mean(axis=0)
-    std = x[idx].std(axis=0) + 1e-6
-    mean[-1], std[-1] = 0.0, 1.0
-    xs = (x - mean) / std
-    split = idx[: int(0.8 * len(idx))], idx[int(0.8 * len(idx)) :]
+    y = desc[:, :3].astype(np.float64)
+    xa = audio_features(audio, fps, n).astype(np.float64)
+    r2, r = _held_out(xa, y, idx)
+    result: dict[str, Any] = {
+        "r2": round(r2[0], 3),
+        "r": round(r[0], 3),
+        "r2_width": round(r2[1], 3),
+        "features": FEATURE_KIND,
+        "held_out": f"{FOLDS}-fold blocked",
+        "frames": len(idx),
+    }
+    audio_fit = _final(xa, y, idx)
+    arrays = {f"audio_{k}": v for k, v in audio_fit.items()}
+    if viseme is not None and np.any(viseme[:n] > 0):
+        xv = np.hstack([xa, viseme_features(viseme[:n])])
+        r2v, rv = _held_out(xv, y, idx)
+        result.update(r2_with_visemes=round(r2v[0], 3), r_with_visemes=round(rv[0], 3))
+        arrays.update({f"viseme_{k}": v for k, v in _final(xv, y, idx).items()})
+    np.savez(
+        out_path,
+        # first-format keys: audio → opening (``predict_opening``)
+        weights=audio_fit["weights"][:, 0],
+        mean=audio_fit["mean"],
+        std=audio_fit["std"],
+        r2=np.array(r2[0], np.float32),
+        feature_kind=np.array(FEATURE_KIND),
+        targets=np.array(["open", "width", "jaw"]),
+        fps=np.array(fps, np.float32),
+        **arrays,
+    )
+    return result
 
-    def solve(rows: np.ndarray) -> np.ndarray:
-        a = xs[rows]
-        reg = RIDGE_ALPHA * np.eye(a.shape[1])
-        return np.linalg.solve(a.T @ a + reg, a.T @ opening[rows])
 
-    w = solve(split[0])
-    y, pred = opening[split[1]], xs[split[1]] @ w
-    ss = float(((y - y.mean()) ** 2).sum())
-    r2 = 1.0 - float(((y - pred) ** 2).sum()) / ss if ss > 0 else 0.0
-    w_all = solve(idx)
-    np.savez(out_path, weights=w_all.astype(np.float32), mean=mean.astype(np.float32),
-             std=std.astype(np.float32), r2=np.array(r2, np.float32))  # fmt: skip
-    return r2
+def _load(model_path: Path) -> dict[str, np.ndarray]:
+    with np.load(model_path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def predict_descriptors(
+    model_path: Path, audio: np.ndarray, sample_rate: int, fps: float, n_frames: int,
+    viseme: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
+    """(n_frames, 3) predicted open, width, jaw from ``audio`` (+ per-frame visemes if given)."""
+    m = _load(model_path)
+    if sample_rate != RATE:
+        from scipy.signal import resample_poly
+
+        audio = resample_poly(audio, RATE, sample_rate).astype(np.float32)
+    x = audio_features(audio, fps, n_frames)
+    if viseme is not None and "viseme_weights" in m:
+        x = np.hstack([x, viseme_features(viseme[:n_frames])])
+        w, mean, std = m["viseme_weights"], m["viseme_mean"], m["viseme_std"]
+    else:
+        w, mean, std = m["audio_weights"], m["audio_mean"], m["audio_std"]
+    pred = ((x - mean) / std) @ w[:-1] + w[-1]
+    pred[:, 0] = np.clip(pred[:, 0], 0.0, None)
+    return pred.astype(np.float32)
 
 
 def predict_opening(model_path: Path, audio: np.ndarray, sample_rate: int, fps: float,
                     n_frames: int) -> np.ndarray:  # fmt: skip
     """Mouth opening per frame predicted from audio by a saved model."""
-    with np.load(model_path, allow_pickle=False) as z:
-        w, mean, std = z["weights"], z["mean"], z["std"]
-    x = (with_context(band_energies(audio, sample_rate, fps, n_frames)) - mean) / std
-    return np.clip(x @ w, 0.0, None).astype(np.float32)
+    return predict_descriptors(model_path, audio, sample_rate, fps, n_frames)[:, 0]

@@ -51,6 +51,30 @@ def _not_a_video(path: Path, why: str) -> FootageError:
     )
 
 
+def _unreadable_codec(path: Path, codec: str) -> FootageError:
+    return FootageError(
+        "unreadable_codec",
+        f"{path.name} opened as a video, but its picture (codec {codec}) could not be decoded: "
+        "it is damaged or in a format this server cannot read. Export or record it again as an "
+        "H.264 MP4 (on a phone: the 'Most compatible' camera format) and upload it again.",
+    )
+
+
+def _codec_name(stream: Any) -> str | None:
+    """The stream's codec name when this FFmpeg build has a decoder for it, else None."""
+    import av
+
+    try:
+        ctx = stream.codec_context
+        name = str(ctx.name) if ctx is not None else ""
+        if not name:
+            return None
+        av.codec.Codec(name, "r")
+    except Exception:  # no decoder for this codec in the bundled FFmpeg
+        return None
+    return name
+
+
 def working_size(width: int, height: int) -> tuple[int, int]:
     """Size frames are processed at: the short side at most 1080 px, both sides even."""
     scale = min(1.0, MAX_WORKING_SHORT_SIDE / max(1, min(width, height)))
@@ -71,6 +95,7 @@ def probe(path: Path) -> SourceInfo:
         if not container.streams.video:
             raise _not_a_video(path, "it holds no picture track")
         stream = container.streams.video[0]
+        codec = _codec_name(stream)
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         fps = max(1, min(MAX_FPS, round(float(rate))))
         duration = 0.0
@@ -78,11 +103,14 @@ def probe(path: Path) -> SourceInfo:
             duration = float(stream.duration * stream.time_base)
         elif container.duration is not None:
             duration = container.duration / 1_000_000
-        # Decode the first frame: a truncated or renamed file fails here, not halfway through.
+        # Decode the first frame: a damaged stream or a codec without a decoder fails here, not
+        # halfway through. (A renamed or truncated file already failed to open above.)
+        if codec is None:
+            raise _unreadable_codec(path, "unknown")
         try:
             first = next(container.decode(video=0))
         except Exception as exc:
-            raise _not_a_video(path, "no picture could be decoded") from exc
+            raise _unreadable_codec(path, codec) from exc
         rotation = int(getattr(first, "rotation", 0) or 0) % 360
         width, height = first.width, first.height
         if rotation in (90, 270):
@@ -114,7 +142,7 @@ def _count_duration(path: Path, fps: int) -> float:
     return n / fps
 
 
-def tracking_size(size: tuple[int, int], max_side: int = 1280) -> tuple[int, int]:
+def tracking_size(size: tuple[int, int], max_side: int = 960) -> tuple[int, int]:
     """A smaller size for the face tracker (its model sees a 192 px face crop anyway)."""
     w, h = size
     scale = min(1.0, max_side / max(w, h))

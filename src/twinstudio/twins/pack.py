@@ -12,11 +12,24 @@ pack_dir/
   mouths.npz       JPEG bytes of the N bank cuts (lower face, unwarped): data, offsets (N+1,)
   audio.npz        samples (float32 mono), sample_rate (when the footage had sound)
   audio_model.npz  ridge weights audio features → mouth opening (when it had speech)
+  labels.npz       (revision 2) per-frame labels from the footage's sound: phone (T,) int8 index
+                   into meta["labels"]["phones"] (ARPAbet, 0 = SIL), viseme (T,) int8 index into
+                   meta["labels"]["visemes"] (Oculus 15: sil PP FF TH DD kk CH SS nn RR aa E ih
+                   oh ou), voiced (T,) bool (VAD)
   matte.mkv        per-frame alpha of the person (when trained with matting)
   image.png        photo twins: the still image (≤1080p)
   preview.jpg      a frame for the dashboard;  preview.mp4  a short small clip (video twins)
 ```
 Readers check ``version`` and refuse a pack newer than they understand.
+
+Revision 2 (same ``version``: it only adds, so older readers still read it) adds:
+``labels.npz``; in ``track.npz`` ``eye_open`` (T,) eyelid gap in IOD units; in ``audio_model.npz``
+``audio_weights``/``audio_mean``/``audio_std`` (MFCC ±100 ms → open, width, jaw) and, when the
+footage was labelled, ``viseme_weights``/``viseme_mean``/``viseme_std`` (audio + viseme context),
+with ``feature_kind`` (see ``twins.audio_model.predict_descriptors``); in ``meta.json``
+``revision``, ``labels`` (source transcript|recognition|none, phones, visemes, reliable,
+viseme_frames), ``blinks`` (count, starts), ``speech`` (VAD figures, ``noisy``) and
+``audio_model`` (held-out R² and r, with and without visemes).
 """
 
 from __future__ import annotations
@@ -31,12 +44,14 @@ import numpy as np
 from twinstudio.errors import RenderError
 
 PACK_VERSION = 1
+PACK_REVISION = 2  # additive changes within a version (older readers ignore what they don't know)
 META = "meta.json"
 BASE_VIDEO = "base.mp4"
 TRACK = "track.npz"
 MOUTHS = "mouths.npz"
 AUDIO = "audio.npz"
 AUDIO_MODEL = "audio_model.npz"
+LABELS = "labels.npz"
 MATTE = "matte.mkv"
 IMAGE = "image.png"
 PREVIEW_IMAGE = "preview.jpg"

@@ -1,15 +1,22 @@
 """Training a video twin: footage → twin pack (see ``twins.pack`` for the files).
 
+Before the pictures, the sound: decode it, check that a person is heard talking (``twins.voice``)
+and start labelling every frame with its phoneme/viseme (``twins.labels``) in a background thread,
+so pocketsphinx runs while the frames are tracked.
+
 Two passes over the frames, each streaming:
 1. decode at constant fps → write ``base.mp4``; track face landmarks; sample face counts and light;
 2. decode ``base.mp4`` again (so the bank holds exactly the pixels the renderer will see) → canonical
    mouth crops, descriptors, preview clip.
-Between them: refuse bad footage, fill brief tracking losses, smooth, fit the crop geometry.
+Between them: refuse bad footage (faces first: "no face" is the more useful message when both are
+wrong; footage without speech stops pass 1 early), fill brief tracking losses, smooth, fit the crop
+geometry. After them: the audio-to-mouth model, blinks, the matte, the quality report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -43,10 +50,12 @@ from twinstudio.twins.ingest import (
     tracking_size,
     working_size,
 )
-from twinstudio.twins.loop import choose_loop
+from twinstudio.twins.labels import FrameLabels, label_frames, viseme_counts
+from twinstudio.twins.loop import blink_frames, choose_loop, eye_openness
 from twinstudio.twins.quality import quality_report
 from twinstudio.twins.types import TwinInfo, orientation_of
 from twinstudio.twins.video import VideoWriter, read_frames
+from twinstudio.twins.voice import SpeechCheck, check_speech, lacks_speech, refuse_without_speech
 
 ProgressFn = Callable[[float], None]
 MIN_IOD_PX = 22.0  # below this the mouth is a handful of pixels
@@ -81,8 +90,10 @@ def _face_light(rgb: np.ndarray, lm: np.ndarray) -> tuple[float, float]:
 
 
 def _first_pass(
-    source: Path, info: SourceInfo, size: tuple[int, int], pack_dir: Path, progress: ProgressFn
-) -> _Pass1:
+    source: Path, info: SourceInfo, size: tuple[int, int], pack_dir: Path, progress: ProgressFn,
+    *, refusing: bool = False,
+) -> _Pass1:  # fmt: skip
+    """``refusing``: the footage will be refused anyway (no speech): look only at its start."""
     n_out = max(1, round(info.duration_s * info.fps))
     result = _Pass1(n_out)
     tracker = FaceTracker()
@@ -104,7 +115,7 @@ def _first_pass(
                         result.luma.append(luma)
                         result.contrast.append(contrast)
                 result.n = i + 1
-                if i == give_up_at and not result.valid.any():
+                if i == give_up_at and (refusing or not result.valid.any()):
                     break  # nobody in the first seconds: refuse now, not after 10 minutes
                 if i % 10 == 0:
                     progress(0.55 * i / n_out)
@@ -157,27 +168,76 @@ def _face_box(lm: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int
     return (max(0, int(x0)), max(0, int(y0)), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1))))
 
 
+def _head_motion(lm: np.ndarray, valid: np.ndarray, fps: int) -> tuple[float, float]:
+    """(median speed in IOD units per second, p5–p95 span in IOD units) of the stable points."""
+    from twinstudio.twins.faces import STABLE
+
+    pts = lm[valid][:, list(STABLE), :].mean(axis=1)
+    iod = float(np.median(inter_ocular(lm[valid])))
+    if len(pts) < 3 or iod <= 0:
+        return 0.0, 0.0
+    speed = float(np.median(np.linalg.norm(np.diff(pts, axis=0), axis=1))) * fps / iod
+    span = np.percentile(pts, 95, axis=0) - np.percentile(pts, 5, axis=0)
+    return speed, float(np.linalg.norm(span)) / iod
+
+
 def train_video(
     source: Path,
     pack_dir: Path,
     *,
     matting: bool = False,
+    transcript: str | None = None,
     progress: ProgressFn | None = None,
 ) -> TwinInfo:
     """Train a video twin into ``pack_dir`` (created if needed). See ``twinstudio.twins``."""
+    report = progress or _noop
+    info = probe(source)
+    audio = read_audio(source) if info.has_audio else None
+    heard = check_speech(audio)
+    n_expected = max(1, round(info.duration_s * info.fps))
+    pack_dir.mkdir(parents=True, exist_ok=True)
+    # pocketsphinx runs beside the face tracker (both spend most of their time outside the GIL).
+    pool = ThreadPoolExecutor(1, thread_name_prefix="twin-labels")
+    try:
+        labelling = pool.submit(
+            label_frames, None if lacks_speech(heard) else audio, info.fps, n_expected,
+            transcript, heard.voiced(n_expected, info.fps),
+        )  # fmt: skip
+        return _train_frames(source, pack_dir, info, audio, heard, labelling.result,
+                             matting=matting, report=report)  # fmt: skip
+    finally:
+        # A refused footage does not wait for its labels: the thread ends on its own, writing
+        # nothing to disk.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _train_frames(
+    source: Path, pack_dir: Path, info: SourceInfo, audio: np.ndarray | None, heard: SpeechCheck,
+    labels_of: Callable[[], FrameLabels], *, matting: bool, report: ProgressFn,
+) -> TwinInfo:  # fmt: skip
+    import time
+
     import cv2
 
-    report = progress or _noop
-    pack_dir.mkdir(parents=True, exist_ok=True)
-    info = probe(source)
+    clock = [time.perf_counter()]
+    phases: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = round(now - clock[0], 2)
+        clock[0] = now
+
     size = working_size(info.width, info.height)
     fps = info.fps
-
-    p1 = _first_pass(source, info, size, pack_dir, report)
+    p1 = _first_pass(source, info, size, pack_dir, report, refusing=lacks_speech(heard))
     _check_faces(p1, size)
+    refuse_without_speech(heard)
+    lap("track")
     valid = fill_gaps(p1.landmarks, p1.valid, max_gap=max(2, fps // 2))
     lm = smooth_track(p1.landmarks, valid, fps)
     n = p1.n
+    eyes = eye_openness(lm)
+    blinks = blink_frames(eyes, valid)
 
     geom = CropGeometry.fit(lm[valid], inter_ocular(lm[valid]))
     to_crop = np.zeros((n, 2, 3), np.float32)
@@ -186,7 +246,7 @@ def train_video(
     crop_origin = np.zeros((n, 2), np.int32)
     crops = MouthCropWriter()
     bank_index: list[int] = []
-    loop_start, loop_end = choose_loop(lm, valid, fps)
+    loop_start, loop_end = choose_loop(lm, valid, fps, blinks=blinks)
     preview_at = (loop_start + loop_end) // 2
     short = min(size)
     pv_scale = min(1.0, 480 / short)
@@ -223,6 +283,7 @@ def train_video(
             if i % 10 == 0:
                 report(0.55 + 0.3 * i / n)
     crops.save(pack_dir / P.MOUTHS)
+    lap("bank")
     pose = head_pose(lm)
     P.save_arrays(
         pack_dir / P.TRACK,
@@ -235,17 +296,27 @@ def train_video(
         sharp=sharp,
         template=geom.template.astype(np.float32),
         bank_index=np.array(bank_index, np.int32),
+        eye_open=eyes.astype(np.float32),
     )
 
-    audio = read_audio(source)
+    labels = labels_of()
+    lap("labels_wait")
+    phone = _fit_length(labels.phone, n)
+    viseme = _fit_length(labels.viseme, n)
+    voiced = heard.voiced(n, fps)
+    P.save_arrays(pack_dir / P.LABELS, phone=phone, viseme=viseme, voiced=voiced)
     has_audio = audio is not None and float(np.sqrt(np.mean(audio**2))) > 1e-4
-    audio_r2: float | None = None
+    audio_fit: dict[str, object] | None = None
     if has_audio and audio is not None:
         from twinstudio.twins.audio_model import fit_audio_model
 
         P.save_arrays(pack_dir / P.AUDIO, samples=audio, sample_rate=np.array(16000))
-        audio_r2 = fit_audio_model(audio, 16000, desc[:, 0], valid, fps, pack_dir / P.AUDIO_MODEL)
+        audio_fit = fit_audio_model(audio, desc, valid, fps, pack_dir / P.AUDIO_MODEL,
+                                    viseme=viseme if labels.source != "none" else None)  # fmt: skip
+        if audio_fit is not None:
+            audio_fit["reliable"] = not heard.noisy
     report(0.88)
+    lap("audio_model")
 
     if matting:
         from twinstudio.twins.matte import build_matte
@@ -253,10 +324,14 @@ def train_video(
         build_matte(pack_dir / P.BASE_VIDEO, pack_dir / P.MATTE,
                     lambda f: report(0.88 + 0.11 * f))  # fmt: skip
 
+    lap("matte")
     v = valid
     face_box = _face_box(lm[v], size)
     iod = inter_ocular(lm[v])
     face_h = float(np.median(lm[v][:, :, 1].max(axis=1) - lm[v][:, :, 1].min(axis=1))) / size[1]
+    head_speed, head_range = _head_motion(lm, v, fps)
+    counts = viseme_counts(viseme, v)
+    audio_r2 = None if audio_fit is None else float(audio_fit["r2"])  # type: ignore[arg-type]
     quality = quality_report(
         iod_px=float(np.median(iod)),
         face_height_frac=face_h,
@@ -266,6 +341,13 @@ def train_video(
         opening=desc[v, 0],
         valid_frac=float(v.mean()),
         audio_r2=audio_r2,
+        duration_s=n / fps,
+        visemes=counts,
+        labels_source=labels.source,
+        head_speed=head_speed,
+        head_range=head_range,
+        speech=heard.report(),
+        audio_model=audio_fit,
     )
     d = desc[v]
     meta = {
@@ -292,7 +374,15 @@ def train_video(
             for k, name in enumerate(DESCRIPTORS)
         },
         "quality": quality,
-    }
+        # Added in pack revision 2 (all optional for readers; see ``twins.pack``).
+        "revision": P.PACK_REVISION,
+        "labels": {**labels.meta(), "reliable": labels.source == "transcript" and not heard.noisy,
+                   "viseme_frames": counts},
+        "blinks": {"count": len(_runs(blinks)), "starts": [a for a, _ in _runs(blinks)]},
+        "speech": heard.report(),
+        "audio_model": audio_fit,
+        "training": {"phases_s": phases},
+    }  # fmt: skip
     P.write_meta(pack_dir, meta)
     report(1.0)
     return TwinInfo(
@@ -309,3 +399,17 @@ def train_video(
         quality=quality,
         kind="video",
     )
+
+
+def _fit_length(arr: np.ndarray, n: int) -> np.ndarray:
+    """``arr`` cut or padded (with its zero label, silence) to ``n`` entries."""
+    out = np.zeros(n, arr.dtype)
+    out[: min(n, len(arr))] = arr[:n]
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of every run of True."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
+                    strict=True))  # fmt: skip

@@ -1,0 +1,207 @@
+"""Phoneme and viseme labels for every frame of the footage (Video Rewrite's idea).
+
+Bregler et al. (1997) label each frame of the training footage with the phoneme being spoken, so
+that a new utterance can pick mouth images *by sound class* as well as by shape. Here pocketsphinx
+(its wheel ships the US English model) times the phones of the footage's own sound:
+
+* with a ``transcript`` (what the person says): **forced alignment** of the known words — the
+  phones are the dictionary's, only their timing is estimated, so labels are reliable;
+* without one: **phone recognition** (pocketsphinx's phone-loop ``allphone`` mode with its
+  phonetic language model), ~0.1 × real time. Far noisier (a phone is right perhaps half the
+  time) but still sorts closed / rounded / open / spread mouths better than nothing.
+  (Word recognition followed by alignment is better still, but costs about 1 × real time on
+  these 2 cores, which alone would break the training-speed goal.)
+
+Phones are ARPAbet (39 + ``SIL``); visemes are the 15 classes used by Oculus/Meta lip-sync
+(``sil PP FF TH DD kk CH SS nn RR aa E ih oh ou``), a common standard that renderers and
+animators know. Labels land in the pack as ``labels.npz`` (see ``twins.pack``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+_LOGGER = logging.getLogger(__name__)
+
+RATE = 16000
+PHONE_FRAME_S = 0.01  # pocketsphinx frames are 10 ms
+PHONES = ("SIL", "AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY",
+          "F", "G", "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R",
+          "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH")  # fmt: skip
+VISEMES = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "ih", "oh", "ou")
+PHONE_TO_VISEME = {
+    "SIL": "sil", "P": "PP", "B": "PP", "M": "PP", "F": "FF", "V": "FF", "TH": "TH", "DH": "TH",
+    "T": "DD", "D": "DD", "K": "kk", "G": "kk", "NG": "kk", "HH": "kk", "CH": "CH", "JH": "CH",
+    "SH": "CH", "ZH": "CH", "S": "SS", "Z": "SS", "N": "nn", "L": "nn", "R": "RR", "ER": "RR",
+    "AA": "aa", "AE": "aa", "AH": "aa", "AY": "aa", "AW": "aa", "EH": "E", "EY": "E",
+    "IH": "ih", "IY": "ih", "Y": "ih", "AO": "oh", "OW": "oh", "OY": "oh", "UW": "ou", "UH": "ou",
+    "W": "ou",
+}  # fmt: skip
+# What a person can say to show a viseme the footage lacks (for the quality report's advice).
+VISEME_EXAMPLES = {
+    "PP": "lips closing: 'people', 'maybe', 'bob'",
+    "FF": "teeth on the lip: 'five', 'very', 'off'",
+    "TH": "tongue between teeth: 'think', 'this', 'both'",
+    "DD": "'today', 'did', 'tea'",
+    "kk": "'keep', 'go', 'hello'",
+    "CH": "'she', 'church', 'judge'",
+    "SS": "'see', 'zoo', 'yes'",
+    "nn": "'no', 'lately', 'nine'",
+    "RR": "'red', 'right', 'her'",
+    "aa": "wide-open vowels: 'father', 'hot', 'about'",
+    "E": "'bed', 'say', 'ten'",
+    "ih": "spread lips: 'see', 'it', 'yes'",
+    "oh": "rounded open vowels: 'all', 'go', 'boy'",
+    "ou": "rounded lips: 'you', 'who', 'would'",
+}
+_VISEME_INDEX = {name: i for i, name in enumerate(VISEMES)}
+PHONE_VISEME = np.array([_VISEME_INDEX[PHONE_TO_VISEME[p]] for p in PHONES], np.int8)
+_PHONE_INDEX = {p: i for i, p in enumerate(PHONES)}
+
+
+@dataclass(frozen=True)
+class FrameLabels:
+    """Per video frame: ``phone`` (T,) index into PHONES, ``viseme`` (T,) index into VISEMES."""
+
+    phone: np.ndarray
+    viseme: np.ndarray
+    source: str  # "transcript" | "recognition" | "none"
+    n_words: int = 0  # transcript words that were aligned
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "phones": list(PHONES),
+            "visemes": list(VISEMES),
+            "aligned_words": self.n_words,
+        }
+
+
+def empty_labels(n_frames: int) -> FrameLabels:
+    zeros = np.zeros(n_frames, np.int8)
+    return FrameLabels(zeros, zeros.copy(), "none")
+
+
+def _model_dir() -> str:
+    import pocketsphinx
+
+    return os.path.join(os.path.dirname(pocketsphinx.__file__), "model", "en-us")
+
+
+def _decoder(**options: Any) -> Any:
+    from pocketsphinx import Decoder
+
+    return Decoder(loglevel="FATAL", samprate=RATE, **options)
+
+
+def _pcm(audio: np.ndarray) -> bytes:
+    return (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+
+
+def _base_phone(name: str) -> str | None:
+    name = name.split("(")[0].upper()
+    if name in _PHONE_INDEX:
+        return name
+    return None  # SIL, fillers (+NSN+, +BREATH+), <s>, </s>
+
+
+def _aligned_phones(audio: np.ndarray, transcript: str) -> tuple[list[tuple[str, int, int]], int]:
+    """Forced alignment: (phone, start frame, end frame) in 10 ms frames, and words aligned."""
+    from twinstudio.speech.text import normalize_english, words_of
+
+    decoder = _decoder(bestpath=False)
+    words = [w.lower() for w in words_of(normalize_english(transcript))]
+    known = [w for w in words if decoder.lookup_word(w)]
+    if not known:
+        return [], 0
+    raw = _pcm(audio)
+    decoder.set_align_text(" ".join(known))
+    decoder.start_utt()
+    decoder.process_raw(raw, full_utt=True)
+    decoder.end_utt()
+    decoder.set_alignment()
+    decoder.start_utt()
+    decoder.process_raw(raw, full_utt=True)
+    decoder.end_utt()
+    alignment = decoder.get_alignment()
+    if alignment is None:
+        return [], 0
+    phones: list[tuple[str, int, int]] = []
+    n_words = 0
+    for word in alignment:
+        if word.name.startswith(("<", "[", "+")):
+            continue
+        n_words += 1
+        for phone in word:
+            base = _base_phone(phone.name)
+            if base is not None:
+                phones.append((base, phone.start, phone.start + phone.duration))
+    return phones, n_words
+
+
+def _recognised_phones(audio: np.ndarray) -> list[tuple[str, int, int]]:
+    """Phone-loop recognition with the phonetic language model."""
+    decoder = _decoder(
+        allphone=os.path.join(_model_dir(), "en-us-phone.lm.bin"), lw=2.0, pip=0.3,
+        beam=1e-10, pbeam=1e-10,
+    )  # fmt: skip
+    decoder.start_utt()
+    decoder.process_raw(_pcm(audio), full_utt=True)
+    decoder.end_utt()
+    out: list[tuple[str, int, int]] = []
+    for seg in decoder.seg():
+        base = _base_phone(seg.word)
+        if base is not None:
+            out.append((base, seg.start_frame, seg.end_frame + 1))
+    return out
+
+
+def label_frames(
+    audio: np.ndarray | None, fps: float, n_frames: int, transcript: str | None = None,
+    voiced: np.ndarray | None = None,
+) -> FrameLabels:  # fmt: skip
+    """Phone and viseme of every video frame of 16 kHz mono ``audio``.
+
+    ``voiced`` (n_frames,) from the VAD: recognised phones outside voiced frames are dropped
+    (the phone loop "hears" phones in breaths and hum); aligned phones are kept as they are.
+    """
+    if audio is None or len(audio) == 0 or n_frames == 0:
+        return empty_labels(n_frames)
+    try:
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        _LOGGER.warning("pocketsphinx is not installed: the mouth bank is not labelled")
+        return empty_labels(n_frames)
+    phones: list[tuple[str, int, int]] = []
+    source, n_words = "none", 0
+    try:
+        if transcript and transcript.strip():
+            phones, n_words = _aligned_phones(audio, transcript)
+            source = "transcript" if phones else "none"
+        if not phones:
+            phones = _recognised_phones(audio)
+            source = "recognition" if phones else "none"
+    except RuntimeError as error:  # pocketsphinx's error for input it cannot decode
+        _LOGGER.info("pocketsphinx could not label the footage: %s", error)
+        return empty_labels(n_frames)
+    n_ps = int(np.ceil(len(audio) / RATE / PHONE_FRAME_S)) + 1
+    timeline = np.zeros(n_ps, np.int8)
+    for name, start, end in phones:
+        timeline[max(0, start) : min(n_ps, max(end, start + 1))] = _PHONE_INDEX[name]
+    at = np.clip(np.round(np.arange(n_frames) / fps / PHONE_FRAME_S).astype(int), 0, n_ps - 1)
+    phone = timeline[at]
+    if source == "recognition" and voiced is not None:
+        phone = np.where(voiced[:n_frames], phone, 0).astype(np.int8)
+    return FrameLabels(phone, PHONE_VISEME[phone], source, n_words)
+
+
+def viseme_counts(viseme: np.ndarray, valid: np.ndarray | None = None) -> dict[str, int]:
+    """Frames per viseme (over ``valid`` frames when given), every viseme listed."""
+    v = viseme if valid is None else viseme[valid[: len(viseme)]]
+    counts = np.bincount(v.astype(np.int64), minlength=len(VISEMES))
+    return {name: int(counts[i]) for i, name in enumerate(VISEMES)}

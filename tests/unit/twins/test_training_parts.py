@@ -1,0 +1,155 @@
+"""Training's parts on synthetic data: labels, speech check, audio model, quality report, loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twinstudio.errors import FootageError
+from twinstudio.twins import labels as L
+from twinstudio.twins.audio_model import fit_audio_model, predict_descriptors
+from twinstudio.twins.loop import blink_frames, choose_loop
+from twinstudio.twins.quality import quality_report
+from twinstudio.twins.voice import check_speech, lacks_speech, refuse_without_speech
+
+
+def test_every_phone_has_a_viseme_and_visemes_have_advice() -> None:
+    assert set(L.PHONE_TO_VISEME) == set(L.PHONES)
+    assert L.PHONE_VISEME[L.PHONES.index("P")] == L.VISEMES.index("PP")
+    assert L.PHONE_VISEME[L.PHONES.index("AA")] == L.VISEMES.index("aa")
+    assert L.PHONE_VISEME[0] == 0  # SIL is silence
+    assert set(L.VISEME_EXAMPLES) == set(L.VISEMES) - {"sil"}
+
+
+def test_no_audio_means_no_labels() -> None:
+    labels = L.label_frames(None, 25, 40)
+    assert labels.source == "none" and labels.viseme.shape == (40,) and not labels.viseme.any()
+
+
+def test_viseme_counts_only_count_valid_frames() -> None:
+    viseme = np.array([0, 1, 1, 10, 10, 10], np.int8)
+    valid = np.array([True, True, False, True, True, True])
+    counts = L.viseme_counts(viseme, valid)
+    assert counts["PP"] == 1 and counts["aa"] == 3 and counts["sil"] == 1
+    assert list(counts) == list(L.VISEMES)
+
+
+def test_no_sound_track_and_silence_are_no_speech() -> None:
+    for audio in (None, np.zeros(16000 * 6, np.float32)):
+        heard = check_speech(audio)
+        assert lacks_speech(heard)
+        with pytest.raises(FootageError) as info:
+            refuse_without_speech(heard)
+        assert info.value.code == "no_speech"
+
+
+def test_a_steady_chord_is_not_speech() -> None:
+    t = np.arange(16000 * 6) / 16000
+    chord = sum(0.2 * np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6))
+    heard = check_speech(np.asarray(chord, np.float32))
+    assert heard.engine in ("silero", "energy")
+    if heard.engine == "silero":  # the energy fallback cannot tell music from speech
+        assert lacks_speech(heard) and heard.speech_s < 1.0
+
+
+def _synthetic_speaker(n: int, fps: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Audio whose loudness follows a random mouth opening (a crude talker), 16 kHz."""
+    rng = np.random.default_rng(seed)
+    opening = np.clip(np.convolve(rng.random(n), np.ones(5) / 5, "same") - 0.3, 0, None)
+    per_sample = np.repeat(opening, 16000 // fps)
+    t = np.arange(len(per_sample)) / 16000
+    audio = per_sample * (np.sin(2 * np.pi * 180 * t) + 0.5 * rng.standard_normal(len(t)))
+    desc = np.stack([opening, 1.0 + 0.1 * opening, 1.5 + 0.5 * opening, 0 * opening], axis=1)
+    return audio.astype(np.float32), desc.astype(np.float32)
+
+
+def test_audio_model_learns_a_mouth_that_follows_loudness(tmp_path: Path) -> None:
+    fps, n = 25, 300
+    audio, desc = _synthetic_speaker(n, fps)
+    viseme = np.where(desc[:, 0] > 0.2, L.VISEMES.index("aa"), L.VISEMES.index("PP"))
+    out = tmp_path / "audio_model.npz"
+    fit = fit_audio_model(audio, desc, np.ones(n, bool), fps, out, viseme=viseme.astype(np.int8))
+    assert fit is not None
+    assert fit["r2"] > 0.5 and fit["r"] > 0.7
+    assert fit["r2_with_visemes"] >= fit["r2"] - 0.05
+    with np.load(out, allow_pickle=False) as z:  # safe format, first-format keys kept
+        assert {"weights", "mean", "std", "r2", "audio_weights", "viseme_weights"} <= set(z.files)
+    pred = predict_descriptors(out, audio, 16000, fps, n)
+    assert pred.shape == (n, 3) and (pred[:, 0] >= 0).all()
+    assert np.corrcoef(pred[:, 0], desc[:, 0])[0, 1] > 0.7
+
+
+def test_audio_model_needs_enough_frames(tmp_path: Path) -> None:
+    audio, desc = _synthetic_speaker(30, 25)
+    assert fit_audio_model(audio, desc, np.ones(30, bool), 25, tmp_path / "m.npz") is None
+
+
+def _report(**overrides: object) -> dict[str, object]:
+    args: dict[str, object] = dict(
+        iod_px=100.0, face_height_frac=0.4, mouth_sharpness=100.0, face_luma=130.0,
+        face_contrast=40.0, opening=np.linspace(0, 0.4, 500), valid_frac=1.0, audio_r2=0.3,
+        duration_s=20.0, labels_source="transcript", head_speed=0.2, head_range=0.3,
+        speech={"speech_fraction": 0.9, "noisy": False},
+        visemes={v: 20 for v in L.VISEMES},
+    )  # fmt: skip
+    args.update(overrides)
+    return quality_report(**args)  # type: ignore[arg-type]
+
+
+def test_quality_report_has_every_section_and_is_json() -> None:
+    import json
+
+    report = _report()
+    for key in ("face_size", "sharpness", "lighting", "mouth_coverage", "tracking", "motion",
+                "speech", "audio_model_r2", "overall", "advice", "warnings"):  # fmt: skip
+        assert key in report
+    assert 0 <= report["overall"] <= 100  # type: ignore[operator]
+    assert report["mouth_coverage"]["visemes_missing"] == []  # type: ignore[index]
+    json.dumps(report)
+
+
+def test_missing_visemes_become_advice_with_words_to_say() -> None:
+    visemes = {v: 20 for v in L.VISEMES} | {"aa": 0, "ou": 1}
+    report = _report(visemes=visemes, duration_s=25.0)
+    mouth = report["mouth_coverage"]
+    assert mouth["visemes_missing"][:2] == ["aa", "ou"]  # type: ignore[index]
+    text = " ".join(report["advice"])  # type: ignore[arg-type]
+    assert "Record 40 more seconds" in text and "wide-open vowels" in text and "'you'" in text
+    assert report["overall"] < _report(duration_s=25.0)["overall"]  # type: ignore[operator]
+
+
+def test_noisy_sound_is_a_warning_not_a_refusal() -> None:
+    report = _report(speech={"speech_fraction": 0.2, "noisy": True})
+    assert report["warnings"] == ["noisy_audio"]
+    assert "music" in report["advice"][0]  # type: ignore[index]
+    assert report["mouth_coverage"]["labels_reliable"] is False  # type: ignore[index]
+    assert report["overall"] < _report()["overall"]  # type: ignore[operator]
+
+
+def test_a_moving_head_is_advised_to_keep_still() -> None:
+    report = _report(head_speed=2.0, head_range=2.0)
+    assert report["motion"]["score"] == 0  # type: ignore[index]
+    assert any("head moves" in a for a in report["advice"])  # type: ignore[union-attr]
+
+
+def test_blinks_are_found_and_loop_points_avoid_them() -> None:
+    n, fps = 200, 25
+    openness = np.full(n, 0.25, np.float32)
+    openness[[60, 61, 150, 151]] = 0.05
+    blinks = blink_frames(openness, np.ones(n, bool))
+    assert blinks[59:63].all() and blinks[149:153].all() and blinks.sum() == 8
+    # A head that sits still: every loop point is equally good, so only the blinks decide.
+    rng = np.random.default_rng(0)
+    lm = np.tile(rng.random((1, 478, 2)).astype(np.float32) * 100, (n, 1, 1))
+    lm[:, 33] = (0, 0)
+    lm[:, 133] = (10, 0)
+    lm[:, 362] = (30, 0)
+    lm[:, 263] = (40, 0)
+    for blink_at in (0, 1, 2):
+        b = np.zeros(n, bool)
+        b[[0, 1, 2][: blink_at + 1]] = True
+        b[-8:] = True
+        start, end = choose_loop(lm, np.ones(n, bool), fps, blinks=b)
+        assert not b[start] and not b[end]
