@@ -95,7 +95,7 @@ def main() -> None:
     pack = tmp / "pack"
     train_twin(demo_source(), pack, kind="photo")
     render_once(pack, tmp / "warm")  # load models once
-    alone = render_once(pack, tmp / "alone")
+    alone = sorted(render_once(pack, tmp / f"alone{i}") for i in range(3))[1]  # median of 3
 
     with ctx.db.session() as s:
         for i in range(args.events):
@@ -108,7 +108,12 @@ def main() -> None:
     pool = DeliveryProcess(ctx.settings.db_url, threads=args.threads)
     start = time.perf_counter()
     pool.start()
-    beside = render_once(pack, tmp / "beside")
+    while len(seen) < 50 and time.perf_counter() - start < 60:  # delivery in full swing first
+        time.sleep(0.05)
+    beside = []
+    while len(seen) < args.events * 0.8 and len(beside) < 5:
+        beside.append(render_once(pack, tmp / f"beside{len(beside)}"))
+    during = sorted(beside)[len(beside) // 2]
     while len(seen) < args.events and time.perf_counter() - start < 600:
         time.sleep(0.05)
     elapsed = time.perf_counter() - start
@@ -125,8 +130,9 @@ def main() -> None:
         "events_per_second": round(len(seen) / elapsed, 1),
         "ceiling_events_per_second": round(args.threads * 1000 / args.delay_ms, 1),
         "render_speed_alone_x_realtime": round(alone, 2),
-        "render_speed_during_delivery_x_realtime": round(beside, 2),
-        "render_speed_ratio": round(beside / alone, 3),
+        "renders_during_delivery": len(beside),
+        "render_speed_during_delivery_x_realtime": round(during, 2),
+        "render_speed_ratio": round(during / alone, 3),
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "webhooks.json").write_text(json.dumps(result, indent=2))
