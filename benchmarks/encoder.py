@@ -31,7 +31,7 @@ import numpy as np
 from av.video.reformatter import ColorRange, Colorspace
 
 from twinstudio.render.compose import Compositor, plan_frame
-from twinstudio.render.encode import X264_CRF, VideoEncoder, x264_preset
+from twinstudio.render.encode import X264_CRF, VideoEncoder, x264_options, x264_preset
 from twinstudio.render.types import RenderOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def raw_x264_fps(frames: list[np.ndarray], total: int) -> float:
     codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
     codec.time_base = Fraction(1, FPS)
     codec.framerate = Fraction(FPS)
-    codec.options = {"preset": x264_preset(), "crf": str(X264_CRF), "profile": "high"}
+    codec.options = dict(x264_options())
     start = time.perf_counter()
     for i in range(total):
         frame = yuv[i % len(yuv)]

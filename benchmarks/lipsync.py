@@ -10,11 +10,22 @@ that is unavailable), and compare with the real held-back frames, face-normalise
 - ``sharpness``: Laplacian variance of the mouth region, rendered / real (≈1; < 1 = blur);
 - ``seam``: gradient energy along the paste boundary, rendered / real (≈1: no visible seam).
 
-The naive baseline (the base loop with its own mouth, untouched) is measured the same way.
-Writes ``benchmarks/out/lipsync.json``. Footage is read from ``/work/shared/footage`` (research
-only; nothing generated from it is kept outside ``benchmarks/out``, which is git-ignored).
+- ``open_std``: standard deviation of the rendered opening / the real one's (a mouth that hides at
+  its average shape scores a good M-LMD but a low ``open_std``); ``faces``: share of rendered
+  frames in which a face is found.
 
-    python benchmarks/lipsync.py [clip ...]
+Baselines, same run: ``baseline`` (the base loop with its own mouth, untouched) measured the same
+way, and ``linear``: the per-person linear audio-to-mouth model's opening track (the pack's
+``audio_model.npz`` on the held-out audio), correlated with the real opening directly.
+``track_r`` is the r of the target track itself (before selection and paste) with the real
+opening, for the phoneme track alone (``phonemes``) and blended with the audio model (``blend``).
+
+With ``--lengths 5,10,14`` the 20-second clip is also trained on its first 5, 10 and 14 s only
+(always re-driving the same held-back last 30 %), to show how r grows with training footage.
+Writes ``benchmarks/out/lipsync.json``. Footage is read from ``/work/shared/footage`` (research
+only; nothing generated from it is kept: packs and renders live in temporary folders).
+
+    python benchmarks/lipsync.py [--lengths 5,10,14] [clip ...]     # default: every clip
 """
 
 from __future__ import annotations
@@ -26,20 +37,20 @@ import tempfile
 import time
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 FOOTAGE = Path("/work/shared/footage/clips")
-DEFAULT_CLIPS = (
-    "sadtalker_hdtf_ed_markey_8s.mp4",
-    "mimictalk_german_news_anchor_20s.mp4",
-    "videoretalking_woman_blue_backdrop_7s.mp4",
-)
+LENGTH_CLIP = "mimictalk_german_news_anchor_20s.mp4"
 TRAIN_FRACTION = 0.7
 
 
-def _split(source: Path, tmp: Path) -> tuple[Path, Path, list[np.ndarray], int]:
-    """Training clip (first 70 %, video only), held-out audio wav, held-out frames, fps."""
+def _split(
+    source: Path, tmp: Path, train_s: float | None = None
+) -> tuple[Path, Path, list[np.ndarray], int]:
+    """Training clip (first 70 %, or its first ``train_s`` seconds; video only), held-out audio
+    wav (last 30 %), held-out frames, fps."""
     from twinstudio.twins.ingest import iter_frames, probe, read_audio, working_size
     from twinstudio.twins.video import VideoWriter
 
@@ -47,17 +58,20 @@ def _split(source: Path, tmp: Path) -> tuple[Path, Path, list[np.ndarray], int]:
     size = working_size(info.width, info.height)
     n = round(info.duration_s * info.fps)
     cut = int(n * TRAIN_FRACTION)
-    train = tmp / "train.mp4"
+    silent = tmp / "train_video.mp4"
     held: list[np.ndarray] = []
-    with VideoWriter(train, size, info.fps) as writer:
+    with VideoWriter(silent, size, info.fps) as writer:
         for i, (yuv, rgb) in enumerate(iter_frames(source, info, size)):
             if i < cut:
-                writer.write(yuv)
+                if train_s is None or i < train_s * info.fps:
+                    writer.write(yuv)
             else:
                 held.append(rgb)
     audio = read_audio(source)
     if audio is None:
         raise SystemExit(f"{source.name} has no audio")
+    train_frames = cut if train_s is None else min(cut, int(train_s * info.fps))
+    train = _with_audio(silent, audio[: int(train_frames / info.fps * 16000)], tmp / "train.mp4")
     start = int(cut / info.fps * 16000)
     stop = start + int(len(held) / info.fps * 16000)
     wav = tmp / "held.wav"
@@ -68,6 +82,30 @@ def _split(source: Path, tmp: Path) -> tuple[Path, Path, list[np.ndarray], int]:
         w.setframerate(16000)
         w.writeframes(pcm.tobytes())
     return train, wav, held, info.fps
+
+
+def _with_audio(video: Path, audio: np.ndarray, out: Path, rate: int = 16000) -> Path:
+    """``video`` (copied, not re-encoded) with ``audio`` (float mono) as AAC: training needs sound."""
+    import av
+
+    with av.open(str(video)) as src, av.open(str(out), "w") as dst:
+        v_in = src.streams.video[0]
+        v_out = dst.add_stream_from_template(v_in)
+        a_out = dst.add_stream("aac", rate=rate)
+        a_out.layout = "mono"
+        for packet in src.demux(v_in):
+            if packet.dts is None:
+                continue
+            packet.stream = v_out
+            dst.mux(packet)
+        for i in range(0, len(audio), 1024):
+            chunk = audio[i : i + 1024].astype(np.float32)[None, :]
+            frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+            frame.sample_rate = rate
+            frame.pts = i
+            dst.mux(a_out.encode(frame))
+        dst.mux(a_out.encode(None))
+    return out
 
 
 def _mouth_geometry(frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -134,16 +172,11 @@ def _seam_energy(frames: list[np.ndarray], raw: list[np.ndarray]) -> float:
     return float(np.mean(vals)) if vals else float("nan")
 
 
-def _compare(real: list[np.ndarray], fake: list[np.ndarray]) -> dict[str, float]:
-    n = min(len(real), len(fake))
-    real, fake = real[:n], fake[:n]
-    lips_r, open_r, raw_r = _mouth_geometry(real)
-    lips_f, open_f, raw_f = _mouth_geometry(fake)
-    ok = ~(np.isnan(open_r) | np.isnan(open_f))
-    m_lmd = float(np.nanmean(np.linalg.norm(lips_f - lips_r, axis=-1)[ok]))
+def _lagged_r(real: np.ndarray, fake: np.ndarray) -> tuple[dict[int, float], int]:
+    """Pearson r of two opening tracks at lags -6..6, and the lag that maximises it."""
 
     def corr(lag: int) -> float:
-        a, b = open_r, open_f
+        a, b = real, fake
         if lag > 0:
             a, b = a[:-lag], b[lag:]
         elif lag < 0:
@@ -155,9 +188,22 @@ def _compare(real: list[np.ndarray], fake: list[np.ndarray]) -> dict[str, float]
 
     lags = {lag: corr(lag) for lag in range(-6, 7)}
     finite = {k: v for k, v in lags.items() if np.isfinite(v)}
-    best = max(finite, key=lambda k: finite[k]) if finite else 0
+    return lags, (max(finite, key=lambda k: finite[k]) if finite else 0)
+
+
+def _compare(real: list[np.ndarray], fake: list[np.ndarray]) -> dict[str, float]:
+    n = min(len(real), len(fake))
+    real, fake = real[:n], fake[:n]
+    lips_r, open_r, raw_r = _mouth_geometry(real)
+    lips_f, open_f, raw_f = _mouth_geometry(fake)
+    ok = ~(np.isnan(open_r) | np.isnan(open_f))
+    m_lmd = float(np.nanmean(np.linalg.norm(lips_f - lips_r, axis=-1)[ok]))
+
+    lags, best = _lagged_r(open_r, open_f)
     return {
         "frames": n,
+        "faces": round(float(np.mean(~np.isnan(open_f))), 3),
+        "open_std": round(float(np.nanstd(open_f[ok]) / np.nanstd(open_r[ok])), 3),
         "m_lmd": round(m_lmd, 4),
         "open_r": round(lags[0], 3),
         "av_offset": int(best),
@@ -166,56 +212,107 @@ def _compare(real: list[np.ndarray], fake: list[np.ndarray]) -> dict[str, float]
     }
 
 
-def run_clip(source: Path) -> dict[str, object]:
+def run_clip(source: Path, train_s: float | None = None) -> dict[str, object]:
     from twinstudio.render.baseloop import base_frames, schedule
     from twinstudio.render.lipsync.base import engine_for
-    from twinstudio.render.motion import mouth_track
+    from twinstudio.render.motion import track_for_pack
     from twinstudio.speech import load_audio
+    from twinstudio.twins import pack as P
     from twinstudio.twins import train_twin
+    from twinstudio.twins.audio_model import predict_opening
     from twinstudio.twins.pack import TwinPack
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        train, wav, held, fps = _split(source, tmp)
+        train, wav, held, fps = _split(source, tmp, train_s)
         t0 = time.perf_counter()
         info = train_twin(train, tmp / "pack")
-        train_s = time.perf_counter() - t0
+        train_s_taken = time.perf_counter() - t0
         speech = load_audio(wav)
         pack = TwinPack.open(tmp / "pack")
-        track = mouth_track(speech.phonemes, len(held), fps, pack.meta["ranges"])
+        track = track_for_pack(pack, speech, len(held))
         t0 = time.perf_counter()
         rendered = [f.rgb for f in engine_for(pack).frames(pack, track)]
         render_fps = len(rendered) / (time.perf_counter() - t0)
         baseline = list(base_frames(pack, schedule(pack, len(held))))
+        sample = _compare(held, rendered)
+        _, real_open, _ = _mouth_geometry(held)
+        linear: dict[str, object] = {}
+        if pack.has(P.AUDIO_MODEL):
+            pred = predict_opening(pack.file(P.AUDIO_MODEL), speech.audio, speech.sample_rate,
+                                   fps, len(held))  # fmt: skip
+            lags, best = _lagged_r(real_open, pred.astype(np.float64))
+            ok = ~np.isnan(real_open)
+            linear = {"open_r": round(lags[0], 3), "av_offset": best,
+                      "open_std": round(float(pred[ok].std() / real_open[ok].std()), 3)}  # fmt: skip
+        phon = track_for_pack(pack, speech, len(held), audio_weight=0.0)
+        track_r = {
+            "phonemes": round(_lagged_r(real_open, phon.desc[:, 0].astype(np.float64))[0][0], 3),
+            "blend": round(_lagged_r(real_open, track.desc[:, 0].astype(np.float64))[0][0], 3),
+        }
         return {
             "clip": source.name,
             "train_frames": info.n_frames,
             "held_frames": len(held),
-            "train_s": round(train_s, 2),
+            "train_s": round(train_s_taken, 2),
             "engine_fps": round(render_fps, 1),
             "phonemes": len(speech.phonemes),
-            "sample": _compare(held, rendered),
+            "sample": sample,
             "baseline": _compare(held, baseline),
+            "linear": linear,
+            "track_r": track_r,
         }
+
+
+def _mean(rows: list[dict[str, Any]], key: str) -> dict[str, float]:
+    vals: dict[str, list[float]] = {}
+    for row in rows:
+        for k, v in dict(row.get(key) or {}).items():
+            if isinstance(v, (int, float)) and np.isfinite(v):
+                vals.setdefault(k, []).append(abs(v) if k == "av_offset" else float(v))
+    return {k: round(float(np.mean(v)), 3) for k, v in vals.items()}
 
 
 def main(argv: list[str]) -> int:
     # 70 % of a 7 s clip is under the product's 5 s minimum; the benchmark may train on less.
     os.environ.setdefault("TWINSTUDIO_MIN_FOOTAGE_S", "3")
-    names = argv or list(DEFAULT_CLIPS)
-    clips = [p if p.is_file() else FOOTAGE / p.name for p in map(Path, names)]
+    lengths: list[float] = []
+    if argv[:1] == ["--lengths"]:
+        lengths = [float(x) for x in argv[1].split(",")]
+        argv = argv[2:]
+    clips = [p if p.is_file() else FOOTAGE / p.name for p in map(Path, argv)]
+    if not argv:
+        clips = sorted(FOOTAGE.glob("*.mp4"))
     missing = [c for c in clips if not c.is_file()]
-    if missing:
-        print(f"footage not found: {missing}", file=sys.stderr)
+    if missing or not clips:
+        print(f"footage not found: {missing or FOOTAGE}", file=sys.stderr)
         return 1
-    results = []
+    results, failed = [], []
     for clip in clips:
-        res = run_clip(clip)
-        print(json.dumps(res))
+        try:
+            res = run_clip(clip)
+        except Exception as exc:  # one clip's failure must not hide the others' figures
+            failed.append({"clip": clip.name, "error": f"{type(exc).__name__}: {exc}"})
+            print(json.dumps(failed[-1]), flush=True)
+            continue
+        print(json.dumps(res), flush=True)
         results.append(res)
+    by_length = []
+    for seconds in lengths:
+        res = run_clip(FOOTAGE / LENGTH_CLIP, train_s=seconds)
+        res["train_seconds"] = seconds
+        print(json.dumps(res), flush=True)
+        by_length.append(res)
+    summary: dict[str, Any] = {
+        k: _mean(results, k) for k in ("sample", "baseline", "linear", "track_r")
+    }
+    summary["max_abs_offset"] = max((abs(r["sample"]["av_offset"]) for r in results), default=0)
+    summary["failed"] = failed
+    print(json.dumps({"mean": summary}))
     out = Path(__file__).parent / "out" / "lipsync.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"results": results}, indent=2))
+    report = {"load": os.getloadavg(), "mean": summary, "results": results, "lengths": by_length}
+    out.write_text(json.dumps(report, indent=2))
     print(f"wrote {out}")
     return 0
 

@@ -4,12 +4,23 @@ Training chose loop points ``start``/``end`` (``twins.loop``): output frame k sh
 ``start + k mod (end - start)``. Frames are decoded as they are needed; at each jump back the
 reader seeks (the pack video has a keyframe every second), so memory stays one frame deep
 whatever the length of the video.
+
+The jump itself is hidden by a short crossfade (``crossfades``): for ``CROSSFADE_S`` after each
+jump back to ``start``, the frames that would have followed ``end`` in the footage fade out
+over the loop's own frames, so head and body glide instead of snapping. When the footage ends
+too soon after ``end``, the fade happens before the jump instead, towards the frames that
+precede ``start``. The few partner frames are decoded once and kept (constant memory).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import queue
+import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -17,13 +28,55 @@ from twinstudio.twins import pack as P
 from twinstudio.twins.pack import TwinPack
 from twinstudio.twins.video import read_frames
 
+T = TypeVar("T")
+
 
 def schedule(pack: TwinPack, n_frames: int) -> np.ndarray:
     """Footage frame index for each of ``n_frames`` output frames."""
-    loop = pack.meta.get("loop") or {"start": 0, "end": int(pack.meta["n_frames"])}
-    start, end = int(loop["start"]), int(loop["end"])
+    start, end = _loop_points(pack)
     length = max(1, end - start)
     return (start + np.arange(n_frames) % length).astype(np.int64)
+
+
+CROSSFADE_S = 0.2
+
+
+def _loop_points(pack: TwinPack) -> tuple[int, int]:
+    loop = pack.meta.get("loop") or {"start": 0, "end": int(pack.meta["n_frames"])}
+    return int(loop["start"]), int(loop["end"])
+
+
+def crossfades(pack: TwinPack, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each output frame: the footage frame to fade with (-1: none) and its weight (0..1).
+
+    ``indices`` is ``schedule(pack, n)``. Jumps are the places where ``indices`` goes back.
+    """
+    n = len(indices)
+    partner = np.full(n, -1, np.int64)
+    weight = np.zeros(n, np.float32)
+    start, end = _loop_points(pack)
+    total = int(pack.meta["n_frames"])
+    valid = pack.track["valid"] if "valid" in pack.track else np.ones(total, bool)
+    c = max(2, round(CROSSFADE_S * pack.fps))
+    if end - start < 4 * c:
+        return partner, weight  # a very short loop: fading would blur most of it
+    jumps = np.flatnonzero(np.diff(indices) < 0) + 1  # first output frame after each jump
+    ahead = 0
+    while ahead < c and end + ahead < total and valid[end + ahead]:
+        ahead += 1
+    for k in jumps.tolist():
+        if ahead >= c // 2 + 1:  # fade after the jump: the footage's continuation fades out
+            for i in range(min(ahead, n - k)):
+                partner[k + i] = end + i
+                weight[k + i] = (ahead - i) / (ahead + 1)
+        else:  # fade before the jump, towards what precedes ``start``
+            for i in range(c):
+                t = k - c + i
+                if t < 0:
+                    continue
+                partner[t] = max(start - c + i, 0) if start - c + i >= 0 else start
+                weight[t] = (i + 1) / (c + 1)
+    return partner, weight
 
 
 def _runs(indices: np.ndarray) -> Iterator[tuple[int, int]]:
@@ -53,15 +106,34 @@ def base_frames(pack: TwinPack, indices: np.ndarray) -> Iterator[np.ndarray]:
             got += 1
 
 
+def _read_matte(path: Path) -> Iterator[np.ndarray]:
+    """Alphas of a matte file in order, decoded with frame threads (``twins.matte.read_matte``
+    decodes on one thread: ~8 ms a 1080p frame, the render's bottleneck when matting)."""
+    import av
+
+    from twinstudio.errors import RenderError
+
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as exc:
+        raise RenderError("unreadable_matte", f"Could not open matte {path.name}: {exc}") from exc
+    with container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format="gray")
+        except av.FFmpegError as exc:
+            raise RenderError("unreadable_matte", f"Matte {path.name} is damaged: {exc}") from exc
+
+
 def matte_frames(pack: TwinPack, indices: np.ndarray) -> Iterator[np.ndarray]:
     """Alpha (H, W) uint8 for each index, from the pack's matte (decoded in order, skipping)."""
-    from twinstudio.twins.matte import read_matte
-
     path = pack.file(P.MATTE)
     last: np.ndarray | None = None
     for first, count in _runs(indices):
         got = 0
-        for i, alpha in enumerate(read_matte(path)):
+        for i, alpha in enumerate(_read_matte(path)):
             if i < first:
                 continue
             last = alpha
@@ -72,3 +144,43 @@ def matte_frames(pack: TwinPack, indices: np.ndarray) -> Iterator[np.ndarray]:
         while got < count and last is not None:
             yield last
             got += 1
+
+
+def prefetch(items: Iterator[T], depth: int = 3) -> Iterator[T]:
+    """Run ``items`` in a background thread, ``depth`` items ahead (decoding releases the GIL,
+    so the next base frame decodes while this one is pasted). Memory: ``depth`` items. Errors
+    raised by ``items`` are re-raised here; closing the result stops the thread."""
+    q: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((0, item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((1, None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            q.put((2, exc))
+
+    thread = threading.Thread(target=produce, name="prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == 1:
+                return
+            if kind == 2:
+                raise value
+            yield value
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:  # unblock a producer waiting on a full queue
+                q.get_nowait()
+        thread.join(timeout=5)

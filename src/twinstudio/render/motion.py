@@ -11,16 +11,31 @@ they last more than a moment (``""`` phonemes, including SSML ``<break>`` pauses
 
 Targets are finally mapped into the person's own descriptor space (``open``, ``width``, ``jaw`` in
 IOD units, from the pack's percentile ranges), so that "1" means *their* widest opening.
+
+When the twin has its own audio-to-mouth model (``audio_model.npz``, fitted on the footage), its
+prediction from the audio being rendered is blended into the opening (``blend_audio``): phonemes
+give the articulation (closures, rounding, timing of each sound), the person's model gives how
+wide *this* person opens on *this* stretch of sound (stress, loudness). The prediction is used for
+its shape only (standardised over the speech, rescaled to the phoneme track's spread), because a
+TTS voice is louder or quieter than the footage the model learnt from. Both Piper's split
+diphthongs ("a", "ɪ") and pocketsphinx's single symbols ("aɪ") are understood.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from twinstudio.speech.types import Timing
+from twinstudio.speech.types import Speech, Timing
+
+if TYPE_CHECKING:
+    from twinstudio.twins.pack import TwinPack
+
+_LOGGER = logging.getLogger(__name__)
 
 # (open, width, dominance)
 REST = (0.0, 0.0, 1.0)
@@ -49,6 +64,7 @@ CLOSED = frozenset({"p", "b", "m"})
 LABIODENTAL = frozenset({"f", "v"})
 DECAY_S = 0.045  # dominance falls to 1/e this far outside its phoneme
 SILENCE_REST_S = 0.12  # a pause longer than this lets the mouth close fully
+ANTICIPATION_S = 0.04  # mouth shapes lead the sound by this much (measured: r and A/V lag)
 
 
 def viseme(symbol: str) -> tuple[float, float, float]:
@@ -91,8 +107,10 @@ def n_output_frames(duration_s: float, fps: float) -> int:
 
 
 def _phoneme_arrays(phonemes: Sequence[Timing]) -> tuple[np.ndarray, ...]:
-    starts = np.array([p.start_ms for p in phonemes], np.float64) / 1000
-    ends = np.array([p.end_ms for p in phonemes], np.float64) / 1000
+    # The lips move a little before the sound they make (the acoustic onset of /p/ is the lips
+    # *opening*; vowels' shapes are set during the preceding consonant): shift shapes earlier.
+    starts = np.array([p.start_ms for p in phonemes], np.float64) / 1000 - ANTICIPATION_S
+    ends = np.array([p.end_ms for p in phonemes], np.float64) / 1000 - ANTICIPATION_S
     vis = np.array([viseme(p.symbol) for p in phonemes], np.float64).reshape(-1, 3)
     silent = np.array([not p.symbol.strip() for p in phonemes], bool)
     # Long silences dominate more (the mouth must settle); short ones barely (a breath).
@@ -136,7 +154,7 @@ def normalised_track(
     for k, s in enumerate(symbols):
         if s in CLOSED or s in LABIODENTAL:
             lo = int(np.floor(starts[k] * fps + 0.25))
-            hi = int(np.ceil(ends[k] * fps - 0.25))
+            hi = int(np.ceil((ends[k] + ANTICIPATION_S) * fps - 0.25))  # until the sound ends
             frames = range(max(0, lo), min(n_frames, max(hi, lo + 1)))
             if len(frames) == 0:
                 c = min(n_frames - 1, int(centres[k] * fps))
@@ -175,13 +193,174 @@ def to_descriptors(norm: np.ndarray, ranges: dict[str, dict[str, float]]) -> np.
     return np.stack([opening, wide, jaw], axis=1).astype(np.float32)
 
 
+PREDICT_BLOCK_S = 30.0  # audio-model prediction in blocks of this length (flat memory)
+AUDIO_WEIGHT = 0.6  # share of the person's audio model in the opening while speaking
+
+
+def blend_audio(
+    norm: np.ndarray,
+    closed: np.ndarray,
+    speaking: np.ndarray,
+    audio_open: np.ndarray,
+    fps: float,
+    weight: float = AUDIO_WEIGHT,
+) -> np.ndarray:
+    """Blend an audio-predicted opening (any units, one per frame) into ``norm[:, 0]``.
+
+    Only while speaking (the weight fades in and out over ~100 ms, so pauses still rest), and
+    never on frames where the lips must meet.
+    """
+    out = norm.copy()
+    n = min(len(norm), len(audio_open))
+    if n < 3 or weight <= 0 or speaking[:n].sum() < 3:
+        return out
+    pred = _smooth(np.asarray(audio_open[:n], np.float64)[:, None], 0.7 * fps / 30)[:, 0]
+    on = speaking[:n]
+    p_mu, p_sd = float(pred[on].mean()), float(pred[on].std())
+    t_mu, t_sd = float(norm[:n, 0][on].mean()), float(norm[:n, 0][on].std())
+    if p_sd < 1e-9:
+        return out
+    scaled = t_mu + (pred - p_mu) / p_sd * max(t_sd, 1e-3)
+    w = _smooth(on.astype(np.float64)[:, None], 0.1 * fps)[:, 0] * weight
+    w[closed[:n]] = 0.0
+    out[:n, 0] = np.clip((1 - w) * norm[:n, 0] + w * scaled, 0.0, 1.2)
+    return out.astype(np.float32)
+
+
 def mouth_track(
     phonemes: Sequence[Timing],
     n_frames: int,
     fps: float,
     ranges: dict[str, dict[str, float]],
     expressiveness: float = 1.0,
+    audio_open: np.ndarray | None = None,
+    audio_weight: float = AUDIO_WEIGHT,
+    open_std: float | None = None,
 ) -> MouthTrack:
-    """The full motion step: per-frame targets in both normalised and descriptor units."""
-    norm, closed, speaking = normalised_track(phonemes, n_frames, fps, expressiveness)
-    return MouthTrack(norm, to_descriptors(norm, ranges), closed, speaking)
+    """The full motion step: per-frame targets in both normalised and descriptor units.
+
+    ``audio_open``: the person's audio-model opening for each frame, blended in when given.
+    ``open_std``: the spread of the person's own opening while filmed (IOD units); the track's
+    swings are widened to it (× ``expressiveness``), because coarticulation and smoothing pull
+    every target towards the middle and a mouth that hides at its average shape looks dubbed.
+    """
+    norm, closed, speaking = normalised_track(phonemes, n_frames, fps, 1.0)
+    if audio_open is not None:
+        norm = blend_audio(norm, closed, speaking, audio_open, fps, audio_weight)
+    desc = to_descriptors(norm, ranges)
+    if open_std is not None and n_frames >= 3:
+        desc[:, 0] = _match_spread(desc[:, 0], open_std, ranges["open"])
+    if expressiveness != 1.0:
+        rest = ranges["open"]["p2"]
+        desc[:, 0] = rest + (desc[:, 0] - rest) * expressiveness
+    norm = norm.copy()
+    span = max(1e-6, ranges["open"]["p98"] - ranges["open"]["p2"])
+    norm[:, 0] = np.clip((desc[:, 0] - ranges["open"]["p2"]) / span, 0.0, 1.5)
+    norm[:, 1] *= min(1.5, 0.5 + 0.5 * expressiveness)
+    desc = to_descriptors(norm, ranges)
+    return MouthTrack(norm.astype(np.float32), desc, closed, speaking)
+
+
+MAX_SPREAD_GAIN = 2.5
+
+
+def _match_spread(
+    opening: np.ndarray, target_std: float, open_range: dict[str, float]
+) -> np.ndarray:
+    """Scale ``opening``'s swings about its mean so its std is ``target_std`` (gain 1..2.5),
+    keeping closed lips closed (never below the person's 2nd percentile)."""
+    sd = float(opening.std())
+    if sd < 1e-6 or target_std <= 0:
+        return opening
+    gain = float(np.clip(target_std / sd, 1.0, MAX_SPREAD_GAIN))
+    mu = float(opening.mean())
+    lo, hi = open_range["p2"], open_range["p98"] + 0.2 * (open_range["p98"] - open_range["p2"])
+    return np.clip(mu + (opening - mu) * gain, lo, hi).astype(np.float32)
+
+
+# IPA (Piper/eSpeak, and pocketsphinx's phones mapped to IPA) → the 15 Oculus viseme classes the
+# twin's labels and audio model use (``twins.labels.VISEMES``).
+_VISEME_OF: dict[str, str] = {
+    "": "sil", "p": "PP", "b": "PP", "m": "PP", "f": "FF", "v": "FF", "θ": "TH", "ð": "TH",
+    "t": "DD", "d": "DD", "ɾ": "DD", "ʔ": "DD", "k": "kk", "ɡ": "kk", "g": "kk", "ŋ": "kk",
+    "x": "kk", "h": "kk", "tʃ": "CH", "dʒ": "CH", "ʃ": "CH", "ʒ": "CH", "s": "SS", "z": "SS",
+    "n": "nn", "l": "nn", "ɹ": "RR", "r": "RR", "ɚ": "RR", "ɝ": "RR", "ɜ": "RR",
+    "a": "aa", "ɑ": "aa", "æ": "aa", "ʌ": "aa", "ɐ": "aa", "ə": "aa", "aɪ": "aa", "aʊ": "aa",
+    "ɛ": "E", "e": "E", "eɪ": "E", "ɪ": "ih", "i": "ih", "ᵻ": "ih", "j": "ih",
+    "ɔ": "oh", "o": "oh", "ɒ": "oh", "oʊ": "oh", "ɔɪ": "oh", "u": "ou", "ʊ": "ou", "w": "ou",
+    "y": "ou",
+}  # fmt: skip
+
+
+def viseme_frames(
+    phonemes: Sequence[Timing], n_frames: int, fps: float, classes: Sequence[str]
+) -> np.ndarray:
+    """(n_frames,) index into ``classes`` of the viseme sounding at each frame's centre."""
+    index = {name: i for i, name in enumerate(classes)}
+    out = np.zeros(n_frames, np.int8)
+    if not phonemes:
+        return out
+    starts = np.array([p.start_ms for p in phonemes], np.float64) / 1000
+    centres = (np.arange(n_frames) + 0.5) / fps
+    which = np.clip(np.searchsorted(starts, centres, side="right") - 1, 0, len(phonemes) - 1)
+    codes = []
+    for p in phonemes:
+        sym = p.symbol.replace("ː", "").replace("ˑ", "").strip()
+        name = _VISEME_OF.get(sym) or _VISEME_OF.get(sym[:1], "aa" if sym else "sil")
+        codes.append(index.get(name, 0))
+    out[:] = np.array(codes, np.int8)[which]
+    return out
+
+
+def _audio_opening(pack: TwinPack, speech: Speech, n_frames: int) -> np.ndarray | None:
+    """The twin's own model's opening for ``speech`` (with viseme context when the model has
+    it), or None when the pack has no usable model (an older format is skipped, not fatal)."""
+    from twinstudio.twins import pack as P
+
+    if not pack.has(P.AUDIO_MODEL) or speech.audio is None or len(speech.audio) == 0:
+        return None
+    try:
+        from twinstudio.twins import audio_model
+        from twinstudio.twins.labels import VISEMES
+
+        classes = (pack.meta.get("labels") or {}).get("visemes") or VISEMES
+        vis = viseme_frames(speech.phonemes, n_frames, pack.fps, classes)
+        # In blocks with a margin either side: the model's features (MFCC frames every 10 ms)
+        # would otherwise cost ~90 MB per minute of speech at once.
+        fps, rate = pack.fps, speech.sample_rate
+        out = np.zeros(n_frames, np.float32)
+        block, margin = int(PREDICT_BLOCK_S * fps), int(fps)
+        for f0 in range(0, n_frames, block):
+            f1 = min(n_frames, f0 + block)
+            g0, g1 = max(0, f0 - margin), min(n_frames, f1 + margin)
+            a0, a1 = round(g0 * rate / fps), round(g1 * rate / fps)
+            pred = audio_model.predict_descriptors(pack.file(P.AUDIO_MODEL),
+                                                   speech.audio[a0:a1], rate, fps, g1 - g0,
+                                                   viseme=vis[g0:g1] if speech.phonemes else None)  # fmt: skip
+            out[f0:f1] = np.asarray(pred)[f0 - g0 : f1 - g0, 0]
+        return out
+    except (ImportError, AttributeError, KeyError, ValueError) as exc:
+        _LOGGER.warning("twin audio model not usable (%s); phonemes only", exc)
+        return None
+
+
+def track_for_pack(
+    pack: TwinPack,
+    speech: Speech,
+    n_frames: int,
+    expressiveness: float = 1.0,
+    audio_weight: float = AUDIO_WEIGHT,
+) -> MouthTrack:
+    """The mouth track for ``speech`` spoken by the twin in ``pack`` (its audio model included)."""
+    audio_open = _audio_opening(pack, speech, n_frames) if audio_weight > 0 else None
+    return mouth_track(speech.phonemes, n_frames, pack.fps, pack.meta["ranges"], expressiveness,
+                       audio_open, audio_weight, _filmed_open_std(pack))  # fmt: skip
+
+
+def _filmed_open_std(pack: TwinPack) -> float | None:
+    """Std of the person's inner-lip opening over the tracked footage frames (IOD units)."""
+    tr = pack.track
+    if "desc" not in tr or "valid" not in tr:
+        return None
+    opening = tr["desc"][tr["valid"].astype(bool), 0]
+    return float(opening.std()) if len(opening) >= 10 else None

@@ -6,6 +6,9 @@ It only orchestrates (check inputs → motion → lip-sync stream → compose �
 - compose: framing, background, matte (``render.compose``);
 - encode: exactly ``round(duration × fps)`` frames, so the video lasts as long as the speech.
 Frames flow one at a time from decoder to encoder: memory does not grow with the video's length.
+Three stages overlap on the cores: base-loop decoding (a prefetch thread, a few frames ahead),
+lip-sync + compose (this thread), and RGB→YUV + x264 + muxing (the encoder's thread, behind a
+4-frame queue).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def render_video(
     from twinstudio.render.compose import Compositor
     from twinstudio.render.encode import GifWriter, VideoEncoder, make_thumbnail
     from twinstudio.render.lipsync.base import engine_for
-    from twinstudio.render.motion import mouth_track, n_output_frames
+    from twinstudio.render.motion import n_output_frames, track_for_pack
     from twinstudio.twins import pack as P
 
     report = progress or (lambda _f: None)
@@ -70,7 +73,7 @@ def render_video(
 
     fps = pack.fps
     n = n_output_frames(speech.duration_s, fps)
-    track = mouth_track(speech.phonemes, n, fps, pack.meta["ranges"], options.expressiveness)
+    track = track_for_pack(pack, speech, n, options.expressiveness)
     engine = engine_for(pack)
     compositor = Compositor(pack.size, pack.face_box, options)
     ext = "webm" if options.output_format == "webm" else "mp4"
@@ -81,7 +84,7 @@ def render_video(
     gif = GifWriter(gif_path, every_n=max(1, round(fps / 10)), width=480, fps=fps, seconds=4.0)
 
     written = 0
-    with VideoEncoder(video_path, compositor.out_size, fps, speech.audio.astype(np.float32),
+    with VideoEncoder(video_path, compositor.out_size, fps, np.asarray(speech.audio, dtype=np.float32),
                       speech.sample_rate, output_format=options.output_format) as encoder:  # fmt: skip
         for frame in engine.frames(pack, track, with_alpha=with_alpha):
             out = compositor.compose(frame.rgb, frame.alpha)

@@ -174,3 +174,23 @@ def test_parse_color() -> None:
     assert parse_color("#fff") == (255, 255, 255)
     with pytest.raises(RenderError):
         parse_color("blue")
+
+
+def test_enlarged_matte_is_blended_at_source_size_with_the_same_result() -> None:
+    options = RenderOptions(
+        "1080p", "9:16", "cover", remove_background=True, background=Background(color="#10A040")
+    )
+    comp = Compositor(LANDSCAPE, (560, 200, 720, 400), options)
+    assert comp._behind_src is not None  # the cheap path is taken when enlarging
+    frame = np.full((720, 1280, 3), (200, 40, 30), np.uint8)
+    alpha = np.zeros((720, 1280), np.uint8)
+    alpha[150:720, 520:760] = 255
+    out = comp.compose(frame, alpha)
+    assert out.shape == (1920, 1080, 3)
+    assert tuple(out[5, 5]) == (16, 160, 64)  # background colour where alpha is 0
+    x0, y0, x1, _ = comp.plan.crop
+    k = 1080 / (x1 - x0)
+    cx, cy = round((640 - x0) * k), round((500 - y0) * k)
+    assert tuple(out[cy, cx]) == (200, 40, 30)  # the person, untouched
+    edge = out[cy, round((520 - x0) * k) - 6 : round((520 - x0) * k) + 6].astype(int)
+    assert len({tuple(p) for p in edge}) > 3  # a soft edge, not a step

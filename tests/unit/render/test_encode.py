@@ -150,3 +150,64 @@ def test_probe_unreadable(tmp_path: Path) -> None:
     path.write_bytes(b"not a video")
     with pytest.raises(RenderError):
         probe(path)
+
+
+def test_fast_yuv_conversion_matches_swscale_bt709() -> None:
+    from av.video.reformatter import ColorRange, Colorspace
+
+    rng = np.random.default_rng(3)
+    rgb = cv2_resize_up(rng.integers(0, 256, (18, 32, 3), dtype=np.uint8), (256, 144))
+    ours = encode.rgb_to_yuv420(rgb)
+    picture = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+    converted = picture.reformat(
+        format="yuv420p",
+        src_colorspace=Colorspace.ITU709,
+        dst_colorspace=Colorspace.ITU709,
+        src_color_range=ColorRange.JPEG,
+        dst_color_range=ColorRange.MPEG,
+    )
+    ref = converted.to_ndarray().astype(int)
+    assert ours.shape == ref.shape == (216, 256)
+    assert np.abs(ours[:144] - ref[:144]).max() <= 1  # luma
+    assert np.abs(ours[144:] - ref[144:]).mean() < 1.0  # chroma (siting differs a little)
+    white = encode.rgb_to_yuv420(np.full((4, 4, 3), 255, np.uint8))
+    black = encode.rgb_to_yuv420(np.zeros((4, 4, 3), np.uint8))
+    assert white[0, 0] == 235 and black[0, 0] == 16 and white[4, 0] == 128  # limited range
+
+
+def cv2_resize_up(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(img, size, interpolation=cv2.INTER_LINEAR)
+
+
+def test_error_in_the_encoder_thread_surfaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "x.mp4"
+
+    def boom(self: VideoEncoder, frame: np.ndarray, index: int) -> None:
+        raise RenderError("encoder_failed", "disk full")
+
+    monkeypatch.setattr(VideoEncoder, "_encode_frame", boom)
+    frame = np.zeros((*SIZE[::-1], 3), np.uint8)
+    with (
+        pytest.raises(RenderError, match="disk full"),
+        VideoEncoder(path, SIZE, 25, np.zeros(4800, np.float32), 48000) as enc,
+    ):
+        for _ in range(50):
+            enc.write(frame)
+    assert not path.exists()
+
+
+def test_audio_is_resampled_block_by_block_like_at_once() -> None:
+    from scipy.signal import resample_poly
+
+    rng = np.random.default_rng(1)
+    audio = rng.standard_normal(22050 * 23 + 77).astype(np.float32)
+    lazy = encode._LazyResampled(audio, 22050, 48000)
+    whole = resample_poly(audio, 48000, 22050).astype(np.float32)
+    assert lazy.size == len(whole)
+    got = np.concatenate([lazy[i : i + 1024] for i in range(0, lazy.size, 1024)])
+    assert np.abs(got - whole).max() < 1e-5  # seamless across the ~10 s blocks
+    assert lazy[lazy.size - 5 : lazy.size + 100].size == 5  # past the end: nothing more

@@ -75,3 +75,62 @@ def test_expressiveness_scales_and_maps_to_person_range() -> None:
 def test_empty_phonemes_give_rest() -> None:
     track = mouth_track([], 10, 25.0, RANGES)
     assert np.all(track.norm == 0) and not track.speaking.any()
+
+
+def test_audio_blend_follows_audio_but_keeps_closures_and_rests() -> None:
+    from twinstudio.render.motion import blend_audio
+
+    fps = 25.0
+    ph = _timings([("", 400)] + [("a", 120), ("p", 80), ("ə", 120), ("t", 80)] * 6 + [("", 600)])
+    n = round(sum(p.end_ms - p.start_ms for p in ph) / 1000 * fps)
+    norm, closed, speaking = normalised_track(ph, n, fps)
+    audio = np.sin(np.arange(n) / 3.0) + 1.0  # some loudness contour
+    out = blend_audio(norm, closed, speaking, audio, fps, weight=0.6)
+    on = speaking & ~closed
+    before = np.corrcoef(norm[on, 0], audio[on])[0, 1]
+    after = np.corrcoef(out[on, 0], audio[on])[0, 1]
+    assert after > before + 0.1
+    assert np.all(out[closed, 0] == 0.0)  # lips still meet on /p/
+    assert np.all(out[:5, 0] < 0.03) and np.all(out[-5:, 0] < 0.03)  # rest in the pauses
+    assert np.abs(np.diff(out[:, 0], 2)).max() < 1.0  # no frame-to-frame jitter
+
+
+def test_spread_matches_the_person_and_expressiveness_scales_it() -> None:
+    ph = _timings([("", 200)] + [("ɑ", 150), ("m", 60), ("ɪ", 120), ("s", 80)] * 8 + [("", 200)])
+    n = round(sum(p.end_ms - p.start_ms for p in ph) / 1000 * 25)
+    plain = mouth_track(ph, n, 25.0, RANGES)
+    wide = mouth_track(ph, n, 25.0, RANGES, open_std=0.12)
+    calm = mouth_track(ph, n, 25.0, RANGES, open_std=0.12, expressiveness=0.5)
+    assert wide.desc[:, 0].std() > 1.3 * plain.desc[:, 0].std()
+    assert calm.desc[:, 0].std() < 0.7 * wide.desc[:, 0].std()
+    assert wide.desc[wide.closed, 0].max() <= RANGES["open"]["p2"] + 1e-6  # closures stay shut
+
+
+def test_visemes_accept_split_and_whole_diphthongs() -> None:
+    from twinstudio.render.motion import viseme_frames
+
+    classes = (
+        "sil",
+        "PP",
+        "FF",
+        "TH",
+        "DD",
+        "kk",
+        "CH",
+        "SS",
+        "nn",
+        "RR",
+        "aa",
+        "E",
+        "ih",
+        "oh",
+        "ou",
+    )
+    piper = _timings([("", 100), ("b", 100), ("a", 100), ("ɪ", 100), ("f", 100), ("uː", 100)])
+    sphinx = _timings([("", 100), ("b", 100), ("aɪ", 200), ("f", 100), ("u", 100)])
+    a = viseme_frames(piper, 30, 50.0, classes)
+    b = viseme_frames(sphinx, 30, 50.0, classes)
+    names = [classes[i] for i in a[::5]]
+    assert names == ["sil", "PP", "aa", "ih", "FF", "ou"]
+    assert [classes[i] for i in b[::5]] == ["sil", "PP", "aa", "aa", "FF", "ou"]
+    assert viseme("aɪ")[0] > viseme("ɪ")[0]  # the single symbol opens like its first vowel
