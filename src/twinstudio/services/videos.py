@@ -90,8 +90,11 @@ def create_video(ctx: AppContext, session: Session, account: Account, req: Video
 
         parse_style(req.caption.style, output_size(req.resolution, req.aspect_ratio))
         if req.output_format != "mp4":
-            raise InvalidParameter("Burned-in captions (caption.style) are made for mp4 output; the "
-                                   "subtitle file comes with every video.", param="caption.style")
+            raise InvalidParameter(
+                "Burned-in captions (caption.style) are made for mp4 output; the "
+                "subtitle file comes with every video.",
+                param="caption.style",
+            )
     if req.callback_url:
         check_receiver_url(req.callback_url, "callback_url")
     active = (
