@@ -3,7 +3,7 @@
     python benchmarks/webhooks.py [--events 1000] [--delay-ms 50] [--threads 2]
 
 Writes ``benchmarks/out/webhooks.json``. Everything runs on 127.0.0.1 in a temporary data folder:
-a real HTTP receiver that answers after ``delay-ms``, the real outbox and delivery threads, and a
+a real HTTP receiver (its own process) that answers after ``delay-ms``, the real outbox and delivery threads, and a
 real render (the public demo look, 720p) timed alone and again while the 1,000 events go out.
 """
 
@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,25 +26,46 @@ SCRIPT = (
 )
 
 
-def slow_receiver(delay_s: float) -> tuple[ThreadingHTTPServer, list[str]]:
-    seen: list[str] = []
-    lock = threading.Lock()
+RECEIVER = """
+import os, sys, time
+os.nice(19)  # it stands for another machine: keep it out of the render's way
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+delay, log = float(sys.argv[1]), open(sys.argv[2], "a", buffering=1)
+class H(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        time.sleep(delay)
+        log.write(self.headers["webhook-id"] + "\\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+"""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            time.sleep(delay_s)
-            with lock:
-                seen.append(self.headers["webhook-id"])
-            self.send_response(200)
-            self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
+class SlowReceiver:
+    """A receiver in its own process (as a real one would be), answering after ``delay_s``."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, seen
+    def __init__(self, delay_s: float, log: Path) -> None:
+        self.log = log
+        log.touch()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", RECEIVER, str(delay_s), str(log)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+
+    def seen(self) -> list[str]:
+        return self.log.read_text().split()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
 
 
 def render_once(pack: Path, work: Path) -> float:
@@ -85,8 +105,8 @@ def main() -> None:
     from twinstudio.webhooks.runner import DeliveryProcess
 
     ctx = build_context(get_settings())
-    server, seen = slow_receiver(args.delay_ms / 1000)
-    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    receiver = SlowReceiver(args.delay_ms / 1000, tmp / "received.log")
+    url = f"http://127.0.0.1:{receiver.port}/hook"
     with ctx.db.session() as s:
         account = s.get(Account, create_key(s, "bench").account_id)
         endpoints.create_endpoint(s, account, EndpointCreate(url=url))
@@ -108,17 +128,20 @@ def main() -> None:
     pool = DeliveryProcess(ctx.settings.db_url, threads=args.threads)
     start = time.perf_counter()
     pool.start()
-    while len(seen) < 50 and time.perf_counter() - start < 60:  # delivery in full swing first
+    while (
+        len(receiver.seen()) < 50 and time.perf_counter() - start < 60
+    ):  # delivery in full swing first
         time.sleep(0.05)
     beside = []
-    while len(seen) < args.events * 0.8 and len(beside) < 5:
+    while len(receiver.seen()) < args.events * 0.8 and len(beside) < 5:
         beside.append(render_once(pack, tmp / f"beside{len(beside)}"))
     during = sorted(beside)[len(beside) // 2]
-    while len(seen) < args.events and time.perf_counter() - start < 600:
+    while len(receiver.seen()) < args.events and time.perf_counter() - start < 600:
         time.sleep(0.05)
     elapsed = time.perf_counter() - start
     pool.shutdown()
-    server.shutdown()
+    seen = receiver.seen()
+    receiver.stop()
 
     result = {
         "events": args.events,
