@@ -70,6 +70,15 @@ SCRIPT = (
 # ---------------------------------------------------------------------- parent side
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. ``ru_maxrss`` survives ``exec`` (a worker forked from a
+    big parent would report the parent's size), so read the kernel's per-image high-water mark."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def make_speech(seconds: float, workdir: Path) -> tuple[Path, float]:
     """Synthesise the script (repeated) and cut it to ``seconds``; returns (npz path, TTS s)."""
     from twinstudio.speech import synthesize
@@ -208,7 +217,7 @@ def worker(pack: Path, speech_path: Path, case: str, raw: bool) -> None:
         t0 = time.perf_counter()
         result = render_video(pack, speech, options, Path(tmp))
         render_s = time.perf_counter() - t0
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_mb = _peak_rss_mb()
         frames = round(result.duration_s * 25)
         from twinstudio.twins.pack import TwinPack
 

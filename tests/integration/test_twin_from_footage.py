@@ -77,6 +77,19 @@ def test_twin_from_clip_renders(server: Server, footage: Path, tmp_path: Path) -
         1280,
         720,
     )
+    # rename, then delete: every file of the video and of the twin goes
+    renamed = httpx.patch(
+        f"{server.url}/v3/avatars/looks/{look_id}", headers=h, json={"name": "Suit 2"}
+    )
+    assert renamed.status_code == 200 and renamed.json()["data"]["name"] == "Suit 2"
+    files = server.data_dir / "files"
+    assert (files / "videos" / vid).is_dir() and (files / "looks" / look_id).is_dir()
+    assert httpx.delete(f"{server.url}/v3/videos/{vid}", headers=h).status_code == 200
+    assert not (files / "videos" / vid).exists()
+    assert httpx.delete(f"{server.url}/v3/avatars/looks/{look_id}", headers=h).status_code == 200
+    assert not (files / "looks" / look_id).exists()
+    assert httpx.get(f"{server.url}/v3/avatars/looks/{look_id}", headers=h).status_code == 404
+    assert httpx.get(f"{server.url}/v3/avatars/{look['group_id']}", headers=h).status_code == 404
     # the footage files are never kept: everything made here lives in tmp_path
 
 
