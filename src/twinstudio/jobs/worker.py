@@ -95,26 +95,30 @@ def owner_prefix() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def release_dead_local_leases(ctx: AppContext) -> int:
-    """Expire leases held by processes of this host that no longer exist (e.g. after SIGKILL).
+def owner_died_here(owner: str | None) -> bool:
+    """True when a lease ``owner`` ("host:pid:…") is a process of this host that no longer exists.
 
-    Without this a job would wait for its lease to run out before another worker takes it.
+    Jobs and webhook deliveries both name their lease holders this way, so after a SIGKILL the
+    next start can release their leases at once instead of waiting for them to run out.
     """
-    host = socket.gethostname()
+    parts = (owner or "").split(":")
+    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    return pid != os.getpid() and not pid_alive(pid)
+
+
+def release_dead_local_leases(ctx: AppContext) -> int:
+    """Expire job leases held by dead processes of this host (see :func:`owner_died_here`)."""
     released = 0
     with ctx.db.session() as s:
         rows = s.execute(
             select(Job.id, Job.lease_owner).where(Job.status == queue.JobStatus.RUNNING.value)
         ).all()
         for job_id, lease_owner in rows:
-            parts = (lease_owner or "").split(":")
-            if len(parts) < 2 or parts[0] != host or not parts[1].isdigit():
-                continue
-            pid = int(parts[1])
-            if pid == os.getpid() or pid_alive(pid):
-                continue
-            s.execute(update(Job).where(Job.id == job_id).values(lease_expires_at=now() - 1))
-            released += 1
+            if owner_died_here(lease_owner):
+                s.execute(update(Job).where(Job.id == job_id).values(lease_expires_at=now() - 1))
+                released += 1
     return released
 
 

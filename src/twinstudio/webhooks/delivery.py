@@ -292,26 +292,18 @@ class DeliveryPool:
 
     def _release_dead_leases(self) -> None:
         """Deliveries leased by a process of this host that died are due again at once."""
-        from twinstudio.jobs.worker import pid_alive
+        from twinstudio.jobs.worker import owner_died_here
 
-        host = socket.gethostname()
-        db = self.deliverers[0].db if self.deliverers else None
-        if db is None:
+        if not self.deliverers:
             return
-        with db.session() as s:
+        with self.deliverers[0].db.session() as s:
             rows = s.execute(
                 select(WebhookDelivery.id, WebhookDelivery.lease_owner).where(
                     WebhookDelivery.status == "pending", WebhookDelivery.lease_owner.is_not(None)
                 )
             ).all()
             for delivery_id, owner in rows:
-                parts = (owner or "").split(":")
-                if (
-                    len(parts) >= 2
-                    and parts[0] == host
-                    and parts[1].isdigit()
-                    and not pid_alive(int(parts[1]))
-                ):
+                if owner_died_here(owner):
                     s.execute(
                         update(WebhookDelivery)
                         .where(WebhookDelivery.id == delivery_id)

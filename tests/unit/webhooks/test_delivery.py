@@ -209,3 +209,33 @@ def test_endpoint_validation(ctx, api: TestClient, monkeypatch: pytest.MonkeyPat
     assert api.delete(f"/v3/webhooks/endpoints/{ep['endpoint_id']}", headers=h).status_code == 404
     types = api.get("/v3/webhooks/event-types", headers=h).json()["data"]
     assert {t["event_type"] for t in types} >= {"avatar_video.success", "avatar_video.fail"}
+
+
+def test_delivery_leased_by_a_dead_process_is_released(ctx) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import subprocess
+    import sys
+
+    from twinstudio.webhooks.delivery import DeliveryPool
+
+    dead_pid = int(
+        subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        ).stdout
+    )
+    key = make_key(ctx).secret
+    with ctx.db.session() as s:
+        record(
+            s,
+            _account(ctx, key),
+            "avatar_video.success",
+            {"video_id": "v"},
+            callback_url="http://127.0.0.1:9/x",
+        )
+        d = s.query(WebhookDelivery).one()
+        d.lease_owner = f"{socket.gethostname()}:{dead_pid}:d0"
+        d.lease_expires_at = 4e9  # far future: only the release makes it due
+    DeliveryPool(ctx.db, count=1)._release_dead_leases()
+    with ctx.db.session() as s:
+        d = s.query(WebhookDelivery).one()
+        assert d.lease_owner is None and d.lease_expires_at is None
