@@ -511,7 +511,9 @@ class GifWriter:
         # One shared palette from a montage of (up to 8) frames spread over the clip.
         picks = self._frames[:: max(1, len(self._frames) // 8)][:8]
         montage = Image.fromarray(np.vstack(picks))
-        palette = montage.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+        # Fast octree: ~10 ms where median cut took ~0.5 s per video, with no visible difference
+        # on talking-head previews.
+        palette = montage.quantize(colors=255, method=Image.Quantize.FASTOCTREE)
         images = [
             Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG)
             for f in self._frames
