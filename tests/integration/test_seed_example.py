@@ -150,3 +150,36 @@ def test_burned_captions_give_a_second_video(server: Server, tmp_path: Path) -> 
         bottom.mean(),
         top.mean(),
     )  # text at the bottom only
+
+
+@pytest.mark.slow
+def test_background_image_asset_fills_contain_bars(server: Server, tmp_path: Path) -> None:
+    import io
+
+    import av
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (250, 20, 20)).save(buf, format="PNG")
+    h = {"x-api-key": server.key}
+    asset = requests.post(
+        f"{server.url}/v3/assets", headers=h, files={"file": ("bg.png", buf.getvalue())}
+    ).json()
+    data = seed_full_example(
+        server.url,
+        server.key,
+        "look_demo_astronaut",
+        VOICE,
+        resolution="720p",
+        fit="contain",
+        background={"type": "image", "asset_id": asset["data"]["asset_id"]},
+    )
+    assert data["status"] == "completed", data
+    mp4 = tmp_path / "bg.mp4"
+    mp4.write_bytes(requests.get(data["video_url"]).content)
+    with av.open(str(mp4)) as c:
+        frame = next(c.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    left = (
+        frame[:, :40].reshape(-1, 3).mean(axis=0)
+    )  # a square photo in 16:9: the bars show the image
+    assert left[0] > 180 and left[1] < 80 and left[2] < 80, left

@@ -166,6 +166,14 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
+def print_deleted(id_field: str, object_id: str, as_json: bool) -> None:
+    """The answer of every ``delete`` command: JSON ``{id_field: …, "deleted": true}`` or a line."""
+    if as_json:
+        print_json({id_field: object_id, "deleted": True})
+    else:
+        typer.echo(f"deleted {object_id}")
+
+
 def print_table(
     columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None
 ) -> None:

@@ -16,6 +16,7 @@ from twinstudio.cli.output import (
     fail,
     handled,
     make_client,
+    print_deleted,
     print_fields,
     print_json,
     stderr,
@@ -142,7 +143,4 @@ def delete(
     """Delete a private look and its training data."""
     with handled(as_json), make_client(base_url, api_key) as client:
         client.avatars.delete_look(look_id)
-        if as_json:
-            print_json({"id": look_id, "deleted": True})
-        else:
-            typer.echo(f"deleted {look_id}")
+        print_deleted("id", look_id, as_json)

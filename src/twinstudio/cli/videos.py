@@ -28,6 +28,7 @@ from twinstudio.cli.output import (
     fail,
     handled,
     make_client,
+    print_deleted,
     print_fields,
     print_json,
     print_table,
@@ -283,7 +284,4 @@ def delete(
     """Delete a video and its files."""
     with handled(as_json), make_client(base_url, api_key) as client:
         client.videos.delete(video_id)
-        if as_json:
-            print_json({"id": video_id, "deleted": True})
-        else:
-            typer.echo(f"deleted {video_id}")
+        print_deleted("id", video_id, as_json)

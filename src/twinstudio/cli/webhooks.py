@@ -14,6 +14,7 @@ from twinstudio.cli.output import (
     JsonOpt,
     handled,
     make_client,
+    print_deleted,
     print_json,
     print_table,
 )
@@ -73,10 +74,7 @@ def delete(
     """Remove an endpoint."""
     with handled(as_json), make_client(base_url, api_key) as client:
         client.webhooks.endpoints.delete(endpoint_id)
-        if as_json:
-            print_json({"endpoint_id": endpoint_id, "deleted": True})
-        else:
-            typer.echo(f"deleted {endpoint_id}")
+        print_deleted("endpoint_id", endpoint_id, as_json)
 
 
 @endpoints_app.command("rotate")

@@ -97,6 +97,19 @@ def finish(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def cancel(session: Session, ref_id: str, reason: str) -> int:
+    """Fail the queued or running jobs of ``ref_id`` (its row was deleted); their workers notice
+    at the next heartbeat that the lease is gone and stop. Returns how many were cancelled."""
+    result = session.execute(
+        update(Job)
+        .where(
+            Job.ref_id == ref_id, Job.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value])
+        )
+        .values(status=JobStatus.FAILED.value, last_error=reason, lease_owner=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def retry_later(db: Database, job_id: int, owner: str, delay: float, error: str) -> None:
     """Give the job back to the queue after ``delay`` seconds (a transient failure)."""
     with db.session() as s:

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from twinstudio.db.base import new_id, now
-from twinstudio.db.models import Account, AvatarGroup, Job, Look
+from twinstudio.db.models import Account, AvatarGroup, Look
 from twinstudio.errors import InvalidParameter, NotFound
 from twinstudio.jobs import queue
 from twinstudio.jobs.worker import JobKind, JobRun, LeaseLost, register
@@ -206,12 +206,7 @@ def delete_look(ctx: AppContext, session: Session, account: Account, look_id: st
     look = get_look(session, account, look_id)
     if look.account_id != account.id:
         raise NotFound(f"No look {look_id!r} of yours; public looks cannot be deleted.")
-    for job in session.scalars(
-        select(Job).where(Job.ref_id == look.id, Job.status.in_(["queued", "running"]))
-    ):
-        job.status = "failed"
-        job.last_error = "look deleted"
-        job.lease_owner = None
+    queue.cancel(session, look.id, "look deleted")
     ctx.storage.delete_prefix(f"looks/{look.id}")
     if look.source_key and look.source_key.startswith("sources/"):
         ctx.storage.delete_prefix(look.source_key)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from twinstudio.db.base import new_id, now
-from twinstudio.db.models import Account, Job, Look, Video
+from twinstudio.db.models import Account, Look, Video
 from twinstudio.errors import InvalidParameter, MediaError, NotFound, RateLimited
 from twinstudio.jobs import queue
 from twinstudio.jobs.worker import JobKind, JobRun, LeaseLost, register
@@ -153,12 +153,7 @@ def list_videos(
 def delete_video(ctx: AppContext, session: Session, account: Account, video_id: str) -> None:
     """Delete the row and every stored file; a render in flight is abandoned."""
     video = get_video(session, account, video_id)
-    for job in session.scalars(
-        select(Job).where(Job.ref_id == video.id, Job.status.in_(["queued", "running"]))
-    ):
-        job.status = "failed"
-        job.last_error = "video deleted"
-        job.lease_owner = None
+    queue.cancel(session, video.id, "video deleted")
     session.delete(video)
     ctx.storage.delete_prefix(f"videos/{video.id}")
 
@@ -232,19 +227,15 @@ def _speech_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
         locale=vs.get("locale"),
     )
     if p.get("audio_url") or p.get("audio_asset_id"):
-        if p.get("audio_url"):
-            src = download(
-                p["audio_url"],
-                workdir / "input-audio",
-                param="audio_url",
-                max_bytes=MAX_AUDIO_BYTES,
-            )
-        else:
-            with ctx.db.session() as s:
-                account = s.get(Account, video.account_id)
-                assert account is not None
-                asset = asset_service.get_asset(s, account, p["audio_asset_id"], "audio_asset_id")
-            src = asset_service.copy_asset_to(ctx, asset, workdir / "input-audio")
+        src = _input_file(
+            ctx,
+            video,
+            p.get("audio_url"),
+            p.get("audio_asset_id"),
+            "audio",
+            workdir / "input-audio",
+            MAX_AUDIO_BYTES,
+        )
         return speech.load_audio(src, transcript=p.get("script"))
     return speech.synthesize(p["script"], p["voice_id"], settings)
 
@@ -257,20 +248,38 @@ def _background_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
         return None
     if bg["type"] == "color":
         return Background(color=bg["value"])
-    if bg.get("url"):
-        path = download(
-            bg["url"],
-            workdir / "background-image",
-            param="background.url",
-            max_bytes=ctx.settings.max_asset_bytes,
-        )
-    else:
-        with ctx.db.session() as s:
-            account = s.get(Account, video.account_id)
-            assert account is not None
-            asset = asset_service.get_asset(s, account, bg["asset_id"], "background.asset_id")
-        path = asset_service.copy_asset_to(ctx, asset, workdir / "background-image")
+    path = _input_file(
+        ctx,
+        video,
+        bg.get("url"),
+        bg.get("asset_id"),
+        "background",
+        workdir / "background-image",
+        ctx.settings.max_asset_bytes,
+    )
     return Background(image_path=path)
+
+
+def _input_file(
+    ctx: AppContext,
+    video: Video,
+    url: str | None,
+    asset_id: str | None,
+    field: str,
+    dest: Path,
+    max_bytes: int,
+) -> Path:
+    """A request's media (``{field}_url`` / ``{field}_asset_id``, or ``background.url`` /
+    ``.asset_id``) as a file in the job's folder: downloaded, or copied from the account's asset."""
+    sep = "." if field == "background" else "_"
+    if url:
+        return download(url, dest, param=f"{field}{sep}url", max_bytes=max_bytes)
+    assert asset_id is not None
+    with ctx.db.session() as s:
+        account = s.get(Account, video.account_id)
+        assert account is not None
+        asset = asset_service.get_asset(s, account, asset_id, f"{field}{sep}asset_id")
+    return asset_service.copy_asset_to(ctx, asset, dest)
 
 
 def _drop_files_if_deleted(ctx: AppContext, video_id: str, prefix: str) -> None:
