@@ -18,6 +18,8 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from twinstudio.cli.output import EXIT_CODES_HELP, JsonOpt, fail, handled, print_json, stderr
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from twinstudio.speech import Speech
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -26,13 +28,15 @@ DEFAULT_VOICE = "en_US-joe-medium"
 
 def _speech(
     script: str | None, audio: Path | None, voice: str, speed: float, pitch: float
-) -> Speech:
-    from twinstudio.speech import VoiceSettings, load_audio, synthesize
+) -> Speech | Iterator[Speech]:
+    """Decoded audio, or the script's speech streamed sentence group by sentence group (the
+    render starts with the first sentence; voice and settings are checked at once)."""
+    from twinstudio.speech import VoiceSettings, load_audio, synthesize_stream
 
     if audio is not None:
         return load_audio(audio, transcript=script)
     assert script is not None
-    return synthesize(script, voice, VoiceSettings(speed=speed, pitch=pitch))
+    return synthesize_stream(script, voice, VoiceSettings(speed=speed, pitch=pitch))
 
 
 def render(
@@ -120,6 +124,7 @@ def render(
                 options,
                 work / "render",
                 progress=lambda f: bar.update(task, completed=f),
+                text_length=len(script) if audio is None and script else None,
             )
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(result.video_path, out)

@@ -6,7 +6,7 @@ runs, so importing this package is cheap.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,12 +20,15 @@ __all__ = ["RenderOptions", "RenderResult", "render_video"]
 
 def render_video(
     pack_dir: Path,
-    speech: Speech,
+    speech: Speech | Iterable[Speech],
     options: RenderOptions,
     workdir: Path,
     progress: Callable[[float], None] | None = None,
+    *,
+    text_length: int | None = None,
 ) -> RenderResult:
-    """Render ``speech`` with the twin in ``pack_dir``; see ``render.pipeline.render_video``."""
+    """Render ``speech`` (whole, or streamed pieces) with the twin in ``pack_dir``; see
+    ``render.pipeline.render_video``."""
     from twinstudio.render.pipeline import render_video as _render
 
-    return _render(pack_dir, speech, options, workdir, progress)
+    return _render(pack_dir, speech, options, workdir, progress, text_length=text_length)

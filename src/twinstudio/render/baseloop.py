@@ -18,7 +18,7 @@ import contextlib
 import itertools
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,11 +31,22 @@ from twinstudio.twins.video import read_frames
 T = TypeVar("T")
 
 
-def schedule(pack: TwinPack, n_frames: int) -> np.ndarray:
-    """Footage frame index for each of ``n_frames`` output frames."""
+def schedule(pack: TwinPack, n_frames: int, offset: int = 0) -> np.ndarray:
+    """Footage frame index for output frames ``offset`` … ``offset + n_frames - 1``."""
     start, end = _loop_points(pack)
     length = max(1, end - start)
-    return (start + np.arange(n_frames) % length).astype(np.int64)
+    return (start + np.arange(offset, offset + n_frames) % length).astype(np.int64)
+
+
+def loop_runs(pack: TwinPack, offset: int = 0) -> Iterator[tuple[int, int]]:
+    """The endless schedule from output frame ``offset`` on, as (first footage frame, count)
+    runs: a video of unknown length (streamed speech) decodes the loop run after run."""
+    start, end = _loop_points(pack)
+    length = max(1, end - start)
+    into = offset % length
+    yield start + into, length - into
+    while True:
+        yield start, length
 
 
 CROSSFADE_S = 0.2
@@ -79,6 +90,29 @@ def crossfades(pack: TwinPack, indices: np.ndarray) -> tuple[np.ndarray, np.ndar
     return partner, weight
 
 
+def crossfade_window(pack: TwinPack, offset: int, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`crossfades` for output frames ``offset`` … ``offset + n_frames - 1`` of the endless
+    schedule: computed on a window with a margin either side, so a fade that starts before the
+    window, or a jump just after it, is cut exactly as in one long schedule."""
+    margin = max(2, round(CROSSFADE_S * pack.fps)) + 2
+    lo = max(0, offset - margin)
+    partner, weight = crossfades(pack, schedule(pack, offset + n_frames + margin - lo, lo))
+    return partner[offset - lo : offset - lo + n_frames], weight[
+        offset - lo : offset - lo + n_frames
+    ]
+
+
+def crossfade_partners(pack: TwinPack) -> np.ndarray:
+    """Every footage frame :func:`crossfades` can name as a partner (a handful): the frames
+    just after the loop's end and just before its start."""
+    start, end = _loop_points(pack)
+    total = int(pack.meta["n_frames"])
+    c = max(2, round(CROSSFADE_S * pack.fps))
+    after = range(end, min(total, end + c + 1))
+    before = range(max(0, start - c - 1), start + 1)
+    return np.array(sorted({*after, *before}), np.int64)
+
+
 def _runs(indices: np.ndarray) -> Iterator[tuple[int, int]]:
     """Split a schedule into (first, count) runs of consecutive frames."""
     if len(indices) == 0:
@@ -89,11 +123,20 @@ def _runs(indices: np.ndarray) -> Iterator[tuple[int, int]]:
         yield int(indices[a]), b - a
 
 
-def base_frames(pack: TwinPack, indices: np.ndarray) -> Iterator[np.ndarray]:
-    """RGB frames of the pack video in the order of ``indices`` (consecutive runs stream)."""
+def _as_runs(indices: np.ndarray | Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    if isinstance(indices, np.ndarray):
+        return _runs(indices)
+    return iter(indices)
+
+
+def base_frames(
+    pack: TwinPack, indices: np.ndarray | Iterable[tuple[int, int]]
+) -> Iterator[np.ndarray]:
+    """RGB frames of the pack video in the order of ``indices`` (consecutive runs stream), or
+    of (first, count) runs such as :func:`loop_runs`'s."""
     path = pack.file(P.BASE_VIDEO)
     last: np.ndarray | None = None
-    for first, count in _runs(indices):
+    for first, count in _as_runs(indices):
         got = 0
         for rgb in read_frames(path, start=first, fps=pack.fps):
             last = rgb
@@ -127,11 +170,14 @@ def _read_matte(path: Path) -> Iterator[np.ndarray]:
             raise RenderError("unreadable_matte", f"Matte {path.name} is damaged: {exc}") from exc
 
 
-def matte_frames(pack: TwinPack, indices: np.ndarray) -> Iterator[np.ndarray]:
-    """Alpha (H, W) uint8 for each index, from the pack's matte (decoded in order, skipping)."""
+def matte_frames(
+    pack: TwinPack, indices: np.ndarray | Iterable[tuple[int, int]]
+) -> Iterator[np.ndarray]:
+    """Alpha (H, W) uint8 for each index (or run, as :func:`base_frames`), from the pack's
+    matte (decoded in order, skipping)."""
     path = pack.file(P.MATTE)
     last: np.ndarray | None = None
-    for first, count in _runs(indices):
+    for first, count in _as_runs(indices):
         got = 0
         for i, alpha in enumerate(_read_matte(path)):
             if i < first:
@@ -146,7 +192,7 @@ def matte_frames(pack: TwinPack, indices: np.ndarray) -> Iterator[np.ndarray]:
             got += 1
 
 
-def prefetch(items: Iterator[T], depth: int = 3) -> Iterator[T]:
+def prefetch(items: Iterator[T], depth: int = 3) -> Generator[T, None, None]:
     """Run ``items`` in a background thread, ``depth`` items ahead (decoding releases the GIL,
     so the next base frame decodes while this one is pasted). Memory: ``depth`` items. Errors
     raised by ``items`` are re-raised here; closing the result stops the thread."""

@@ -342,24 +342,42 @@ def burn_into_video(
     out_path: Path,
     words: Sequence[Timing],
     style: dict[str, Any] | None,
-    audio: np.ndarray,
-    sample_rate: int,
 ) -> Path:
     """A copy of a rendered MP4 with the captions burned in (``captioned_video_url``).
 
-    Frames are decoded, captioned and re-encoded one at a time (constant memory); the audio is the
-    same speech the video was made from.
+    Frames are decoded, captioned and re-encoded one at a time, and the audio is decoded from the
+    same file just ahead of the frames it belongs to: constant memory whatever the length.
     """
     import av
 
     from twinstudio.render.encode import VideoEncoder
 
-    with av.open(str(video_path)) as src:
+    with av.open(str(video_path)) as src, av.open(str(video_path)) as sound:
         stream = src.streams.video[0]
         size = (stream.codec_context.width, stream.codec_context.height)
         fps = float(stream.average_rate or 25)
         burner = CaptionBurner(list(words), size, style)
-        with VideoEncoder(out_path, size, fps, audio, sample_rate) as encoder:
+        audio_stream = sound.streams.audio[0]
+        rate = int(audio_stream.codec_context.sample_rate)
+        chunks = (_mono(f) for f in sound.decode(audio_stream))
+        fed = 0
+        with VideoEncoder(out_path, size, fps, None, rate) as encoder:
             for index, frame in enumerate(src.decode(stream)):
+                while fed < (index + 1) / fps * rate:  # the audio up to this frame's end
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        break
+                    encoder.feed_audio(chunk)
+                    fed += chunk.size
                 encoder.write(burner.draw(frame.to_ndarray(format="rgb24"), index / fps))
+            for chunk in chunks:
+                encoder.feed_audio(chunk)
     return out_path
+
+
+def _mono(frame: Any) -> np.ndarray:
+    """A decoded audio frame as float32 mono samples."""
+    arr = np.asarray(frame.to_ndarray(), dtype=np.float32)
+    if frame.format.is_planar:
+        return arr.mean(axis=0) if arr.ndim == 2 else arr.reshape(-1)
+    return arr.reshape(-1, len(frame.layout.channels)).mean(axis=1)

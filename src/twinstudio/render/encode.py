@@ -1,8 +1,9 @@
 """Encoding: frames + audio → MP4 (H.264/AAC) or WebM (VP9 with alpha/Opus); thumbnails; GIFs.
 
 :class:`VideoEncoder` streams: each ``write(frame)`` converts and encodes one frame at once and
-muxes the audio that belongs up to that frame's end time, so memory does not grow with the video
-(only the audio track, which the caller already holds, is kept whole).
+muxes the audio that belongs up to that frame's end time, so memory does not grow with the video.
+The audio is given whole, or fed piece by piece (``audio=None`` and :meth:`VideoEncoder.feed_audio`)
+when the speech itself is streamed; either way it is resampled to 48 kHz as it is used.
 
 Duration contract: the caller writes ``round(audio_duration * fps)`` frames; on ``close`` the audio
 is trimmed or padded with silence to exactly the video's length, so both tracks end together.
@@ -152,57 +153,91 @@ def _resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.asarray(out, dtype=np.float32)
 
 
-class _LazyResampled:
-    """``audio`` at ``target`` Hz, resampled block by block as it is read (in order).
+class _AudioFeed:
+    """Audio at ``target`` Hz, fed in pieces at ``rate`` and resampled block by block as it
+    arrives; thread-safe (the pipeline feeds, the encoder thread reads).
 
-    Resampling a 10-minute speech at once held ~115 MB more; blocks of ~10 s with a margin on
-    each side give the same samples as one ``resample_poly`` call (the filter is far shorter
-    than the margin), so memory stays flat whatever the length.
+    Streamed speech arrives sentence group by sentence group, and a 10-minute speech resampled
+    at once held ~115 MB more: here blocks of ~1 s are converted once the input reaches a
+    margin past them (or the feed has ended), with that margin on each side, which gives the
+    same samples as one ``resample_poly`` call over the whole audio (the filter is far shorter
+    than the margin). Consumed input and output are dropped: memory stays flat.
     """
 
-    def __init__(self, audio: np.ndarray, rate: int, target: int) -> None:
-        self._src = np.asarray(audio, dtype=np.float32).reshape(-1)
-        if rate <= 0 and self._src.size:
+    def __init__(self, rate: int, target: int) -> None:
+        if rate <= 0:
             raise RenderError("invalid_audio", f"Audio sample rate {rate} is not positive.")
-        g = math.gcd(int(target), int(rate)) if rate > 0 else 1
+        g = math.gcd(int(target), int(rate))
         self._up, self._down = int(target) // g, max(1, int(rate) // g)
         self._same = rate == target
-        m = max(1, round(10 * rate / self._down)) if rate > 0 else 1
-        self._block_in = self._down * m  # input samples per block (maps to up × m outputs)
-        self._pad_in = self._down * max(1, math.ceil(0.1 * max(rate, 1) / self._down))
-        self._cache: tuple[int, np.ndarray] | None = None  # (block index, samples)
-        self.size = self._src.size if self._same else -(-self._src.size * self._up // self._down)
+        self._block_in = self._down * max(1, round(rate / self._down))  # ~1 s of input
+        self._pad_in = self._down * max(1, math.ceil(0.1 * rate / self._down))
+        self._lock = threading.Lock()
+        self._src = np.zeros(0, np.float32)  # input kept: from absolute sample ``_src_at`` on
+        self._src_at = 0
+        self._src_end = 0  # input samples fed so far
+        self._done_in = 0  # input samples converted so far (a whole number of blocks)
+        self._out = np.zeros(0, np.float32)  # converted, not yet read: from ``_out_at`` on
+        self._out_at = 0
+        self._ended = False
 
-    def _block(self, k: int) -> np.ndarray:
-        if self._cache is not None and self._cache[0] == k:
-            return self._cache[1]
-        s0, s1 = k * self._block_in, min(self._src.size, (k + 1) * self._block_in)
-        p0, p1 = max(0, s0 - self._pad_in), min(self._src.size, s1 + self._pad_in)
-        out = resample_poly(self._src[p0:p1], self._up, self._down)
-        lead = (s0 - p0) * self._up // self._down
-        length = -(-(s1 - s0) * self._up // self._down)
-        block = np.asarray(out[lead : lead + length], dtype=np.float32)
-        self._cache = (k, block)
-        return block
+    def feed(self, samples: np.ndarray) -> None:
+        """Append mono samples at the feed's rate."""
+        mono = np.asarray(samples, dtype=np.float32).reshape(-1)
+        with self._lock:
+            if self._ended:
+                raise RenderError("audio_closed", "Audio fed after the audio track was ended.")
+            self._src = np.concatenate([self._src, mono])
+            self._src_end += mono.size
+            self._convert()
 
-    def __getitem__(self, item: slice) -> np.ndarray:
-        start, stop = max(0, item.start or 0), min(self.size, item.stop)
-        if stop <= start:
-            return np.zeros(0, np.float32)
+    def end(self) -> None:
+        """No more input: convert what is left."""
+        with self._lock:
+            self._ended = True
+            self._convert()
+
+    @property
+    def available(self) -> int:
+        """Output samples (absolute count) converted so far."""
+        with self._lock:
+            return self._out_at + self._out.size
+
+    def _convert(self) -> None:
         if self._same:
-            return self._src[start:stop]
-        per = self._block_in * self._up // self._down  # output samples per full block
-        parts = []
-        pos = start
-        while pos < stop:
-            k = pos // per
-            block = self._block(k)
-            take = block[pos - k * per : min(stop - k * per, len(block))]
-            if take.size == 0:
-                break
-            parts.append(take)
-            pos += take.size
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+            self._out = np.concatenate([self._out, self._src])
+            self._src_at = self._done_in = self._src_end
+            self._src = np.zeros(0, np.float32)
+            return
+        pieces = [self._out]
+        while self._done_in < self._src_end and (
+            self._ended or self._src_end - self._done_in >= self._block_in + self._pad_in
+        ):
+            s0 = self._done_in
+            s1 = min(self._src_end, s0 + self._block_in)
+            p0, p1 = max(0, s0 - self._pad_in), min(self._src_end, s1 + self._pad_in)
+            res = resample_poly(
+                self._src[p0 - self._src_at : p1 - self._src_at], self._up, self._down
+            )
+            lead = (s0 - p0) * self._up // self._down
+            length = -(-(s1 - s0) * self._up // self._down)
+            pieces.append(np.asarray(res[lead : lead + length], dtype=np.float32))
+            self._done_in = s1
+        self._out = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+        keep_from = max(self._src_at, self._done_in - self._pad_in)
+        self._src = self._src[keep_from - self._src_at :]
+        self._src_at = keep_from
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Converted output samples ``start`` … ``stop - 1`` that exist so far; reads go in
+        order (earlier output is dropped once read past)."""
+        with self._lock:
+            start = max(start, self._out_at)
+            got = self._out[start - self._out_at : max(0, stop - self._out_at)].copy()
+            drop = start + got.size - self._out_at
+            self._out = self._out[drop:]
+            self._out_at += drop
+            return got
 
 
 class VideoEncoder:
@@ -216,7 +251,7 @@ class VideoEncoder:
         path: Path,
         size: tuple[int, int],
         fps: float,
-        audio: np.ndarray,
+        audio: np.ndarray | None,
         sample_rate: int,
         output_format: str = "mp4",
     ) -> None:
@@ -239,7 +274,10 @@ class VideoEncoder:
         self._audio_sent = 0  # samples at AUDIO_RATE already sent to the encoder
         self._closed = False
         self._duration = 0.0
-        self._audio = _LazyResampled(audio, sample_rate, AUDIO_RATE)
+        self._audio = _AudioFeed(sample_rate, AUDIO_RATE)
+        if audio is not None:
+            self._audio.feed(audio)
+            self._audio.end()
         self._alpha = output_format == "webm"
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=QUEUE_DEPTH)
         self._thread: threading.Thread | None = None
@@ -313,6 +351,11 @@ class VideoEncoder:
     @property
     def frames_written(self) -> int:
         return self._frames
+
+    def feed_audio(self, samples: np.ndarray) -> None:
+        """Append speech audio (at the ``sample_rate`` given), for an encoder made with
+        ``audio=None``: streamed speech feeds each piece before writing its frames."""
+        self._audio.feed(samples)
 
     def write(self, frame: np.ndarray) -> None:
         """Queue one frame for encoding (with the audio up to its end).
@@ -395,12 +438,16 @@ class VideoEncoder:
             self._thread.join()
             self._thread = None
 
-    def _send_audio(self, end: int) -> None:
+    def _send_audio(self, end: int, final: bool = False) -> None:
+        """Encode the audio up to output sample ``end``: what exists of it so far, or (``final``)
+        all of it, padded with silence past the end of the speech."""
         chunk = 1024 if self.output_format == "mp4" else 960
+        if not final:
+            end = min(end, self._audio.available)
         while self._audio_sent < end:
             n = min(chunk, end - self._audio_sent)
             start = self._audio_sent
-            samples = self._audio[start : start + n]
+            samples = self._audio.read(start, start + n)
             if samples.size < n:  # past the end of the speech: silence
                 samples = np.concatenate([samples, np.zeros(n - samples.size, np.float32)])
             frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
@@ -422,8 +469,9 @@ class VideoEncoder:
             self._abort()
             self._raise_thread_error()
         try:
+            self._audio.end()
             end = round(self._frames * AUDIO_RATE / self.fps)
-            self._send_audio(end)
+            self._send_audio(end, final=True)
             self._mux(self._video.encode(None))
             self._mux(self._audio_stream.encode(None))
             self._container.close()

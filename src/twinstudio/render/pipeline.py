@@ -5,22 +5,40 @@ It only orchestrates (check inputs → motion → lip-sync stream → compose �
 - lip-sync: the engine for the pack's kind streams frames (+ alpha when removing the background);
 - compose: framing, background, matte (``render.compose``);
 - encode: exactly ``round(duration × fps)`` frames, so the video lasts as long as the speech.
-Frames flow one at a time from decoder to encoder: memory does not grow with the video's length.
-Three stages overlap on the cores: base-loop decoding (a prefetch thread, a few frames ahead),
-lip-sync + compose (this thread), and RGB→YUV + x264 + muxing (the encoder's thread, behind a
-4-frame queue).
+
+Speech may come whole (a :class:`Speech`) or as pieces (any iterable of them, e.g.
+``speech.synthesize_stream``'s sentence groups). Pieces are consecutive stretches of one timeline:
+each one's audio is fed to the encoder and its mouth track computed when the engine reaches it,
+and the next piece is synthesised in a background thread meanwhile. So a 5,000-character script
+starts rendering once its first sentence is spoken, TTS and rendering overlap on the cores, and
+neither the audio nor the track is ever held whole: memory does not grow with the length.
+
+A piece covers the output frames whose start lies in its audio: piece k ends at frame
+``round(audio_end_k × fps)``, and its phoneme times are shifted by the (< ½ frame) difference
+between its audio start and its first frame, so the mouth stays on the sound across pieces.
+
+Frames flow one at a time from decoder to encoder. Stages overlap on the cores: base-loop decoding
+(a prefetch thread), TTS of the next piece (a prefetch thread), lip-sync + compose (this thread),
+and RGB→YUV + x264 + muxing (the encoder's thread, behind a 4-frame queue).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from twinstudio.errors import RenderError
 from twinstudio.render.types import RenderOptions, RenderResult
-from twinstudio.speech.types import Speech
+from twinstudio.speech.types import Speech, Timing
+
+if TYPE_CHECKING:
+    from twinstudio.render.encode import VideoEncoder
+    from twinstudio.render.motion import MouthTrack
+    from twinstudio.twins.pack import TwinPack
 
 ProgressFn = Callable[[float], None]
 
@@ -36,72 +54,183 @@ def _thumbnail_index(norm_open: np.ndarray, speaking: np.ndarray) -> int:
     return int(np.argmax(score)) if score.max() > 0 else n // 2
 
 
+def _shifted(timings: list[Timing], delta_ms: float) -> list[Timing]:
+    d = round(delta_ms)
+    return timings if d == 0 else [replace(t, start_ms=t.start_ms + d, end_ms=t.end_ms + d) for t in timings]  # fmt: skip
+
+
+def _with_last(items: Iterator[Speech]) -> Iterator[tuple[Speech, bool]]:
+    """Each item with whether it is the last (one item of lookahead)."""
+    current = next(items, None)
+    while current is not None:
+        following = next(items, None)
+        yield current, following is None
+        current = following
+
+
+class _Timeline:
+    """Turns speech pieces into mouth tracks, one piece at a time, feeding their audio to the
+    encoder and keeping the words (in the whole video's time) for the captions."""
+
+    def __init__(
+        self,
+        pack: TwinPack,
+        options: RenderOptions,
+        report: ProgressFn,
+        text_length: int | None,
+    ) -> None:
+        self.pack = pack
+        self.options = options
+        self.report = report
+        self.text_length = text_length
+        self.rate = 0
+        self.samples = 0  # audio samples of the pieces so far
+        self.frames = 0  # output frames planned so far
+        self.words: list[Timing] = []
+        self.thumbnail_at = -1
+        self.piece_start = 0  # first frame of the current piece
+        self.piece_frames = 0
+        self.done_weight = 0.0  # progress share of the pieces before the current one
+        self.piece_weight = 1.0
+        self.chars = 0
+
+    def tracks(self, pieces: Iterator[Speech], encoder: VideoEncoder) -> Iterator[MouthTrack]:
+        from twinstudio.render.motion import track_for_pack
+
+        for piece, last in _with_last(pieces):
+            if piece.sample_rate != self.rate:
+                raise RenderError(
+                    "invalid_audio",
+                    f"Speech pieces at {piece.sample_rate} Hz and {self.rate} Hz cannot be joined.",
+                )
+            audio = np.asarray(piece.audio, dtype=np.float32).reshape(-1)
+            encoder.feed_audio(audio)
+            start_s = self.samples / self.rate
+            self.samples += audio.size
+            self.words.extend(_shifted(piece.words, start_s * 1000))
+            end = round(self.samples / self.rate * self.pack.fps)
+            n = max(end, 1 if last else 0) - self.frames
+            self._advance_progress(piece, n)
+            if n <= 0:  # a piece shorter than half a frame: its sound plays over the next one
+                continue
+            delta_ms = (start_s - self.frames / self.pack.fps) * 1000
+            local = Speech(audio, self.rate, _shifted(piece.phonemes, delta_ms), [], piece.text)
+            track = track_for_pack(self.pack, local, n, self.options.expressiveness)
+            if self.thumbnail_at < 0:
+                self.thumbnail_at = self.frames + _thumbnail_index(track.norm[:, 0], track.speaking)
+            self.frames += n
+            yield track
+
+    def _advance_progress(self, piece: Speech, n: int) -> None:
+        self.done_weight += self.piece_weight if self.piece_frames else 0.0
+        self.piece_start, self.piece_frames = self.frames, max(0, n)
+        if self.text_length:
+            share = len(piece.text) / self.text_length
+            self.piece_weight = min(share, max(0.0, 0.99 - self.done_weight))
+        else:
+            self.piece_weight = 1.0 - self.done_weight
+
+    def progress(self, written: int) -> float:
+        within = (written - self.piece_start) / max(1, self.piece_frames)
+        return min(0.99, self.done_weight + self.piece_weight * min(1.0, within))
+
+
 def render_video(
     pack_dir: Path,
-    speech: Speech,
+    speech: Speech | Iterable[Speech],
     options: RenderOptions,
     workdir: Path,
     progress: ProgressFn | None = None,
+    *,
+    text_length: int | None = None,
 ) -> RenderResult:
-    """Render ``speech`` spoken by the twin in ``pack_dir`` into ``workdir``.
+    """Render ``speech`` (whole, or pieces in order) spoken by the twin in ``pack_dir``.
 
-    Writes ``video.mp4`` (or ``video.webm``), ``thumbnail.jpg`` and ``preview.gif``. Raises
+    Writes ``video.mp4`` (or ``video.webm``), ``thumbnail.jpg`` and ``preview.gif`` into
+    ``workdir``. ``text_length``: the characters of the script the pieces come from, when they
+    carry their ``text``, so progress can be told before the total duration is known. Raises
     ``RenderError`` (``matting_required`` when a background removal is asked of a twin trained
-    without matting, ``empty_speech`` for no audio, ``twin_not_ready`` for a missing pack).
+    without matting, ``empty_speech`` for no audio); errors raised while producing the pieces
+    (a TTS failure) come through unchanged, and no partial video is left behind.
     """
-    from twinstudio.render.compose import Compositor
-    from twinstudio.render.encode import GifWriter, VideoEncoder, make_thumbnail
-    from twinstudio.render.lipsync.base import engine_for
-    from twinstudio.render.motion import n_output_frames, track_for_pack
+    from twinstudio.render.baseloop import prefetch
     from twinstudio.twins import pack as P
 
     report = progress or (lambda _f: None)
     pack = P.TwinPack.open(Path(pack_dir))
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    if speech.audio is None or len(speech.audio) == 0 or speech.sample_rate <= 0:
-        raise RenderError(
-            "empty_speech", "The speech has no audio; give a script or an audio file."
-        )
-    with_alpha = bool(options.remove_background)
-    if with_alpha and not (pack.meta.get("matting") and pack.has(P.MATTE)):
+    if options.remove_background and not (pack.meta.get("matting") and pack.has(P.MATTE)):
         raise RenderError(
             "matting_required",
             "This avatar was trained without background removal; train it again with matting "
             "enabled, or render without remove_background.",
         )
+    # The next piece is synthesised while this one renders (one piece ahead: flat memory).
+    pieces: Iterator[Speech] = (
+        prefetch(iter(speech), depth=1) if not isinstance(speech, Speech) else iter([speech])
+    )
+    try:
+        first = next(pieces, None)
+        if first is None or first.audio is None or len(first.audio) == 0 or first.sample_rate <= 0:
+            raise RenderError(
+                "empty_speech", "The speech has no audio; give a script or an audio file."
+            )
+        timeline = _Timeline(pack, options, report, text_length)
+        timeline.rate = first.sample_rate
+        return _render(pack, timeline, _chain(first, pieces), options, workdir)
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
 
-    fps = pack.fps
-    n = n_output_frames(speech.duration_s, fps)
-    track = track_for_pack(pack, speech, n, options.expressiveness)
+
+def _chain(first: Speech, rest: Iterator[Speech]) -> Iterator[Speech]:
+    yield first
+    yield from rest
+
+
+def _render(
+    pack: TwinPack,
+    timeline: _Timeline,
+    pieces: Iterator[Speech],
+    options: RenderOptions,
+    workdir: Path,
+) -> RenderResult:
+    """Pieces → tracks → engine frames → composed frames → encoder, GIF and thumbnail."""
+    from twinstudio.render.compose import Compositor
+    from twinstudio.render.encode import GifWriter, VideoEncoder, make_thumbnail
+    from twinstudio.render.lipsync.base import engine_for
+
     engine = engine_for(pack)
     compositor = Compositor(pack.size, pack.face_box, options)
+    with_alpha = bool(options.remove_background)
+    fps = pack.fps
     ext = "webm" if options.output_format == "webm" else "mp4"
     video_path = workdir / f"video.{ext}"
     thumb_path = workdir / "thumbnail.jpg"
     gif_path = workdir / "preview.gif"
-    thumb_at = _thumbnail_index(track.norm[:, 0], track.speaking)
     gif = GifWriter(gif_path, every_n=max(1, round(fps / 10)), width=480, fps=fps, seconds=4.0)
-
     written = 0
-    with VideoEncoder(video_path, compositor.out_size, fps, np.asarray(speech.audio, dtype=np.float32),
-                      speech.sample_rate, output_format=options.output_format) as encoder:  # fmt: skip
-        for frame in engine.frames(pack, track, with_alpha=with_alpha):
+    with VideoEncoder(video_path, compositor.out_size, fps, None, timeline.rate,
+                     output_format=options.output_format) as encoder:  # fmt: skip
+        tracks = timeline.tracks(pieces, encoder)
+        for frame in engine.stream(pack, tracks, with_alpha=with_alpha):
             out = compositor.compose(frame.rgb, frame.alpha)
             encoder.write(out)
             gif.add(out)
-            if written == thumb_at:
+            if written == timeline.thumbnail_at:
                 make_thumbnail(out, thumb_path)
             written += 1
             if written % 10 == 0:
-                report(min(0.99, written / n))
-            if written >= n:
-                break
-        if written < n:
-            raise RenderError("render_incomplete", f"Only {written} of {n} frames were rendered.")
+                timeline.report(timeline.progress(written))
+        if written != timeline.frames or written == 0:
+            raise RenderError(
+                "render_incomplete", f"Only {written} of {timeline.frames} frames were rendered."
+            )
         duration = encoder.close()
     gif.close()
-    report(1.0)
+    timeline.report(1.0)
     w, h = compositor.out_size
     return RenderResult(
         video_path=video_path,
@@ -110,4 +239,5 @@ def render_video(
         duration_s=float(duration),
         width=w,
         height=h,
+        words=tuple(timeline.words),
     )

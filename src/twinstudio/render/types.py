@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from twinstudio.speech.types import Timing
 
 # progress(fraction 0..1) — called often; must be cheap.
 ProgressFn = Callable[[float], None]
@@ -41,9 +45,13 @@ class RenderOptions:
 
 @dataclass(frozen=True)
 class RenderResult:
+    """What a render wrote. ``words``: the spoken words timed in the video's time (for the
+    captions: streamed speech is never held whole, so the render collects them)."""
+
     video_path: Path
     thumbnail_path: Path
     gif_path: Path
     duration_s: float
     width: int
     height: int
+    words: tuple[Timing, ...] = ()

@@ -215,6 +215,8 @@ def _fail(run: JobRun, code: str, message: str) -> None:
 
 
 def _speech_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
+    """Decoded custom audio (a ``Speech``), or the script's speech as an iterator of pieces,
+    synthesised as the render reaches them (voice and settings are checked at once)."""
     from twinstudio import speech
     from twinstudio.speech.types import VoiceSettings
 
@@ -237,7 +239,7 @@ def _speech_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
             MAX_AUDIO_BYTES,
         )
         return speech.load_audio(src, transcript=p.get("script"))
-    return speech.synthesize(p["script"], p["voice_id"], settings)
+    return speech.synthesize_stream(p["script"], p["voice_id"], settings)
 
 
 def _background_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
@@ -325,11 +327,17 @@ def run_render(run: JobRun) -> None:
             output_format=p.get("output_format", "mp4"),
         )
         pack_dir = ctx.storage.local_tree(look.pack_prefix, workdir / "pack")
+        streamed = not p.get("audio_url") and not p.get("audio_asset_id")
         result = render_video(
-            pack_dir, speech_out, options, workdir, progress=lambda f: run.progress(0.10 + 0.85 * f)
+            pack_dir,
+            speech_out,
+            options,
+            workdir,
+            progress=lambda f: run.progress(0.10 + 0.85 * f),
+            text_length=len(p["script"]) if streamed else None,
         )
-        (workdir / "subtitles.srt").write_text(to_srt(speech_out.words), encoding="utf-8")
-        (workdir / "subtitles.vtt").write_text(to_vtt(speech_out.words), encoding="utf-8")
+        (workdir / "subtitles.srt").write_text(to_srt(result.words), encoding="utf-8")
+        (workdir / "subtitles.vtt").write_text(to_vtt(result.words), encoding="utf-8")
         prefix = f"videos/{video.id}"
         ext = "webm" if options.output_format == "webm" else "mp4"
         keys = {
@@ -349,12 +357,7 @@ def run_render(run: JobRun) -> None:
             from twinstudio.render.captions import burn_into_video
 
             captioned = burn_into_video(
-                result.video_path,
-                workdir / "captioned.mp4",
-                speech_out.words,
-                style,
-                speech_out.audio,
-                speech_out.sample_rate,
+                result.video_path, workdir / "captioned.mp4", result.words, style
             )
             keys["captioned_key"] = f"{prefix}/captioned.mp4"
             ctx.storage.put_file(keys["captioned_key"], captioned)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from twinstudio.render.baseloop import crossfades, prefetch, schedule
+from twinstudio.render.baseloop import (
+    crossfade_partners,
+    crossfade_window,
+    crossfades,
+    loop_runs,
+    prefetch,
+    schedule,
+)
 
 
 class _Pack:
@@ -93,3 +101,29 @@ def test_loop_morph_glides_the_head_instead_of_showing_two() -> None:
     assert out[110, 100] < 60 and out[110, 139] < 60  # no ghost at either end
     start = _LoopMorph(lm_partner, lm_base, 1.0)(base, partner)
     assert np.array_equal(start, partner)  # w = 1: exactly the footage's continuation
+
+
+@pytest.mark.parametrize("loop", [(10, 110, 200), (20, 200, 200)])
+def test_pieces_of_the_endless_schedule_match_one_long_schedule(loop: tuple[int, int, int]) -> None:
+    """Streamed speech renders piece by piece: every piece's base frames and fades must be
+    those of one long schedule, even where a piece boundary falls inside a fade."""
+    pack: Any = _Pack(*loop)
+    whole = schedule(pack, 700)
+    partner, weight = crossfades(pack, whole)
+    cuts = [0, 3, 95, 101, 187, 190, 400, 700]  # boundaries inside and around the jumps
+    for a, b in itertools.pairwise(cuts):
+        assert np.array_equal(schedule(pack, b - a, a), whole[a:b])
+        p, w = crossfade_window(pack, a, b - a)
+        assert np.array_equal(p, partner[a:b]) and np.allclose(w, weight[a:b])
+    assert set(partner[partner >= 0].tolist()) <= set(crossfade_partners(pack).tolist())
+
+
+def test_loop_runs_expand_to_the_schedule() -> None:
+    pack: Any = _Pack(10, 110, 200)
+    for offset in (0, 42, 250):
+        runs = loop_runs(pack, offset)
+        expanded: list[int] = []
+        while len(expanded) < 330:
+            first, count = next(runs)
+            expanded.extend(range(first, first + count))
+        assert expanded[:330] == schedule(pack, 330, offset).tolist()

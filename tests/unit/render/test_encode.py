@@ -200,14 +200,43 @@ def test_error_in_the_encoder_thread_surfaces(
     assert not path.exists()
 
 
-def test_audio_is_resampled_block_by_block_like_at_once() -> None:
+@pytest.mark.parametrize("pieces", [1, 7])
+def test_audio_fed_in_pieces_is_resampled_like_at_once(pieces: int) -> None:
     from scipy.signal import resample_poly
 
     rng = np.random.default_rng(1)
     audio = rng.standard_normal(22050 * 23 + 77).astype(np.float32)
-    lazy = encode._LazyResampled(audio, 22050, 48000)
+    feed = encode._AudioFeed(22050, 48000)
     whole = resample_poly(audio, 48000, 22050).astype(np.float32)
-    assert lazy.size == len(whole)
-    got = np.concatenate([lazy[i : i + 1024] for i in range(0, lazy.size, 1024)])
-    assert np.abs(got - whole).max() < 1e-5  # seamless across the ~10 s blocks
-    assert lazy[lazy.size - 5 : lazy.size + 100].size == 5  # past the end: nothing more
+    got: list[np.ndarray] = []
+    read = 0
+    for part in np.array_split(audio, pieces):
+        feed.feed(part)
+        assert feed.available <= len(whole)
+        while read + 1024 <= feed.available:  # read as the encoder does, as far as it exists
+            got.append(feed.read(read, read + 1024))
+            read += 1024
+    feed.end()
+    assert feed.available == len(whole)
+    got.append(feed.read(read, len(whole) + 100))  # past the end: only what exists
+    out = np.concatenate(got)
+    assert out.size == len(whole)
+    assert np.abs(out - whole).max() < 1e-5  # seamless across blocks and pieces
+
+
+def test_streamed_audio_gives_the_same_file_length(tmp_path: Path) -> None:
+    rate, fps = 22050, 25
+    audio = _tone(2.0, rate)
+    n = round(len(audio) / rate * fps)
+    path = tmp_path / "fed.mp4"
+    with VideoEncoder(path, SIZE, fps, None, rate) as enc:
+        frames = _frames(n)
+        for part in np.array_split(audio, 4):
+            enc.feed_audio(part)
+            for _ in range(n // 4):
+                enc.write(next(frames))
+        for frame in frames:
+            enc.write(frame)
+        duration = enc.close()
+    info = probe(path)
+    assert info["has_audio"] and abs(info["duration"] - 2.0) < 0.1 and abs(duration - 2.0) < 0.05

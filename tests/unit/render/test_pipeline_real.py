@@ -6,6 +6,8 @@ committed); the tests skip when it is absent.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +107,87 @@ def test_demo_photo_twin_renders(tmp_path: Path) -> None:
     assert (result.width, result.height) == (720, 1280)
     n, found = _faces_on_every_frame(result.video_path)
     assert n == 50 and found == n
+
+
+def _split(speech: Speech, cuts_s: list[float]) -> list[Speech]:
+    """``speech`` cut into pieces at ``cuts_s`` (not on frame boundaries), each piece timed from
+    its own start, as ``synthesize_stream`` yields them."""
+    rate = speech.sample_rate
+    edges = [0, *(round(c * rate) for c in cuts_s), len(speech.audio)]
+    pieces = []
+    for a, b in itertools.pairwise(edges):
+        a_ms, b_ms = round(a * 1000 / rate), round(b * 1000 / rate)
+
+        def clip(ts: list[Timing], a_ms: int = a_ms, b_ms: int = b_ms) -> list[Timing]:
+            return [Timing(t.symbol, max(t.start_ms, a_ms) - a_ms, min(t.end_ms, b_ms) - a_ms)
+                    for t in ts if t.end_ms > a_ms and t.start_ms < b_ms]  # fmt: skip
+
+        pieces.append(Speech(speech.audio[a:b], rate, clip(speech.phonemes), clip(speech.words),
+                             text=f"piece {len(pieces)}"))  # fmt: skip
+    return pieces
+
+
+def _frames(video: Path) -> np.ndarray:
+    import av
+
+    with av.open(str(video)) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+
+
+@pytest.mark.slow
+def test_streamed_pieces_make_one_continuous_video(video_pack: Path, tmp_path: Path) -> None:
+    """Speech in pieces (as streamed TTS gives it) renders as the whole speech would: the same
+    frames count and duration, the base loop running on across pieces, words in video time."""
+    speech = _speech(3.0)
+    speech.words = [
+        Timing("hello", 150, 900),
+        Timing("pop", 1000, 1600),
+        Timing("boot", 2400, 2900),
+    ]
+    options = RenderOptions(resolution="720p")
+    whole = render_video(video_pack, speech, options, tmp_path / "whole")
+    seen: list[float] = []
+    pieces = _split(speech, [0.93, 1.71, 2.33])  # between words
+    streamed = render_video(video_pack, iter(pieces), options, tmp_path / "streamed",
+                            progress=seen.append, text_length=4 * len("piece 0"))  # fmt: skip
+    assert streamed.duration_s == whole.duration_s == 3.0
+    a, b = _frames(whole.video_path), _frames(streamed.video_path)
+    assert a.shape == b.shape and len(a) == 75
+    # Above the mouth the pictures are the base loop's: identical frames, not restarted per piece.
+    top = slice(0, int(a.shape[1] * 0.3))
+    assert np.abs(a[:, top].astype(int) - b[:, top].astype(int)).mean() < 2.0
+    assert [w.symbol for w in streamed.words] == ["hello", "pop", "boot"]
+    assert all(abs(x.start_ms - y.start_ms) <= 1 and abs(x.end_ms - y.end_ms) <= 1
+               for x, y in zip(streamed.words, speech.words, strict=True))  # fmt: skip
+    assert seen == sorted(seen) and seen[-1] == 1.0 and 0 < seen[0] < 0.5
+
+
+@pytest.mark.slow
+def test_rendering_starts_before_all_speech_exists(tmp_path: Path) -> None:
+    """The renderer pulls pieces as it goes: frames are made before the last piece is asked for;
+    a failure while making a later piece fails the render and leaves no video behind."""
+    train_twin(demo_source(), tmp_path / "demo", kind="photo")
+    progress: list[float] = []
+    progress_when_last_asked: list[int] = []
+    pieces = _split(_speech(6.0), [1.0, 2.0, 3.0, 4.0, 5.0])
+
+    def produce() -> Iterator[Speech]:
+        for i, piece in enumerate(pieces):
+            if i == len(pieces) - 1:
+                progress_when_last_asked.append(len(progress))
+            yield piece
+
+    result = render_video(tmp_path / "demo", produce(), RenderOptions(resolution="720p"),
+                          tmp_path / "out", progress=progress.append)  # fmt: skip
+    assert result.duration_s == 6.0
+    assert progress_when_last_asked and progress_when_last_asked[0] > 0
+
+    def failing() -> Iterator[Speech]:
+        yield from pieces[:3]
+        raise RenderError("tts_failed", "the voice engine crashed")
+
+    with pytest.raises(RenderError) as info:
+        render_video(tmp_path / "demo", failing(), RenderOptions(resolution="720p"),
+                     tmp_path / "failed")  # fmt: skip
+    assert info.value.code == "tts_failed"
+    assert not (tmp_path / "failed" / "video.mp4").exists()

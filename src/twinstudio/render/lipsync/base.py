@@ -1,7 +1,9 @@
 """The lip-sync engine interface and its registry.
 
 An engine turns a twin pack and a per-frame mouth track into a stream of frames: the person with
-the new mouth, plus the alpha matte for the same frame when asked. Engines are registered by name
+the new mouth, plus the alpha matte for the same frame when asked. Long speech arrives in pieces
+(one per streamed sentence group): :meth:`LipSyncEngine.stream` takes the tracks one after another
+and makes one continuous video of them, so rendering starts before all speech exists. Engines are registered by name
 (``@lipsync_engines.register("sample")``) and built lazily; a GPU engine (Wav2Lip / MuseTalk class)
 can be added later as one more module without touching the pipeline.
 """
@@ -9,7 +11,7 @@ can be added later as one more module without touching the pipeline.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,11 +36,19 @@ class LipSyncEngine(ABC):
     kinds: tuple[str, ...] = ()
     quality_label: str = "standard"
 
-    @abstractmethod
     def frames(
         self, pack: TwinPack, track: MouthTrack, *, with_alpha: bool = False
     ) -> Iterator[SyncedFrame]:
         """Exactly ``len(track)`` frames, streamed (memory must not grow with the length)."""
+        return self.stream(pack, [track], with_alpha=with_alpha)
+
+    @abstractmethod
+    def stream(
+        self, pack: TwinPack, tracks: Iterable[MouthTrack], *, with_alpha: bool = False
+    ) -> Iterator[SyncedFrame]:
+        """``len(track)`` frames for each track in turn, as one continuous video: the tracks
+        are consecutive pieces of one timeline (the first frame of a piece follows the last of
+        the one before). ``tracks`` is read lazily, one piece ahead of the frames at most."""
 
 
 lipsync_engines: Registry[LipSyncEngine] = Registry("lip-sync engine")

@@ -10,7 +10,7 @@ Lower quality than the sample engine and labelled so (``quality_label = "basic"`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -153,8 +153,8 @@ class PhotoEngine(LipSyncEngine):
     kinds = ("photo",)
     quality_label = "basic"
 
-    def frames(
-        self, pack: P.TwinPack, track: MouthTrack, *, with_alpha: bool = False
+    def stream(
+        self, pack: P.TwinPack, tracks: Iterable[MouthTrack], *, with_alpha: bool = False
     ) -> Iterator[SyncedFrame]:
         import cv2
 
@@ -165,6 +165,7 @@ class PhotoEngine(LipSyncEngine):
             from twinstudio.twins.matte import read_matte
 
             alpha = next(iter(read_matte(pack.file(P.MATTE))))
-        for t in range(len(track)):
-            rgb = face.render(float(track.norm[t, 0]), float(track.norm[t, 1]))
-            yield SyncedFrame(rgb, alpha)
+        for track in tracks:
+            for t in range(len(track)):
+                rgb = face.render(float(track.norm[t, 0]), float(track.norm[t, 1]))
+                yield SyncedFrame(rgb, alpha)

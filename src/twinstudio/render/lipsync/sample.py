@@ -22,14 +22,16 @@ Base frames (and mattes) are decoded a few frames ahead in a thread (``baseloop.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import cv2
 import numpy as np
 
 from twinstudio.render.baseloop import (
     base_frames,
-    crossfades,
+    crossfade_partners,
+    crossfade_window,
+    loop_runs,
     matte_frames,
     prefetch,
     schedule,
@@ -211,11 +213,14 @@ class SampleEngine(LipSyncEngine):
     def __init__(self, weights: SelectionWeights | None = None) -> None:
         self.weights = weights or SelectionWeights()
 
-    def plan(self, pack: P.TwinPack, track: MouthTrack) -> tuple[np.ndarray, np.ndarray]:
-        """(base footage frame, bank index) for every output frame."""
+    def plan(
+        self, pack: P.TwinPack, track: MouthTrack, offset: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(base footage frame, bank index) for every frame of ``track``, whose first frame is
+        output frame ``offset`` of the video."""
         tr = pack.track
         bank_frame = tr["bank_index"].astype(np.int64)
-        base_idx = schedule(pack, len(track))
+        base_idx = schedule(pack, len(track), offset)
         desc = tr["desc"][bank_frame]
         pose = tr["pose"][bank_frame]
         sharp = tr["sharp"][bank_frame]
@@ -228,37 +233,64 @@ class SampleEngine(LipSyncEngine):
                                 bank_frame, scale, self.weights)  # fmt: skip
         return base_idx, chosen
 
-    def frames(
-        self, pack: P.TwinPack, track: MouthTrack, *, with_alpha: bool = False
+    def stream(
+        self, pack: P.TwinPack, tracks: Iterable[MouthTrack], *, with_alpha: bool = False
     ) -> Iterator[SyncedFrame]:
-        base_idx, chosen = self.plan(pack, track)
+        """Frames for each piece in turn. The base loop (and matte) decode continuously across
+        pieces, from one endless schedule; selection runs per piece (pieces are sentence groups,
+        so a piece boundary falls in a pause, where the mouth rests anyway)."""
         bank_frame = pack.track["bank_index"]
         paster = _Paster(pack)
-        # Loop-point crossfades: the few partner frames are decoded once, up front.
-        partner, weight = crossfades(pack, base_idx)
-        wanted = np.unique(partner[partner >= 0])
-        extra = dict(zip(wanted.tolist(), base_frames(pack, wanted), strict=False))
-        extra_alpha = (
+        bases = prefetch(base_frames(pack, loop_runs(pack)))
+        alphas = prefetch(matte_frames(pack, loop_runs(pack))) if with_alpha else None
+        partners: _Partners | None = None
+        offset = 0
+        try:
+            for track in tracks:
+                n = len(track)
+                base_idx, chosen = self.plan(pack, track, offset)
+                partner, weight = crossfade_window(pack, offset, n)
+                if partners is None and (partner >= 0).any():
+                    partners = _Partners(pack, with_alpha)
+                for t in range(n):
+                    base = next(bases)
+                    alpha = next(alphas) if alphas is not None else None
+                    j = int(chosen[t])
+                    b = int(base_idx[t])
+                    rgb = paster.paste(base, b, int(bank_frame[j]), j)
+                    p = int(partner[t])
+                    if p >= 0 and partners is not None:  # same mouth on the partner, then morph
+                        other_rgb, other_alpha = partners.get(p)
+                        other = paster.paste(other_rgb.copy(), p, int(bank_frame[j]), j)
+                        fade = _LoopMorph(
+                            paster.landmarks[p], paster.landmarks[b], float(weight[t])
+                        )
+                        rgb = fade(rgb, other)
+                        if alpha is not None and other_alpha is not None:
+                            alpha = fade(alpha, other_alpha)
+                    yield SyncedFrame(rgb, alpha)
+                offset += n
+        finally:
+            bases.close()
+            if alphas is not None:
+                alphas.close()
+
+
+class _Partners:
+    """The footage frames (and mattes) that loop-point crossfades fade with: the same few
+    frames at every jump, so they are decoded once, on first use, and kept."""
+
+    def __init__(self, pack: P.TwinPack, with_alpha: bool) -> None:
+        wanted = crossfade_partners(pack)
+        self.rgb = dict(zip(wanted.tolist(), base_frames(pack, wanted), strict=False))
+        self.alpha = (
             dict(zip(wanted.tolist(), matte_frames(pack, wanted), strict=False))
             if with_alpha
             else {}
         )
-        alphas = prefetch(matte_frames(pack, base_idx)) if with_alpha else None
-        for t, base in enumerate(prefetch(base_frames(pack, base_idx))):
-            if t >= len(base_idx):
-                break
-            j = int(chosen[t])
-            b = int(base_idx[t])
-            rgb = paster.paste(base, b, int(bank_frame[j]), j)
-            alpha = next(alphas) if alphas is not None else None
-            p = int(partner[t])
-            if p in extra:  # same mouth on the partner frame, then morph the two
-                other = paster.paste(extra[p].copy(), p, int(bank_frame[j]), j)
-                fade = _LoopMorph(paster.landmarks[p], paster.landmarks[b], float(weight[t]))
-                rgb = fade(rgb, other)
-                if alpha is not None and p in extra_alpha:
-                    alpha = fade(alpha, extra_alpha[p])
-            yield SyncedFrame(rgb, alpha)
+
+    def get(self, frame: int) -> tuple[np.ndarray, np.ndarray | None]:
+        return self.rgb[frame], self.alpha.get(frame)
 
 
 class _LoopMorph:
