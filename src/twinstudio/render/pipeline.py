@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from twinstudio.errors import RenderError
+from twinstudio.memory import keep_heap_flat
 from twinstudio.render.types import RenderOptions, RenderResult
 from twinstudio.speech.types import Speech, Timing
 
@@ -156,6 +157,7 @@ def render_video(
     from twinstudio.render.baseloop import prefetch
     from twinstudio.twins import pack as P
 
+    keep_heap_flat()
     report = progress or (lambda _f: None)
     pack = P.TwinPack.open(Path(pack_dir))
     workdir = Path(workdir)

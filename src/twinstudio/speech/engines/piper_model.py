@@ -62,6 +62,9 @@ def load_piper_voice(model_path: Path, config_path: Path) -> Any:
     from piper.config import PiperConfig
     from piper.patch_voice_with_alignment import add_alignment_output
 
+    from twinstudio.memory import keep_heap_flat
+
+    keep_heap_flat()  # the decoder's big per-sentence tensors must not stay in the heap
     config = json.loads(config_path.read_text(encoding="utf-8"))
     model = onnx.load(str(model_path))
     try:
@@ -72,6 +75,10 @@ def load_piper_voice(model_path: Path, config_path: Path) -> Any:
         _LOGGER.info("%s: durations will vary slightly between calls", model_path.name)
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
+    # The decoder's intermediate tensors grow with the sentence's audio (~40 MB per second of
+    # speech); onnxruntime's arena would keep the largest ever seen for the process's lifetime
+    # (+385 MB after a few long sentences, measured). Without the arena they are freed per call.
+    options.enable_cpu_mem_arena = False
     session = onnxruntime.InferenceSession(
         model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
     )
