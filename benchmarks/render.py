@@ -1,22 +1,29 @@
-"""Render speed, end to end (TTS → finished MP4), against the raw x264 encoder on the same frames.
+"""Render speed, end to end (script → streamed TTS → finished MP4), against raw x264 on the same frames.
 
     python benchmarks/render.py [--seconds 60] [--long-minutes 10] [--cases 1080p:16:9:plain,...]
-                                [--clip PATH] [--pack DIR] [--repeat 1]
+                                [--clip PATH] [--pack DIR] [--repeat 1] [--render-only]
 
 What it does, in one run on one machine:
-1. Speech: a fixed English script spoken by the Piper voice ``en_US-joe-medium`` (timed, voice
-   already loaded as in a running worker: the TTS time is part of the end-to-end time), repeated
-   and cut to exactly ``--seconds``.
+1. Script: a fixed English text, repeated sentence by sentence until Piper's ``en_US-joe-medium``
+   speaks it for at least ``--seconds`` (the parent synthesises it to learn its length).
 2. Twin: a video twin trained *with matting* from a real 1080p clip when the development footage
    is present (else the public demo photo twin), into a temporary folder (training not timed).
-3. Each case (resolution × aspect × background removal) renders in a fresh subprocess, so its
-   peak memory (``ru_maxrss``) is its own. Reported: render seconds, end-to-end seconds (TTS +
-   render), real-time factor, render fps and peak RSS.
-4. Raw encoder, same frames: the first frames of that case's output are decoded to yuv420p and
+3. Each case (resolution × aspect × background removal) runs in a fresh worker subprocess, so its
+   peak memory (``VmHWM``) is its own. The worker loads the voice first (a running worker has it
+   loaded), then times exactly what the product does: ``render_video(pack,
+   synthesize_stream(script, VOICE), options, tmp, text_length=len(script))`` — TTS of piece
+   k+1 overlapping the rendering of piece k, audio streamed into the encoder, GIF and thumbnail
+   included. RTF = that wall time / the video's duration. ``tts_s`` is the time spent inside
+   Piper (in the prefetch thread, competing for the same 2 cores), ``first_piece_s`` the wait
+   before the first piece exists.
+4. ``--render-only``: the same case again from the already synthesised speech (one
+   :class:`Speech`), for the render's own RTF and fps.
+5. Raw encoder, same frames: the first frames of that case's output are decoded to yuv420p and
    re-encoded by libx264 with the shipped preset and options, nothing else running: raw fps.
-   ``ratio`` = render fps / raw fps.
-5. Memory with length: the 1080p 16:9 case again with the speech tiled to ``--long-minutes``
-   (skipped with ``--long-minutes 0``); its peak RSS must not exceed the 1-minute one's.
+   ``ratio`` = render fps (end to end) / raw fps.
+6. Memory with length: the 1080p 16:9 case again, streamed the same way, with that script repeated
+   to ``--long-minutes`` (skipped with ``--long-minutes 0``); its peak RSS must not exceed the
+   1-minute one's.
 
 Writes ``benchmarks/out/render.json``. Nothing rendered is kept (the twin may be of a real person).
 """
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -32,10 +40,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 FOOTAGE = Path(os.environ.get("TWINSTUDIO_FOOTAGE", str(ROOT.parent / "shared" / "footage")))
@@ -79,58 +86,23 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def make_speech(seconds: float, workdir: Path) -> tuple[Path, float]:
-    """Synthesise the script (repeated) and cut it to ``seconds``; returns (npz path, TTS s)."""
+def make_script(seconds: float) -> tuple[str, float]:
+    """The script repeated, sentence by sentence, until Piper speaks it for ≥ ``seconds``; and how
+    long it lasts. The parent speaks one copy to learn the voice's pace, then the repeated text
+    (the workers stream that same text themselves, timed)."""
     from twinstudio.speech import synthesize
 
-    synthesize("Warm up.", VOICE)  # a worker keeps the voice loaded: time synthesis, not loading
-    t0 = time.perf_counter()
-    speech = synthesize(SCRIPT, VOICE)
-    tts_s = time.perf_counter() - t0
-    audio, phonemes = speech.audio, list(speech.phonemes)
-    while len(audio) < seconds * speech.sample_rate:  # repeat the script until it is long enough
-        shift = round(len(audio) * 1000 / speech.sample_rate)
-        phonemes += [(p.symbol, p.start_ms + shift, p.end_ms + shift) for p in speech.phonemes]
-        audio = np.concatenate([audio, speech.audio])
-    path = workdir / f"speech_{int(seconds)}.npz"
-    save_speech(path, audio, speech.sample_rate, phonemes, seconds)
-    # Piper's time is proportional to the audio it makes: scale to exactly ``seconds``.
-    return path, tts_s * seconds / speech.duration_s
-
-
-def save_speech(
-    path: Path, audio: np.ndarray, rate: int, phonemes: list[Any], seconds: float
-) -> None:
-    n = int(seconds * rate)
-    end_ms = round(n * 1000 / rate)
-    rows = []
-    for p in phonemes:
-        sym, a, b = (p.symbol, p.start_ms, p.end_ms) if hasattr(p, "symbol") else p
-        if a >= end_ms:
-            break
-        rows.append((sym, a, min(b, end_ms)))
-    np.savez(
-        path,
-        audio=audio[:n].astype(np.float32),
-        rate=np.array(rate),
-        symbols=np.array([r[0] for r in rows]),
-        starts=np.array([r[1] for r in rows], np.int64),
-        ends=np.array([r[2] for r in rows], np.int64),
-    )
-
-
-def tile_speech(src: Path, times: int, dst: Path) -> None:
-    """The same speech repeated ``times`` times (for the memory-versus-length check)."""
-    z = np.load(src)
-    audio, rate = z["audio"], int(z["rate"])
-    dur_ms = round(len(audio) * 1000 / rate)
-    rows = []
-    for k in range(times):
-        rows += [
-            (str(s), int(a) + k * dur_ms, int(b) + k * dur_ms)
-            for s, a, b in zip(z["symbols"], z["starts"], z["ends"], strict=True)
-        ]
-    save_speech(dst, np.tile(audio, times), rate, rows, len(audio) * times / rate)
+    sentences = [s.strip() + "." for s in SCRIPT.split(".") if s.strip()]
+    per_char = synthesize(SCRIPT, VOICE).duration_s / len(SCRIPT)
+    for margin in (1.0, 1.05, 1.1, 1.2, 1.5, 2.0):
+        words: list[str] = []
+        while len(" ".join(words)) * per_char < seconds * margin:
+            words.append(sentences[len(words) % len(sentences)])
+        script = " ".join(words)
+        duration = synthesize(script, VOICE).duration_s
+        if duration >= seconds:
+            return script, duration
+    return script, duration
 
 
 def train(clip: Path | None, pack_dir: Path) -> str:
@@ -144,29 +116,24 @@ def train(clip: Path | None, pack_dir: Path) -> str:
     return "demo photo twin"
 
 
-def run_case(pack: Path, speech: Path, case: str, raw: bool) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--worker", str(pack), str(speech), case]
-    if raw:
-        cmd.append("--raw")
+def run_case(
+    pack: Path, script: Path, case: str, *, raw: bool, render_only: bool
+) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--worker", str(pack), str(script), case]
+    cmd += ["--raw"] if raw else []
+    cmd += ["--render-only"] if render_only else []
+    load = os.getloadavg()[0]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise SystemExit(f"case {case} failed:\n{proc.stderr[-3000:]}")
-    return dict(json.loads(lines[-1]))
+    row = dict(json.loads(lines[-1]))
+    row["load_before"] = round(load, 2)
+    row["load_after"] = round(os.getloadavg()[0], 2)
+    return row
 
 
 # ---------------------------------------------------------------------- worker side
-
-
-def _load_speech(path: Path) -> Any:
-    from twinstudio.speech.types import Speech, Timing
-
-    z = np.load(path)
-    phonemes = [
-        Timing(str(s), int(a), int(b))
-        for s, a, b in zip(z["symbols"], z["starts"], z["ends"], strict=True)
-    ]
-    return Speech(audio=z["audio"], sample_rate=int(z["rate"]), phonemes=phonemes)
 
 
 def raw_encoder_fps(video: Path, n: int) -> float:
@@ -200,12 +167,37 @@ def raw_encoder_fps(video: Path, n: int) -> float:
     return len(frames) / elapsed
 
 
-def worker(pack: Path, speech_path: Path, case: str, raw: bool) -> None:
+class _TimedPieces:
+    """Wraps ``synthesize_stream``: counts the time spent inside Piper, keeps each piece (for the
+    render-only rerun, only when asked) and when the first piece arrived."""
+
+    def __init__(self, pieces: Iterator[Any], t0: float, keep: bool) -> None:
+        self.pieces, self.t0, self.keep = pieces, t0, keep
+        self.tts_s = 0.0
+        self.first_s: float | None = None
+        self.kept: list[Any] = []
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            t = time.perf_counter()
+            piece = next(self.pieces, None)
+            self.tts_s += time.perf_counter() - t
+            if piece is None:
+                return
+            if self.first_s is None:
+                self.first_s = time.perf_counter() - self.t0
+            if self.keep:
+                self.kept.append(piece)
+            yield piece
+
+
+def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: bool) -> None:
     from twinstudio.render import RenderOptions, render_video
     from twinstudio.render.types import Background
+    from twinstudio.speech import join_speech, synthesize, synthesize_stream
+    from twinstudio.twins.pack import TwinPack
 
     resolution, a, b, bg = case.split(":")
-    speech = _load_speech(speech_path)
     options = RenderOptions(
         resolution=resolution,
         aspect_ratio=f"{a}:{b}",
@@ -213,26 +205,40 @@ def worker(pack: Path, speech_path: Path, case: str, raw: bool) -> None:
         remove_background=bg == "matte",
         background=Background(color="#2f6fb0") if bg == "matte" else None,
     )
+    synthesize("Warm up.", VOICE)  # a running worker has the voice loaded: time synthesis only
+    script = script_path.read_text()
+    fps = TwinPack.open(pack).fps
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        result = render_video(pack, speech, options, Path(tmp))
-        render_s = time.perf_counter() - t0
-        peak_mb = _peak_rss_mb()
-        frames = round(result.duration_s * 25)
-        from twinstudio.twins.pack import TwinPack
-
-        frames = round(result.duration_s * TwinPack.open(pack).fps)
+        pieces = _TimedPieces(synthesize_stream(script, VOICE), t0, keep=render_only)
+        result = render_video(pack, pieces, options, Path(tmp), text_length=len(script))
+        e2e_s = time.perf_counter() - t0
+        frames = round(result.duration_s * fps)
         res: dict[str, Any] = {
             "case": case,
             "size": f"{result.width}x{result.height}",
             "duration_s": round(result.duration_s, 2),
             "frames": frames,
-            "render_s": round(render_s, 2),
-            "render_fps": round(frames / render_s, 1),
-            "peak_rss_mb": round(peak_mb),
+            "e2e_s": round(e2e_s, 2),
+            "rtf": round(e2e_s / result.duration_s, 3),
+            "fps": round(frames / e2e_s, 1),
+            "tts_s": round(pieces.tts_s, 2),
+            "first_piece_s": round(pieces.first_s or 0.0, 2),
+            "peak_rss_mb": round(_peak_rss_mb()),
         }
         if raw:
             res["raw_x264_fps"] = round(raw_encoder_fps(result.video_path, RAW_FRAMES), 1)
+            res["ratio"] = round(res["fps"] / res["raw_x264_fps"], 2)
+    if render_only:
+        speech = join_speech(pieces.kept)
+        pieces.kept.clear()
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            render_video(pack, speech, options, Path(tmp))
+            render_s = time.perf_counter() - t0
+        res["render_only_s"] = round(render_s, 2)
+        res["render_only_rtf"] = round(render_s / result.duration_s, 3)
+        res["render_only_fps"] = round(frames / render_s, 1)
     print(json.dumps(res), flush=True)
 
 
@@ -247,15 +253,19 @@ def main() -> int:
     ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     ap.add_argument("--pack", type=Path, default=None, help="reuse a trained pack (with matte)")
     ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--worker", nargs=3, default=None)
+    ap.add_argument("--render-only", action="store_true", help="also time a pre-synthesised run")
+    ap.add_argument("--worker", nargs=3, default=None, metavar=("PACK", "SCRIPT", "CASE"))
     ap.add_argument("--raw", action="store_true")
     args = ap.parse_args()
     if args.worker:
-        worker(Path(args.worker[0]), Path(args.worker[1]), args.worker[2], args.raw)
+        pack_arg, script_arg, case_arg = args.worker
+        worker(Path(pack_arg), Path(script_arg), case_arg, args.raw, args.render_only)
         return 0
 
     from twinstudio.render.encode import x264_preset
 
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    uptime_before = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         source = "given pack"
@@ -263,31 +273,33 @@ def main() -> int:
         if pack is None:
             pack = tmp / "pack"
             source = train(args.clip, pack)
-        speech, tts_s = make_speech(args.seconds, tmp)
-        load0 = os.getloadavg()[0]
+        script, script_s = make_script(args.seconds)
+        script_path = tmp / "script.txt"
+        script_path.write_text(script)
         rows = []
         for case in args.cases.split(","):
             for _ in range(args.repeat):
-                row = run_case(pack, speech, case, raw=True)
-                row["tts_s"] = round(tts_s, 2)
-                row["e2e_s"] = round(row["render_s"] + tts_s, 2)
-                row["rtf"] = round(row["e2e_s"] / row["duration_s"], 3)
-                row["ratio"] = round(row["render_fps"] / row["raw_x264_fps"], 2)
-                row["load"] = round(os.getloadavg()[0], 2)
+                row = run_case(pack, script_path, case, raw=True, render_only=args.render_only)
                 print(json.dumps(row), flush=True)
                 rows.append(row)
         long_row = None
         if args.long_minutes > 0:
-            long_speech = tmp / "speech_long.npz"
-            tile_speech(speech, max(1, round(args.long_minutes * 60 / args.seconds)), long_speech)
-            long_row = run_case(pack, long_speech, "1080p:16:9:plain", raw=False)
-            long_row["load"] = round(os.getloadavg()[0], 2)
+            long_path = tmp / "script_long.txt"
+            copies = max(1, math.ceil(args.long_minutes * 60 / script_s))
+            long_path.write_text(" ".join([script] * copies))
+            long_row = run_case(pack, long_path, "1080p:16:9:plain", raw=False, render_only=False)
             print(json.dumps(long_row), flush=True)
+    uptime_after = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     report = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "source": source,
         "x264_preset": x264_preset(),
-        "load_at_start": round(load0, 2),
+        "started": started,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "uptime_before": uptime_before,
+        "uptime_after": uptime_after,
+        "script_s": round(script_s, 2),
+        "script_chars": len(script),
         "cases": rows,
         "long": long_row,
     }
