@@ -22,10 +22,21 @@ Matting (``remove_background`` with an alpha)
     feather before being blended over the precomputed background. WebM output with no explicit
     background is transparent: ``compose`` returns RGBA with the person's alpha. With an explicit
     background the WebM frame is the composite, fully opaque.
-    When the picture is enlarged (or kept at its size) and the background is smooth (a colour or
-    the studio gradient), the person is blended over the background *at source resolution* and
-    the composite is resized once: the same picture, several times fewer pixels to blend
-    (1080p 9:16 from 1080p 16:9 footage: ~8 ms instead of ~25 ms a frame).
+    When the background is smooth (a colour or the studio gradient), the person is blended over
+    the background *at source resolution* and the composite is resized once. Resizing is linear
+    and its weights sum to one, so for a flat colour this is exactly the premultiplied result
+    (and for the gradient, which barely changes over a pixel, indistinguishable), for one resize
+    instead of two plus three full-frame multiplies.
+
+    Speed of that blend (:func:`blend_over`): a matte is 0 or 255 almost everywhere; only a
+    band a few pixels wide round the person is in between. So the background is copied, the
+    opaque pixels are copied over it with a mask, and only the band's pixels are blended, in
+    float, one gathered array. Measured on one core (1080p 16:9 footage, blue background, CPU
+    ms per compose, load average ~7 from other work, before → after): 1080p 16:9 21.8 → 15.6,
+    1080p 9:16 10.4 → 8.8, 720p 9:16 9.5 → 7.4, 720p 16:9 13.2 → 14.1 (a wash: the frame shrinks,
+    so the source-size blend has more pixels than the output; kept for one code path). Before:
+    ``cv2.blendLinear`` over every pixel, or the premultiplied path. Image backgrounds keep the
+    premultiplied path at output size, where the image's own detail is.
 """
 
 from __future__ import annotations
@@ -39,7 +50,14 @@ import numpy as np
 from twinstudio.errors import RenderError
 from twinstudio.render.types import RenderOptions, output_size
 
-__all__ = ["Compositor", "FramePlan", "parse_color", "plan_frame", "studio_background"]
+__all__ = [
+    "Compositor",
+    "FramePlan",
+    "blend_over",
+    "parse_color",
+    "plan_frame",
+    "studio_background",
+]
 
 # Where the eyes sit in the output when the crop leaves freedom: the upper third line.
 EYE_LINE = 1.0 / 3.0
@@ -56,6 +74,32 @@ MIN_SIDES = 0.10
 # Blurred "contain" bars: blur sigma in pixels of a ~48 px image; darken to this factor.
 BLUR_SIGMA = 2.5
 BLUR_DARKEN = 0.55
+# blend_over: above this share of soft (0 < alpha < 255) pixels, one dense blend is cheaper.
+SPARSE_BLEND_MAX = 0.25
+
+
+def blend_over(front: np.ndarray, behind: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``front`` over ``behind`` (both uint8 (H, W, 3)) with uint8 ``alpha`` (H, W): a new array,
+    ``round(front·a + behind·(1 − a))`` with ``a = alpha / 255``.
+
+    Only the soft pixels are computed; alpha 0 and 255 are copies (see the module docstring).
+    """
+    out = behind.copy()
+    cv2.copyTo(front, (alpha == 255).view(np.uint8), out)
+    band = (alpha - np.uint8(1)) < np.uint8(254)  # 1..254 (0 and 255 wrap out of range)
+    index = np.flatnonzero(band)  # on bool: ~7x faster than on uint8
+    if index.size == 0:
+        return out
+    if index.size > SPARSE_BLEND_MAX * alpha.size:
+        a = alpha.astype(np.float32) * np.float32(1 / 255)
+        return cv2.blendLinear(np.ascontiguousarray(front), behind, a, 1.0 - a)
+    # Flat indices and np.take: ~8x faster than findNonZero + 2-D fancy indexing.
+    a = np.take(alpha.reshape(-1), index).astype(np.float32)[:, None] * np.float32(1 / 255)
+    b = np.take(behind.reshape(-1, 3), index, axis=0).astype(np.float32)
+    f = np.take(np.ascontiguousarray(front).reshape(-1, 3), index, axis=0).astype(np.float32)
+    mixed = b + (f - b) * a + np.float32(0.5)  # within 0..255.5: truncation rounds
+    out.reshape(-1, 3)[index] = mixed.astype(np.uint8)
+    return out
 
 
 @dataclass(frozen=True)
@@ -229,6 +273,7 @@ class _Resizer:
         self.area_src = (sw // self.k * self.k, sh // self.k * self.k)
         self.area_dsize = (sw // self.k, sh // self.k)
         self.final = cv2.INTER_AREA if self.area_dsize == dsize else cv2.INTER_LINEAR
+        self.identity = (sw, sh) == tuple(dsize)  # a copy, no resampling
 
     def __call__(self, image: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
         if self.k > 1:
@@ -296,9 +341,10 @@ class Compositor:
             self._behind = self._background[dy0:dy1, dx0:dx1].copy()
             smooth = self.options.background is None or self.options.background.image_path is None
             crop_size = (cx1 - cx0, cy1 - cy0)
-            enlarging = (dx1 - dx0) * (dy1 - dy0) >= crop_size[0] * crop_size[1]
-            if smooth and enlarging and not self._rgba:
-                self._behind_src = cv2.resize(self._behind, crop_size, interpolation=cv2.INTER_AREA)
+            if smooth and not self._rgba:
+                enlarging = (dx1 - dx0) * (dy1 - dy0) >= crop_size[0] * crop_size[1]
+                interp = cv2.INTER_AREA if enlarging else cv2.INTER_LINEAR
+                self._behind_src = cv2.resize(self._behind, crop_size, interpolation=interp)
 
     @property
     def out_size(self) -> tuple[int, int]:
@@ -403,9 +449,10 @@ class Compositor:
         dx0, dy0, dx1, dy1 = self.plan.dest
         # Feather at source resolution: a tiny blur that softens stair-stepped mask edges.
         soft = cv2.GaussianBlur(alpha, (3, 3), 0.8)
-        if self._behind_src is not None:  # blend where there are fewer pixels, then resize once
-            a = soft.astype(np.float32) * np.float32(1 / 255)
-            comp = cv2.blendLinear(np.ascontiguousarray(region), self._behind_src, a, 1.0 - a)
+        if self._behind_src is not None:  # blend at source size (soft pixels only), resize once
+            comp = blend_over(region, self._behind_src, soft)
+            if self.plan.full and self._resize.identity:
+                return comp  # already a new array
             if self.plan.full:
                 return self._resize(comp)
             out = np.empty((oh, ow, 3), np.uint8)

@@ -127,3 +127,28 @@ def test_loop_runs_expand_to_the_schedule() -> None:
             first, count = next(runs)
             expanded.extend(range(first, first + count))
         assert expanded[:330] == schedule(pack, 330, offset).tolist()
+
+
+class _MattePack(_Pack):
+    def __init__(self, path: Path, n_frames: int, fps: int = 25) -> None:
+        super().__init__(0, n_frames, n_frames, fps)
+        self.matte = path
+
+    def file(self, name: str) -> Path:
+        return self.matte
+
+
+@pytest.mark.parametrize("fps", [25, 30])
+def test_matte_frames_seek_to_each_run(tmp_path: Path, fps: int) -> None:
+    """Runs starting mid-file (past several keyframes) give exactly the frames asked for."""
+    from twinstudio.render.baseloop import matte_frames
+    from twinstudio.twins.matte import write_matte
+
+    path = tmp_path / "matte.mkv"
+    n = 150
+    write_matte(path, [np.full((16, 24), i, np.uint8) for i in range(n)], fps=fps)
+    pack: Any = _MattePack(path, n, fps)
+    runs = [(97, 5), (0, 3), (140, 10), (61, 2), (149, 3)]  # the last runs past the end: held
+    got = [int(a[0, 0]) for a in matte_frames(pack, runs)]
+    want = [*range(97, 102), 0, 1, 2, *range(140, 150), 61, 62, 149, 149, 149]
+    assert got == want

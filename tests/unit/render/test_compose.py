@@ -194,3 +194,45 @@ def test_enlarged_matte_is_blended_at_source_size_with_the_same_result() -> None
     assert tuple(out[cy, cx]) == (200, 40, 30)  # the person, untouched
     edge = out[cy, round((520 - x0) * k) - 6 : round((520 - x0) * k) + 6].astype(int)
     assert len({tuple(p) for p in edge}) > 3  # a soft edge, not a step
+
+
+def _soft_alpha(size: tuple[int, int], seed: int = 0) -> np.ndarray:
+    """A person-like matte: opaque inside an ellipse, a soft band round it, 0 outside."""
+    width, height = size
+    alpha = np.zeros((height, width), np.uint8)
+    cv2.ellipse(alpha, (width // 2, height // 2), (width // 4, height // 3), 0, 0, 360, 255, -1)
+    return cv2.GaussianBlur(alpha, (0, 0), 3 + seed)
+
+
+@pytest.mark.parametrize("seed", [0, 20])  # a thin band (sparse path) and a very soft one (dense)
+def test_blend_over_matches_a_float_blend(seed: int) -> None:
+    from twinstudio.render.compose import blend_over
+
+    front, behind = _frame(LANDSCAPE, 1), _frame(LANDSCAPE, 2)
+    alpha = _soft_alpha(LANDSCAPE, seed)
+    a = alpha.astype(np.float64)[:, :, None] / 255
+    expected = np.round(front * a + behind * (1 - a))
+    out = blend_over(front, behind, alpha)
+    assert out.dtype == np.uint8 and out.shape == front.shape
+    assert np.abs(out.astype(int) - expected).max() <= 1
+    assert np.array_equal(out[alpha == 255], front[alpha == 255])
+    assert np.array_equal(out[alpha == 0], behind[alpha == 0])
+
+
+def test_shrunk_matte_blended_at_source_equals_premultiplied_at_output() -> None:
+    """720p from 1080p footage over a colour: blending first at source size and resizing once
+    gives the premultiplied-resize result (resizing is linear, its weights sum to one)."""
+    src = (1920, 1080)
+    options = RenderOptions(
+        "720p", "16:9", "cover", remove_background=True, background=Background(color="#2F6FB0")
+    )
+    comp = Compositor(src, (860, 200, 1060, 460), options)
+    assert comp._behind_src is not None  # shrinking takes the source-size path too
+    frame = cv2.GaussianBlur(_frame(src, 3), (0, 0), 2)  # footage-like: not pure noise
+    alpha = _soft_alpha(src)
+    out = comp.compose(frame, alpha).astype(np.float64)
+    soft = cv2.GaussianBlur(alpha, (3, 3), 0.8).astype(np.float64) / 255
+    premult = cv2.resize(frame * soft[:, :, None], (1280, 720), interpolation=cv2.INTER_LINEAR)
+    a_out = cv2.resize(soft, (1280, 720), interpolation=cv2.INTER_LINEAR)[:, :, None]
+    expected = premult + np.array([0x2F, 0x6F, 0xB0]) * (1 - a_out)
+    assert np.abs(out - expected).max() <= 2

@@ -110,9 +110,13 @@ def test_webm_has_alpha_and_opus(tmp_path: Path) -> None:
 
 
 def test_preset_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert encode.x264_preset() == encode.X264_PRESET == "veryfast"
+    assert encode.x264_preset() == encode.X264_PRESET == "superfast"
+    # The shipped preset keeps the macroblock tree (superfast alone doubles the bits at CRF 20).
+    assert "mbtree=1" in str(encode.x264_options()["x264-params"])
     monkeypatch.setenv("TWINSTUDIO_X264_PRESET", "ultrafast")
     assert encode.x264_preset() == "ultrafast"
+    params = str(encode.x264_options()["x264-params"])
+    assert "mbtree" not in params and "colormatrix=bt709" in params  # another preset: untuned
     monkeypatch.setenv("TWINSTUDIO_X264_PRESET", "warp9")
     with pytest.raises(RenderError):
         encode.x264_preset()
