@@ -19,10 +19,20 @@ wide *this* person opens on *this* stretch of sound (stress, loudness). The pred
 its shape only (standardised over the speech, rescaled to the phoneme track's spread), because a
 TTS voice is louder or quieter than the footage the model learnt from. Both Piper's split
 diphthongs ("a", "ɪ") and pocketsphinx's single symbols ("aɪ") are understood.
+
+How far mouth shapes lead the sound (``ANTICIPATION_S``, 40 ms) differs between people and
+recordings: some footage shows the mouth a good 100 ms ahead of what its sound's phone timings
+say. ``footage_lead_s`` measures it on the twin's own footage, whose frames are labelled with
+phones at training (``labels.npz``): the phone track built with no lead is correlated with the
+filmed opening at lags of ±0.24 s, and the peak is the twin's lead. It is used only when the
+footage is clear (peak r ≥ 0.3, above the chance level of the same search on misaligned tracks,
+not at the edge of the search) and it differs from the usual lead by more than a frame, the
+resolution of the measurement; it is clipped to 0–200 ms. Elsewhere the usual lead stands.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,11 +116,13 @@ def n_output_frames(duration_s: float, fps: float) -> int:
     return max(1, round(duration_s * fps))
 
 
-def _phoneme_arrays(phonemes: Sequence[Timing]) -> tuple[np.ndarray, ...]:
+def _phoneme_arrays(
+    phonemes: Sequence[Timing], lead_s: float = ANTICIPATION_S
+) -> tuple[np.ndarray, ...]:
     # The lips move a little before the sound they make (the acoustic onset of /p/ is the lips
     # *opening*; vowels' shapes are set during the preceding consonant): shift shapes earlier.
-    starts = np.array([p.start_ms for p in phonemes], np.float64) / 1000 - ANTICIPATION_S
-    ends = np.array([p.end_ms for p in phonemes], np.float64) / 1000 - ANTICIPATION_S
+    starts = np.array([p.start_ms for p in phonemes], np.float64) / 1000 - lead_s
+    ends = np.array([p.end_ms for p in phonemes], np.float64) / 1000 - lead_s
     vis = np.array([viseme(p.symbol) for p in phonemes], np.float64).reshape(-1, 3)
     silent = np.array([not p.symbol.strip() for p in phonemes], bool)
     # Long silences dominate more (the mouth must settle); short ones barely (a breath).
@@ -120,15 +132,17 @@ def _phoneme_arrays(phonemes: Sequence[Timing]) -> tuple[np.ndarray, ...]:
 
 
 def normalised_track(
-    phonemes: Sequence[Timing], n_frames: int, fps: float, expressiveness: float = 1.0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(T, 2) open/width in viseme units, plus closed and speaking masks."""
+    phonemes: Sequence[Timing], n_frames: int, fps: float, expressiveness: float = 1.0,
+    lead_s: float = ANTICIPATION_S,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(T, 2) open/width in viseme units, plus closed and speaking masks. ``lead_s``: how far
+    mouth shapes lead the sound (``ANTICIPATION_S``, or the twin's own, ``footage_lead_s``)."""
     norm = np.zeros((n_frames, 2), np.float64)
     closed = np.zeros(n_frames, bool)
     speaking = np.zeros(n_frames, bool)
     if not phonemes or n_frames == 0:
         return norm.astype(np.float32), closed, speaking
-    starts, ends, vis, silent = _phoneme_arrays(phonemes)
+    starts, ends, vis, silent = _phoneme_arrays(phonemes, lead_s)
     sub = 4  # supersample 4x per frame then average: short phonemes are not aliased away
     chunk = 256  # frames per block: memory stays flat however long the speech
     for f0 in range(0, n_frames, chunk):
@@ -154,7 +168,7 @@ def normalised_track(
     for k, s in enumerate(symbols):
         if s in CLOSED or s in LABIODENTAL:
             lo = int(np.floor(starts[k] * fps + 0.25))
-            hi = int(np.ceil((ends[k] + ANTICIPATION_S) * fps - 0.25))  # until the sound ends
+            hi = int(np.ceil((ends[k] + lead_s) * fps - 0.25))  # until the sound ends
             frames = range(max(0, lo), min(n_frames, max(hi, lo + 1)))
             if len(frames) == 0:
                 c = min(n_frames - 1, int(centres[k] * fps))
@@ -236,6 +250,7 @@ def mouth_track(
     audio_open: np.ndarray | None = None,
     audio_weight: float = AUDIO_WEIGHT,
     open_std: float | None = None,
+    lead_s: float = ANTICIPATION_S,
 ) -> MouthTrack:
     """The full motion step: per-frame targets in both normalised and descriptor units.
 
@@ -244,7 +259,7 @@ def mouth_track(
     swings are widened to it (× ``expressiveness``), because coarticulation and smoothing pull
     every target towards the middle and a mouth that hides at its average shape looks dubbed.
     """
-    norm, closed, speaking = normalised_track(phonemes, n_frames, fps, 1.0)
+    norm, closed, speaking = normalised_track(phonemes, n_frames, fps, 1.0, lead_s)
     if audio_open is not None:
         norm = blend_audio(norm, closed, speaking, audio_open, fps, audio_weight)
     desc = to_descriptors(norm, ranges)
@@ -354,7 +369,8 @@ def track_for_pack(
     """The mouth track for ``speech`` spoken by the twin in ``pack`` (its audio model included)."""
     audio_open = _audio_opening(pack, speech, n_frames) if audio_weight > 0 else None
     return mouth_track(speech.phonemes, n_frames, pack.fps, pack.meta["ranges"], expressiveness,
-                       audio_open, audio_weight, _filmed_open_std(pack))  # fmt: skip
+                       audio_open, audio_weight, _filmed_open_std(pack),
+                       footage_lead_s(pack))  # fmt: skip
 
 
 def _filmed_open_std(pack: TwinPack) -> float | None:
@@ -364,3 +380,103 @@ def _filmed_open_std(pack: TwinPack) -> float | None:
         return None
     opening = tr["desc"][tr["valid"].astype(bool), 0]
     return float(opening.std()) if len(opening) >= 10 else None
+
+
+# The twin's own lead: how far its mouth moves ahead of the phone timings of its own footage.
+LEAD_RANGE_S = (0.0, 0.2)  # physiologically plausible leads (a measured one is clipped to it)
+LEAD_MIN_R = 0.3  # the phone track must explain the opening at least this well at the peak
+LEAD_SEARCH_S = 0.24  # lags searched either side (wider than the range: edge peaks are refused)
+_LEAD_NULLS = 40  # circular shifts for the chance level
+_LEAD_CACHE: dict[tuple[str, float], float] = {}
+
+
+def lead_from_footage(
+    phone_labels: np.ndarray, opening: np.ndarray, valid: np.ndarray, fps: float
+) -> float | None:
+    """The lead (s) that best aligns a phone-driven track with the filmed opening, or None.
+
+    ``phone_labels`` (T,) index into ``twins.labels.PHONES`` per frame (0 = silence),
+    ``opening`` (T,) the filmed inner-lip opening, ``valid`` (T,) frames with a face. The
+    phone track is built with no lead at all, then r with the opening is scored at every lag
+    over the same frames; the peak (refined between frames by a parabola) is the lead. None
+    when the footage cannot say: the peak is weak (r < ``LEAD_MIN_R``), not above chance (the
+    95th percentile of the same search against the opening circularly shifted out of
+    alignment), or at the edge of the search (still rising: the true peak is elsewhere). A
+    clear lead outside ``LEAD_RANGE_S`` is clipped to it.
+    """
+    from twinstudio.speech.audio import ARPABET_TO_IPA
+    from twinstudio.twins.labels import PHONES
+
+    n = min(len(phone_labels), len(opening), len(valid))
+    max_lag = max(1, round(LEAD_SEARCH_S * fps))
+    if n < 8 * max_lag or not np.any(phone_labels[:n] > 0):
+        return None
+    labels = np.asarray(phone_labels[:n], np.int64)
+    change = np.flatnonzero(np.diff(labels)) + 1
+    bounds = np.concatenate([[0], change, [n]])
+    timings = [
+        Timing("" if labels[a] == 0 else ARPABET_TO_IPA.get(PHONES[labels[a]], "ə"),
+               round(a / fps * 1000), round(b / fps * 1000))
+        for a, b in itertools.pairwise(bounds.tolist())
+    ]  # fmt: skip
+    track = normalised_track(timings, n, fps, lead_s=0.0)[0][:, 0].astype(np.float64)
+    real = np.where(valid[:n].astype(bool), opening[:n], np.nan).astype(np.float64)
+
+    def curve(x: np.ndarray) -> np.ndarray:
+        core = real[max_lag : n - max_lag]
+        return np.array([_nan_corr(core, x[max_lag + lag : n - max_lag + lag])
+                         for lag in range(-max_lag, max_lag + 1)])  # fmt: skip
+
+    c = curve(track)
+    if not np.isfinite(c).any():
+        return None
+    k = int(np.nanargmax(c))
+    peak = float(c[k])
+    if peak < LEAD_MIN_R or k in (0, len(c) - 1) or not np.isfinite(c[[k - 1, k + 1]]).all():
+        return None
+    shifts = np.linspace(2 * max_lag, n - 2 * max_lag, _LEAD_NULLS).astype(int)
+    nulls = [np.nanmax(curve(np.roll(track, int(sh)))) for sh in shifts]
+    if peak <= float(np.nanpercentile(nulls, 95)):
+        return None
+    y0, y1, y2 = c[k - 1], c[k], c[k + 1]
+    den = y0 - 2 * y1 + y2
+    frac = 0.5 * (y0 - y2) / den if den < 0 else 0.0
+    lead = (k - max_lag + float(np.clip(frac, -0.5, 0.5))) / fps
+    # > 0: the track (no lead) is late against the mouth, i.e. the mouth leads the sound.
+    return float(np.clip(lead, *LEAD_RANGE_S))
+
+
+def _nan_corr(a: np.ndarray, b: np.ndarray) -> float:
+    m = ~(np.isnan(a) | np.isnan(b))
+    if m.sum() < 10:
+        return float("nan")
+    a, b = a[m], b[m]
+    if a.std() < 1e-9 or b.std() < 1e-9:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def footage_lead_s(pack: TwinPack) -> float:
+    """The lead to use for ``pack``: measured on its own footage (``lead_from_footage``) when
+    the footage is clear about it and it differs from ``ANTICIPATION_S`` by more than a frame,
+    else ``ANTICIPATION_S``. Cached per pack folder."""
+    from twinstudio.twins import pack as P
+
+    if not pack.has(P.LABELS):
+        return ANTICIPATION_S
+    key = (str(pack.path.resolve()), pack.file(P.LABELS).stat().st_mtime)
+    if key not in _LEAD_CACHE:
+        tr = pack.track
+        lead = None
+        if "desc" in tr and "valid" in tr:
+            try:
+                phone = P.load_arrays(pack.file(P.LABELS))["phone"]
+                lead = lead_from_footage(phone, tr["desc"][:, 0], tr["valid"], pack.fps)
+            except (KeyError, ValueError, OSError) as exc:
+                _LOGGER.warning("twin labels not usable for the lead (%s)", exc)
+        # Within a frame of the usual lead the footage says nothing more precise (the peak of
+        # a few seconds' correlation moves by about a frame between stretches of one clip).
+        if lead is None or abs(lead - ANTICIPATION_S) <= 1.0 / pack.fps:
+            lead = ANTICIPATION_S
+        _LEAD_CACHE[key] = lead
+    return _LEAD_CACHE[key]

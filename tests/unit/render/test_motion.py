@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
 import numpy as np
 
 from twinstudio.render.motion import mouth_track, normalised_track, viseme
@@ -134,3 +137,76 @@ def test_visemes_accept_split_and_whole_diphthongs() -> None:
     assert names == ["sil", "PP", "aa", "ih", "FF", "ou"]
     assert [classes[i] for i in b[::5]] == ["sil", "PP", "aa", "aa", "FF", "ou"]
     assert viseme("aɪ")[0] > viseme("ɪ")[0]  # the single symbol opens like its first vowel
+
+
+def _footage(lead_s: float, seconds: float = 12.0, fps: int = 25, noise: float = 0.05,
+             seed: int = 0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Per-frame phone labels (index into PHONES) of random speech, and a filmed opening that
+    follows them ``lead_s`` early, with noise."""
+    from twinstudio.speech.audio import ARPABET_TO_IPA
+    from twinstudio.twins.labels import PHONES
+
+    rng = np.random.default_rng(seed)
+    n = int(seconds * fps)
+    labels = np.zeros(n, np.int64)
+    f = 5
+    while f < n - 5:
+        run = int(rng.integers(1, 5))
+        labels[f : f + run] = 0 if rng.random() < 0.1 else int(rng.integers(1, len(PHONES)))
+        f += run
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(labels)) + 1, [n]])
+    ph = [Timing("" if labels[a] == 0 else ARPABET_TO_IPA[PHONES[labels[a]]],
+                 round(a / fps * 1000), round(b / fps * 1000))
+          for a, b in itertools.pairwise(bounds.tolist())]  # fmt: skip
+    opening = normalised_track(ph, n, float(fps), lead_s=lead_s)[0][:, 0]
+    return labels, opening + noise * rng.standard_normal(n)
+
+
+def test_lead_shifts_shapes_earlier() -> None:
+    ph = _timings([("", 400), ("ɑ", 200), ("", 400)])
+    late = normalised_track(ph, 25, 25.0, lead_s=0.0)[0][:, 0]
+    early = normalised_track(ph, 25, 25.0, lead_s=0.12)[0][:, 0]
+    assert np.argmax(early) < np.argmax(late)
+    assert abs((np.argmax(late) - np.argmax(early)) - 3) <= 1  # 0.12 s at 25 fps
+
+
+def test_lead_is_measured_on_the_footage() -> None:
+    from twinstudio.render.motion import lead_from_footage
+
+    for true_lead in (0.04, 0.14):
+        labels, opening = _footage(true_lead)
+        lead = lead_from_footage(labels, opening, np.ones(len(labels), bool), 25.0)
+        assert lead is not None and abs(lead - true_lead) < 0.025
+
+
+def test_lead_is_not_guessed_from_unrelated_footage() -> None:
+    from twinstudio.render.motion import lead_from_footage
+
+    labels, _ = _footage(0.04)
+    noise = np.random.default_rng(5).standard_normal(len(labels))
+    assert lead_from_footage(labels, noise, np.ones(len(labels), bool), 25.0) is None
+    silent = np.zeros_like(labels)
+    assert lead_from_footage(silent, noise, np.ones(len(labels), bool), 25.0) is None
+
+
+def test_twin_lead_falls_back_and_ignores_sub_frame_differences(tmp_path: Path) -> None:
+    from twinstudio.render.motion import ANTICIPATION_S, footage_lead_s
+    from twinstudio.twins import pack as P
+
+    def pack_with(lead_s: float, name: str) -> P.TwinPack:
+        d = tmp_path / name
+        d.mkdir()
+        labels, opening = _footage(lead_s, noise=0.02)
+        desc = np.zeros((len(labels), 4), np.float32)
+        desc[:, 0] = opening
+        P.write_meta(d, {"kind": "video", "fps": 25})
+        P.save_arrays(d / P.TRACK, desc=desc, valid=np.ones(len(labels), bool))
+        P.save_arrays(d / P.LABELS, phone=labels.astype(np.int8))
+        return P.TwinPack.open(d)
+
+    assert abs(footage_lead_s(pack_with(0.15, "early")) - 0.15) < 0.025
+    assert footage_lead_s(pack_with(ANTICIPATION_S + 0.02, "usual")) == ANTICIPATION_S
+    no_labels = tmp_path / "old"
+    no_labels.mkdir()
+    P.write_meta(no_labels, {"kind": "video", "fps": 25})
+    assert footage_lead_s(P.TwinPack.open(no_labels)) == ANTICIPATION_S
