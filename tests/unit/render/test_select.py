@@ -46,3 +46,20 @@ def test_long_outputs_keep_small_state() -> None:
     target = rng.random((2000, 3)).astype(np.float32) * 0.3
     path = _select(target, desc, np.arange(500))
     assert path.shape == (2000,) and path.min() >= 0 and path.max() < 500
+
+
+def test_opening_outweighs_continuity_when_they_conflict() -> None:
+    # A run that drifts 15 % of the person's range away from the target opening, against
+    # isolated frames that match it: following the opening is worth a switch.
+    t = 12
+    target = np.zeros((t, 3), np.float32)
+    target[:, 0] = 0.5
+    run = np.zeros((t, 4), np.float32)
+    run[:, 0] = 0.5 + 0.15 * (np.arange(t) >= 4)  # drifts open from frame 4 on
+    match = np.zeros((3, 4), np.float32)
+    match[:, 0] = 0.5
+    desc = np.vstack([run, match])
+    frames = np.concatenate([np.arange(t), [100, 200, 300]])
+    path = viterbi_select(target, np.zeros(t, bool), np.zeros((t, 3)), desc, np.zeros((len(desc), 3)),
+                          np.zeros(len(desc)), frames, np.ones(3))  # fmt: skip
+    assert np.all(np.abs(desc[path, 0] - 0.5) < 0.01)
