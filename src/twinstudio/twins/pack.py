@@ -9,7 +9,8 @@ pack_dir/
                    to_crop (T,2,3) image→crop affine, crop_origin (T,2) where each bank
                    cut starts in its frame, desc (T,4) descriptors, sharp (T,),
                    template (K,2) canonical stable points, bank_index (N,) frames in the bank
-  mouths.npz       JPEG bytes of the N bank cuts (lower face, unwarped): data, offsets (N+1,)
+  mouths.npz       encoded bytes of the N bank cuts (lower face, unwarped): data, offsets (N+1,),
+                   format (revision 3: "webp-lossless"; older packs: JPEG, no ``format`` key)
   audio.npz        samples (float32 mono), sample_rate (when the footage had sound)
   audio_model.npz  ridge weights audio features → mouth opening (when it had speech)
   labels.npz       (revision 2) per-frame labels from the footage's sound: phone (T,) int8 index
@@ -30,6 +31,10 @@ with ``feature_kind`` (see ``twins.audio_model.predict_descriptors``); in ``meta
 ``revision``, ``labels`` (source transcript|recognition|none, phones, visemes, reliable,
 viseme_frames), ``blinks`` (count, starts), ``speech`` (VAD figures, ``noisy``) and
 ``audio_model`` (held-out R² and r, with and without visemes).
+
+Revision 3 (same ``version``) stores the bank cuts in ``mouths.npz`` as lossless WebP instead of
+JPEG, with a ``format`` entry; readers decode either (``twins.bank.MouthCrops``), so packs of
+every revision render, and an older reader with OpenCV's WebP decoder reads revision 3 too.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ import numpy as np
 from twinstudio.errors import RenderError
 
 PACK_VERSION = 1
-PACK_REVISION = 2  # additive changes within a version (older readers ignore what they don't know)
+PACK_REVISION = 3  # additive changes within a version (older readers ignore what they don't know)
 META = "meta.json"
 BASE_VIDEO = "base.mp4"
 TRACK = "track.npz"

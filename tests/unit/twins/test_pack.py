@@ -53,3 +53,30 @@ def test_mouth_crops_round_trip(tmp_path: Path) -> None:
     assert len(crops) == 4
     for i, img in enumerate(images):
         assert np.abs(crops.get(i).astype(int) - img.astype(int)).max() <= 3
+
+
+def test_mouth_crops_are_lossless_and_old_jpeg_packs_still_read(tmp_path: Path) -> None:
+    import cv2
+
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 255, (24, 32, 3), dtype=np.uint8) for _ in range(3)]  # all detail
+    writer = MouthCropWriter()
+    for img in images:
+        writer.add(img)
+    writer.save(tmp_path / P.MOUTHS)
+    crops = MouthCrops(tmp_path / P.MOUTHS)
+    assert crops.format == "webp-lossless"
+    for i, img in enumerate(images):
+        np.testing.assert_array_equal(crops.get(i), img)  # exact: no codec loss on the cut
+
+    # A revision-2 pack: JPEG bytes, no ``format`` entry.
+    chunks = [cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+              for img in images]  # fmt: skip
+    offsets = np.concatenate([[0], np.cumsum([len(c) for c in chunks])]).astype(np.int64)
+    old = tmp_path / "old_mouths.npz"
+    np.savez(old, data=np.frombuffer(b"".join(chunks), np.uint8), offsets=offsets)
+    legacy = MouthCrops(old)
+    assert legacy.format == "jpeg" and len(legacy) == 3
+    for i, chunk in enumerate(chunks):
+        as_before = cv2.imdecode(np.frombuffer(chunk, np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
+        np.testing.assert_array_equal(legacy.get(i), as_before)
