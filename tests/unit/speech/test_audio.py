@@ -109,3 +109,17 @@ def test_vad_finds_the_pause_between_two_spoken_phrases() -> None:
     assert max(gaps) > 0.8 * sr  # the one-second pause between the phrases is found
     # noise-free tones are not a voice for the VAD: no region there
     assert voice_regions(np.zeros(3 * sr, np.float32), sr) == []
+
+
+def test_voice_the_recogniser_missed_opens_the_mouth() -> None:
+    from twinstudio.speech.audio import SOUND_PLACEHOLDER, fill_unheard
+
+    # 0-1000 a recognised word, 1000-3000 "silence" in which the VAD heard 1200-1900 (missed
+    # words) and 2500-2600 (too short: a breath), then silence.
+    phonemes = [("h", 400), ("aɪ", 600), ("", 2000), ("", 500)]
+    regions = [(0, 1000), (1200, 1900), (2500, 2600)]
+    out = fill_unheard(phonemes, regions, min_samples=250)
+    assert sum(n for _, n in out) == 3500  # still tiles the audio
+    assert out == [("h", 400), ("aɪ", 600), ("", 200), (SOUND_PLACEHOLDER, 700), ("", 1100),
+                   ("", 500)]  # fmt: skip
+    assert fill_unheard(phonemes, [], 250) == phonemes
