@@ -27,7 +27,13 @@ def get_account(
     session: Annotated[Session, Depends(get_session)],
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> Account:
-    return authenticate(session, x_api_key)
+    """The caller's account. The key's ``last_used_at`` (written at most once a minute) is
+    committed at once: SQLite has one writer at a time, and a write left pending in the
+    request's session would hold the lock while the route writes in sessions of its own
+    (``Idempotency-Key`` records, a new video), which would then wait for it until timing out."""
+    account = authenticate(session, x_api_key)
+    session.commit()  # (the update may already be flushed: ``dirty`` can be empty)
+    return account
 
 
 CtxDep = Annotated[AppContext, Depends(get_ctx)]

@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         level=os.environ.get("TWINSTUDIO_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s webhooks: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # as the server: only what matters
     db = Database(args.db_url)
     pool = DeliveryPool(db, count=args.threads)
     done = threading.Event()

@@ -172,3 +172,29 @@ def test_metrics_count_videos_and_jobs(client: TestClient, ctx) -> None:  # type
     assert 'twinstudio_videos{status="pending"} 1' in text
     assert 'twinstudio_jobs{kind="render_video",status="queued"} 1' in text
     assert "twinstudio_queue_oldest_seconds" in text
+
+
+def test_first_request_of_an_idle_key_with_idempotency_key(client: TestClient, ctx) -> None:  # type: ignore[no-untyped-def]
+    """A key not used for a minute gets its ``last_used_at`` written on the next request; that
+    write must not hold SQLite's lock while the route writes its idempotency record and video
+    in other sessions (it did: the SDK's and CLI's first create of the day waited 30 s, then
+    failed with 500 "database is locked")."""
+    import time
+
+    key = make_key(ctx).secret  # never used: the first request writes last_used_at
+    with ctx.db.session() as s:
+        from sqlalchemy import select
+
+        from twinstudio.db.models import ApiKey
+        from twinstudio.services.keys import hash_key
+
+        account_id = s.scalar(select(ApiKey.account_id).where(ApiKey.key_hash == hash_key(key)))
+    look = make_look(ctx, account_id)
+    t0 = time.monotonic()
+    resp = client.post(
+        "/v3/videos",
+        json={"avatar_id": look, "script": "First of the day.", "voice_id": VOICE},
+        headers={"x-api-key": key, "Idempotency-Key": "first-of-the-day"},
+    )
+    assert resp.status_code == 200, resp.text
+    assert time.monotonic() - t0 < 10
