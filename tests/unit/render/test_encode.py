@@ -244,3 +244,17 @@ def test_streamed_audio_gives_the_same_file_length(tmp_path: Path) -> None:
         duration = enc.close()
     info = probe(path)
     assert info["has_audio"] and abs(info["duration"] - 2.0) < 0.1 and abs(duration - 2.0) < 0.05
+
+
+def test_rgb_to_yuv420_matches_the_bt709_formula() -> None:
+    """Luma per pixel and chroma of each 2×2 block, against the float formula (±1)."""
+    rng = np.random.default_rng(7)
+    rgb = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)
+    ours = encode.rgb_to_yuv420(rgb).astype(int)
+    m = encode._RGB_TO_YUV709.astype(np.float64)
+    full = rgb.astype(np.float64) @ m[:, :3].T + m[:, 3]
+    blocks = full.reshape(32, 2, 48, 2, 3).mean(axis=(1, 3))
+    assert np.abs(ours[:64] - np.round(full[:, :, 0])).max() <= 1
+    flat = ours[64:].reshape(-1)
+    assert np.abs(flat[: 32 * 48].reshape(32, 48) - blocks[:, :, 1]).max() <= 1
+    assert np.abs(flat[32 * 48 :].reshape(32, 48) - blocks[:, :, 2]).max() <= 1
