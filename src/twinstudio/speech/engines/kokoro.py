@@ -118,6 +118,7 @@ class KokoroEngine(TTSEngine):
                 options.log_severity_level = 3
                 # As for Piper (``piper_model``): no arena keeping the largest sentence's tensors.
                 options.enable_cpu_mem_arena = False
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 keep_heap_flat()
                 self._session = onnxruntime.InferenceSession(
                     model.SerializeToString(), options, providers=["CPUExecutionProvider"]
