@@ -152,3 +152,20 @@ def test_matte_frames_seek_to_each_run(tmp_path: Path, fps: int) -> None:
     got = [int(a[0, 0]) for a in matte_frames(pack, runs)]
     want = [*range(97, 102), 0, 1, 2, *range(140, 150), 61, 62, 149, 149, 149]
     assert got == want
+
+
+def test_paster_region_polygons_are_computed_once_per_frame() -> None:
+    from twinstudio.render.lipsync.sample import _Paster, region_polygon
+    from twinstudio.twins.bank import apply_affine
+
+    paster: Any = object.__new__(_Paster)  # only what ``polygon`` reads
+    rng = np.random.default_rng(0)
+    paster.landmarks = rng.uniform(0, 500, (3, 478, 2))
+    paster.to_crop = np.tile(np.array([[0.5, 0.1, 3.0], [-0.1, 0.5, 7.0]]), (3, 1, 1))
+    paster.scale = 100.0
+    paster._polygons = {}
+    got = paster.polygon(1)
+    assert got is paster.polygon(1)  # cached
+    expected = region_polygon(apply_affine(paster.to_crop[1], paster.landmarks[1]), 100.0)
+    assert np.array_equal(got, expected)
+    assert got.shape[1] == 2 and got.dtype == np.int32
