@@ -24,7 +24,7 @@ and RGB→YUV + x264 + muxing (the encoder's thread, behind a 4-frame queue).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,15 +33,13 @@ import numpy as np
 
 from twinstudio.errors import RenderError
 from twinstudio.memory import keep_heap_flat
-from twinstudio.render.types import RenderOptions, RenderResult
+from twinstudio.render.types import ProgressFn, RenderOptions, RenderResult
 from twinstudio.speech.types import Speech, Timing
 
 if TYPE_CHECKING:
     from twinstudio.render.encode import VideoEncoder
     from twinstudio.render.motion import MouthTrack
     from twinstudio.twins.pack import TwinPack
-
-ProgressFn = Callable[[float], None]
 
 
 def _thumbnail_index(norm_open: np.ndarray, speaking: np.ndarray) -> int:
@@ -93,7 +91,6 @@ class _Timeline:
         self.piece_frames = 0
         self.done_weight = 0.0  # progress share of the pieces before the current one
         self.piece_weight = 1.0
-        self.chars = 0
 
     def tracks(self, pieces: Iterator[Speech], encoder: VideoEncoder) -> Iterator[MouthTrack]:
         from twinstudio.render.motion import track_for_pack

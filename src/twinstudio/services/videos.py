@@ -296,6 +296,7 @@ def run_render(run: JobRun) -> None:
     from twinstudio.render import render_video
     from twinstudio.render.types import RenderOptions
     from twinstudio.speech import to_srt, to_vtt
+    from twinstudio.speech.types import Speech
 
     ctx = run.ctx
     with ctx.db.session() as s:
@@ -327,7 +328,7 @@ def run_render(run: JobRun) -> None:
             output_format=p.get("output_format", "mp4"),
         )
         pack_dir = ctx.storage.local_tree(look.pack_prefix, workdir / "pack")
-        streamed = not p.get("audio_url") and not p.get("audio_asset_id")
+        streamed = not isinstance(speech_out, Speech)  # a script's pieces, not decoded audio
         result = render_video(
             pack_dir,
             speech_out,
