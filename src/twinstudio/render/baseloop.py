@@ -145,7 +145,7 @@ def base_frames(
             if got == count:
                 break
         while got < count and last is not None:  # a short file: hold the last frame
-            yield last
+            yield last.copy()  # a fresh array each time: frames are edited in place downstream
             got += 1
 
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from twinstudio.errors import RenderError
-from twinstudio.memory import keep_heap_flat
+from twinstudio.memory import keep_heap_flat, release_free_memory
 from twinstudio.render.types import ProgressFn, RenderOptions, RenderResult
 from twinstudio.speech.types import Speech, Timing
 
@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from twinstudio.render.encode import VideoEncoder
     from twinstudio.render.motion import MouthTrack
     from twinstudio.twins.pack import TwinPack
+
+
+# Frames between two returns of the heap's free pages to the system (~10 s of video).
+RELEASE_EVERY = 250
 
 
 def _thumbnail_index(norm_open: np.ndarray, speaking: np.ndarray) -> int:
@@ -223,6 +227,8 @@ def _render(
             written += 1
             if written % 10 == 0:
                 timeline.report(timeline.progress(written))
+            if written % RELEASE_EVERY == 0:
+                release_free_memory()  # flat memory with length (twinstudio.memory)
         if written != timeline.frames or written == 0:
             raise RenderError(
                 "render_incomplete", f"Only {written} of {timeline.frames} frames were rendered."

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from twinstudio.errors import InvalidParameter
+from twinstudio.memory import release_free_memory
 from twinstudio.registry import Registry
 from twinstudio.speech import effects
 from twinstudio.speech.text import Segment, prepare
@@ -95,6 +96,7 @@ class TTSEngine(ABC):
             speech = concat(pieces, self.sample_rate).to_speech()
             chunk = effects.apply_settings(speech, settings, speed=False)
             chunk.text = " ".join(s.text for s in group if not s.is_pause)
+            release_free_memory()  # the decoder's temporaries of this chunk (twinstudio.memory)
             yield chunk
 
     def _samples(self, ms: float) -> int:

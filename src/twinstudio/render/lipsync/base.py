@@ -23,7 +23,10 @@ from twinstudio.twins.pack import TwinPack
 
 @dataclass(frozen=True)
 class SyncedFrame:
-    """One output frame at the pack's size: RGB uint8 (H, W, 3) and optional alpha (H, W)."""
+    """One output frame at the pack's size: RGB uint8 (H, W, 3) and optional alpha (H, W).
+
+    ``rgb`` is handed over: a fresh array per frame that the engine never touches again, so the
+    compositor and encoder may use it in place (the alpha may be shared between frames)."""
 
     rgb: np.ndarray
     alpha: np.ndarray | None = None
