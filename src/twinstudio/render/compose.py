@@ -53,6 +53,7 @@ from twinstudio.render.types import RenderOptions, output_size
 __all__ = [
     "Compositor",
     "FramePlan",
+    "View",
     "blend_over",
     "parse_color",
     "plan_frame",
@@ -113,6 +114,31 @@ class FramePlan:
     crop: tuple[int, int, int, int]
     dest: tuple[int, int, int, int]
     full: bool
+
+
+@dataclass(frozen=True)
+class View:
+    """Where a lip-sync engine draws, so that nothing is drawn at more pixels than are shown.
+
+    The part of the source the output shows (``FramePlan.crop``), at the output's scale when
+    that is smaller, else at the source's: ``size`` (w, h). ``to_view`` is the 2x3 affine from
+    source pixels to view pixels (pixel centres, as the resize maps them); :meth:`place` crops
+    and resizes one source image (RGB or alpha) into the view. When the output is smaller than
+    the crop (1080p footage rendered at 720p) the engine then pastes mouths on 0.44x the pixels
+    and the base frames are shrunk in the decoding thread, not the compositing one.
+    """
+
+    size: tuple[int, int]
+    to_view: np.ndarray
+    crop: tuple[int, int, int, int]
+    resize: _Resizer | None
+
+    def place(self, image: np.ndarray) -> np.ndarray:
+        """``image`` (source size) cropped and resized into the view: a view of ``image`` itself
+        when no resizing is needed, else a new array."""
+        x0, y0, x1, y1 = self.crop
+        region = image[y0:y1, x0:x1]
+        return region if self.resize is None else self.resize(region)
 
 
 def parse_color(color: str) -> tuple[int, int, int]:
@@ -298,6 +324,23 @@ def _bar_rects(
     return [r for r in rects if r[2] > r[0] and r[3] > r[1]]
 
 
+def _make_view(crop: tuple[int, int, int, int], dest_size: tuple[int, int]) -> View:
+    """The engine's drawing area for a crop shown at ``dest_size``: the output scale when that
+    is smaller than the crop, else the crop as it is (upscaling is left to the compositor)."""
+    cx0, cy0, cx1, cy1 = crop
+    cw, ch = cx1 - cx0, cy1 - cy0
+    dw, dh = dest_size
+    if dw * dh >= cw * ch:
+        to_view = np.array([[1.0, 0.0, -cx0], [0.0, 1.0, -cy0]])
+        return View((cw, ch), to_view, crop, None)
+    resize = _Resizer((cw, ch), (dw, dh))
+    aw, ah = resize.area_src  # the pixels the resize really covers (a multiple of its factor)
+    sx, sy = dw / aw, dh / ah
+    # Pixel centres: view x = (source x − crop x0 + ½) · s − ½ (cv2.resize's mapping).
+    to_view = np.array([[sx, 0.0, (0.5 - cx0) * sx - 0.5], [0.0, sy, (0.5 - cy0) * sy - 0.5]])
+    return View((dw, dh), to_view, crop, resize)
+
+
 class Compositor:
     """Frames, mattes and backgrounds the frames of one video; see the module docstring."""
 
@@ -323,9 +366,11 @@ class Compositor:
         self._out_size = output_size(options.resolution, options.aspect_ratio)
         self.plan = plan_frame(self.src_size, face_box, self._out_size, options.fit)
 
-        cx0, cy0, cx1, cy1 = self.plan.crop
         dx0, dy0, dx1, dy1 = self.plan.dest
-        self._resize = _Resizer((cx1 - cx0, cy1 - cy0), (dx1 - dx0, dy1 - dy0))
+        dest_size = (dx1 - dx0, dy1 - dy0)
+        self.view = _make_view(self.plan.crop, dest_size)
+        # View → destination: nothing left to do when the view is already at the output scale.
+        self._resize = _Resizer(self.view.size, dest_size)
         self._bars = _bar_rects(self._out_size, self.plan.dest)
         self._matting = options.remove_background
         self._rgba = options.remove_background and options.output_format == "webm"
@@ -337,15 +382,17 @@ class Compositor:
         if self._blur:
             self._blur_maps = self._plan_blur()
         self._behind: np.ndarray | None = None
-        self._behind_src: np.ndarray | None = None
+        self._behind_view: np.ndarray | None = None
         if self._matting and self._background is not None:
             self._behind = self._background[dy0:dy1, dx0:dx1].copy()
             smooth = self.options.background is None or self.options.background.image_path is None
-            crop_size = (cx1 - cx0, cy1 - cy0)
             if smooth and not self._rgba:
-                enlarging = (dx1 - dx0) * (dy1 - dy0) >= crop_size[0] * crop_size[1]
-                interp = cv2.INTER_AREA if enlarging else cv2.INTER_LINEAR
-                self._behind_src = cv2.resize(self._behind, crop_size, interpolation=interp)
+                if self.view.size == dest_size:
+                    self._behind_view = self._behind
+                else:  # the view is at the crop's (smaller) scale: the backdrop shrunk to it
+                    self._behind_view = cv2.resize(
+                        self._behind, self.view.size, interpolation=cv2.INTER_AREA
+                    )
 
     @property
     def out_size(self) -> tuple[int, int]:
@@ -413,7 +460,8 @@ class Compositor:
             )
 
     def compose(self, rgb: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
-        """One output frame: RGB uint8 (H, W, 3), or RGBA (H, W, 4) for WebM with matting.
+        """One output frame from a whole source frame: RGB uint8 (H, W, 3), or RGBA (H, W, 4)
+        for WebM with matting. The same as ``compose_placed(view.place(rgb), view.place(alpha))``.
 
         ``rgb`` is handed over (as engines hand over each ``SyncedFrame``): when the output is
         the frame unchanged, it is returned itself, not copied (a 6 MB copy per 1080p frame).
@@ -424,22 +472,36 @@ class Compositor:
                 "frame_size_mismatch",
                 f"Frame of shape {rgb.shape} does not match the source size {sw}x{sh}.",
             )
-        cx0, cy0, cx1, cy1 = self.plan.crop
-        region = rgb[cy0:cy1, cx0:cx1, :3]
-        if self._matting and alpha is not None:
-            if alpha.shape[:2] != (sh, sw):
-                raise RenderError(
-                    "frame_size_mismatch",
-                    f"Alpha of shape {alpha.shape} does not match the source size {sw}x{sh}.",
-                )
-            return self._blend(region, alpha[cy0:cy1, cx0:cx1])
+        if alpha is not None and alpha.shape[:2] != (sh, sw):
+            raise RenderError(
+                "frame_size_mismatch",
+                f"Alpha of shape {alpha.shape} does not match the source size {sw}x{sh}.",
+            )
+        placed_alpha = self.view.place(alpha) if alpha is not None and self._matting else None
+        return self.compose_placed(self.view.place(rgb[:, :, :3]), placed_alpha)
 
+    def compose_placed(self, picture: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+        """One output frame from a picture already in the view (:attr:`view`, as engines draw
+        when given it) and its alpha in the view too; see :meth:`compose`."""
+        vw, vh = self.view.size
+        if (
+            picture.ndim != 3
+            or picture.shape[:2] != (vh, vw)
+            or (alpha is not None and alpha.shape[:2] != (vh, vw))
+        ):
+            raise RenderError(
+                "frame_size_mismatch",
+                f"Picture of shape {picture.shape} does not match the view {vw}x{vh}.",
+            )
+        picture = picture[:, :, :3]
+        if self._matting and alpha is not None:
+            return self._blend(picture, alpha)
         if self.plan.full and not self._rgba:
-            return self._resize(region)
+            return self._resize(picture)
         ow, oh = self._out_size
         dx0, dy0, dx1, dy1 = self.plan.dest
         out = np.empty((oh, ow, 3), np.uint8)
-        self._resize(region, dst=out[dy0:dy1, dx0:dx1])
+        self._resize(picture, dst=out[dy0:dy1, dx0:dx1])
         self._fill_bars(out)
         if not self._rgba:
             return out
@@ -448,23 +510,21 @@ class Compositor:
         out_alpha[dy0:dy1, dx0:dx1] = 255
         return np.dstack([out, out_alpha])
 
-    def _blend(self, region: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        """Person over background, in premultiplied space with a slight feather."""
+    def _blend(self, picture: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        """Person over background, in premultiplied space with a slight feather (view scale)."""
         ow, oh = self._out_size
         dx0, dy0, dx1, dy1 = self.plan.dest
-        # Feather at source resolution: a tiny blur that softens stair-stepped mask edges.
+        # Feather in the view: a tiny blur that softens stair-stepped mask edges.
         soft = cv2.GaussianBlur(alpha, (3, 3), 0.8)
-        if self._behind_src is not None:  # blend at source size (soft pixels only), resize once
-            comp = blend_over(region, self._behind_src, soft)
-            if self.plan.full and self._resize.identity:
-                return comp  # already a new array
+        if self._behind_view is not None:  # blend in the view (soft pixels only), resize once
+            comp = blend_over(picture, self._behind_view, soft)
             if self.plan.full:
-                return self._resize(comp)
+                return self._resize(comp)  # already a new array
             out = np.empty((oh, ow, 3), np.uint8)
             self._resize(comp, dst=out[dy0:dy1, dx0:dx1])
             self._fill_bars(out)
             return out
-        premult = cv2.multiply(region, cv2.merge([soft, soft, soft]), scale=1.0 / 255.0)
+        premult = cv2.multiply(picture, cv2.merge([soft, soft, soft]), scale=1.0 / 255.0)
         premult_out = self._resize(premult)
         alpha_out = self._resize(soft)
 

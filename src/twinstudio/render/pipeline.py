@@ -218,8 +218,9 @@ def _render(
     with VideoEncoder(video_path, compositor.out_size, fps, None, timeline.rate,
                      output_format=options.output_format) as encoder:  # fmt: skip
         tracks = timeline.tracks(pieces, encoder)
-        for frame in engine.stream(pack, tracks, with_alpha=with_alpha):
-            out = compositor.compose(frame.rgb, frame.alpha)
+        frames = engine.stream(pack, tracks, with_alpha=with_alpha, view=compositor.view)
+        for frame in frames:
+            out = compositor.compose_placed(frame.rgb, frame.alpha)
             encoder.write(out)
             gif.add(out)
             if written == timeline.thumbnail_at:

@@ -214,4 +214,4 @@ class MouthCrops:
         bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
         if bgr is None:
             raise ValueError(f"mouth bank cut {i} could not be decoded ({self.format})")
-        return np.ascontiguousarray(bgr[:, :, ::-1])
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -181,7 +181,9 @@ def test_enlarged_matte_is_blended_at_source_size_with_the_same_result() -> None
         "1080p", "9:16", "cover", remove_background=True, background=Background(color="#10A040")
     )
     comp = Compositor(LANDSCAPE, (560, 200, 720, 400), options)
-    assert comp._behind_src is not None  # the cheap path is taken when enlarging
+    x0, y0, x1, y1 = comp.plan.crop
+    assert comp.view.size == (x1 - x0, y1 - y0)  # enlarging: the engine draws at source scale
+    assert comp._behind_view is not None  # the cheap path is taken when enlarging
     frame = np.full((720, 1280, 3), (200, 40, 30), np.uint8)
     alpha = np.zeros((720, 1280), np.uint8)
     alpha[150:720, 520:760] = 255
@@ -219,20 +221,51 @@ def test_blend_over_matches_a_float_blend(seed: int) -> None:
     assert np.array_equal(out[alpha == 0], behind[alpha == 0])
 
 
-def test_shrunk_matte_blended_at_source_equals_premultiplied_at_output() -> None:
-    """720p from 1080p footage over a colour: blending first at source size and resizing once
-    gives the premultiplied-resize result (resizing is linear, its weights sum to one)."""
+def test_shrunk_matte_is_blended_at_output_scale() -> None:
+    """720p from 1080p footage over a colour: the picture and its matte are placed at output
+    scale (where the engine draws) and blended there, soft pixels only."""
     src = (1920, 1080)
     options = RenderOptions(
         "720p", "16:9", "cover", remove_background=True, background=Background(color="#2F6FB0")
     )
     comp = Compositor(src, (860, 200, 1060, 460), options)
-    assert comp._behind_src is not None  # shrinking takes the source-size path too
+    assert comp.view.size == (1280, 720) and comp._behind_view is not None
     frame = cv2.GaussianBlur(_frame(src, 3), (0, 0), 2)  # footage-like: not pure noise
     alpha = _soft_alpha(src)
     out = comp.compose(frame, alpha).astype(np.float64)
-    soft = cv2.GaussianBlur(alpha, (3, 3), 0.8).astype(np.float64) / 255
-    premult = cv2.resize(frame * soft[:, :, None], (1280, 720), interpolation=cv2.INTER_LINEAR)
-    a_out = cv2.resize(soft, (1280, 720), interpolation=cv2.INTER_LINEAR)[:, :, None]
-    expected = premult + np.array([0x2F, 0x6F, 0xB0]) * (1 - a_out)
+    picture = cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_LINEAR).astype(np.float64)
+    a = cv2.resize(alpha, (1280, 720), interpolation=cv2.INTER_LINEAR)
+    a_out = cv2.GaussianBlur(a, (3, 3), 0.8).astype(np.float64)[:, :, None] / 255
+    expected = picture * a_out + np.array([0x2F, 0x6F, 0xB0]) * (1 - a_out)
     assert np.abs(out - expected).max() <= 2
+    assert np.array_equal(comp.compose_placed(comp.view.place(frame), comp.view.place(alpha)),
+                          out.astype(np.uint8))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("src", "resolution", "aspect"),
+    [((1920, 1080), "720p", "16:9"), ((1920, 1080), "720p", "9:16"), ((1080, 1920), "720p", "9:16"),
+     ((1920, 1080), "1080p", "16:9"), ((640, 360), "1080p", "16:9")],
+)  # fmt: skip
+def test_view_maps_source_points_where_the_picture_puts_them(
+    src: tuple[int, int], resolution: str, aspect: str
+) -> None:
+    """An engine drawing in the view at ``to_view · p`` lands where the source's pixel p lands."""
+    from twinstudio.twins.bank import apply_affine
+
+    comp = Compositor(src, (src[0] // 2 - 80, src[1] // 3, src[0] // 2 + 80, src[1] // 2),
+                      RenderOptions(resolution, aspect, "cover"))  # fmt: skip
+    view = comp.view
+    x0, y0, x1, y1 = comp.plan.crop
+    d0, _, d1, _ = comp.plan.dest
+    assert view.size[0] <= max(x1 - x0, d1 - d0)  # never more pixels than shown or filmed
+    for px, py in [(x0 + 40.0, y0 + 30.0), ((x0 + x1) / 2, (y0 + y1) / 2), (x1 - 50.0, y1 - 40.0)]:
+        image = np.zeros((src[1], src[0]), np.float32)
+        image[int(py), int(px)] = 1.0
+        image = cv2.GaussianBlur(image, (0, 0), 6)  # a smooth dot: its peak survives resizing
+        placed = view.place(image)
+        ys, xs = np.mgrid[: placed.shape[0], : placed.shape[1]]
+        w = placed / placed.sum()
+        centre = np.array([(xs * w).sum(), (ys * w).sum()])
+        want = apply_affine(view.to_view, np.array([[int(px), int(py)]], np.float64))[0]
+        assert np.abs(centre - want).max() < 0.1, (centre, want)

@@ -191,3 +191,32 @@ def test_rendering_starts_before_all_speech_exists(tmp_path: Path) -> None:
                      tmp_path / "failed")  # fmt: skip
     assert info.value.code == "tts_failed"
     assert not (tmp_path / "failed" / "video.mp4").exists()
+
+
+@pytest.mark.slow
+def test_engine_drawing_in_a_smaller_view_matches_the_placed_full_frames(video_pack: Path) -> None:
+    """Mouths pasted straight into a half-size view (what a 720p output of 1080p footage does)
+    look like the full-size frames shrunk afterwards: same mouth, same place."""
+    from twinstudio.render.compose import _make_view
+    from twinstudio.render.lipsync.base import engine_for
+    from twinstudio.render.motion import track_for_pack
+    from twinstudio.twins.pack import TwinPack
+
+    pack = TwinPack.open(video_pack)
+    w, h = pack.size
+    view = _make_view((0, 0, w, h), (w // 2, h // 2))
+    track = track_for_pack(pack, _speech(1.2), 30, 1.0)
+    engine = engine_for(pack)
+    full = [view.place(f.rgb) for f in engine.frames(pack, track)]
+    small = [f.rgb for f in engine.frames(pack, track, view=view)]
+    assert len(small) == len(full) == 30 and small[0].shape == (h // 2, w // 2, 3)
+    lm = pack.track["landmarks"][0]
+    mx, my = (lm[[13, 14]].mean(axis=0) / 2).astype(int)  # the mouth centre, in the view
+    r = max(8, int(np.ptp(lm[:, 0]) / 8))
+    for a, b in zip(full, small, strict=True):
+        diff = np.abs(a.astype(int) - b.astype(int))
+        assert diff.mean() < 1.5  # the frame as a whole
+        assert diff[my - r : my + r, mx - r : mx + r].mean() < 6  # the mouth itself
+    opening = [int(np.abs(a.astype(int) - full[0].astype(int))[my - r : my + r, mx - r : mx + r]
+                   .sum()) for a in full[1:]]  # fmt: skip
+    assert max(opening) > 0  # the mouth moves: a pasted mouth, not the base frame twice

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twinstudio.registry import Registry
+from twinstudio.render.compose import View
 from twinstudio.render.motion import MouthTrack
 from twinstudio.twins.pack import TwinPack
 
@@ -40,18 +41,32 @@ class LipSyncEngine(ABC):
     quality_label: str = "standard"
 
     def frames(
-        self, pack: TwinPack, track: MouthTrack, *, with_alpha: bool = False
+        self,
+        pack: TwinPack,
+        track: MouthTrack,
+        *,
+        with_alpha: bool = False,
+        view: View | None = None,
     ) -> Iterator[SyncedFrame]:
         """Exactly ``len(track)`` frames, streamed (memory must not grow with the length)."""
-        return self.stream(pack, [track], with_alpha=with_alpha)
+        return self.stream(pack, [track], with_alpha=with_alpha, view=view)
 
     @abstractmethod
     def stream(
-        self, pack: TwinPack, tracks: Iterable[MouthTrack], *, with_alpha: bool = False
+        self,
+        pack: TwinPack,
+        tracks: Iterable[MouthTrack],
+        *,
+        with_alpha: bool = False,
+        view: View | None = None,
     ) -> Iterator[SyncedFrame]:
         """``len(track)`` frames for each track in turn, as one continuous video: the tracks
         are consecutive pieces of one timeline (the first frame of a piece follows the last of
-        the one before). ``tracks`` is read lazily, one piece ahead of the frames at most."""
+        the one before). ``tracks`` is read lazily, one piece ahead of the frames at most.
+
+        With a ``view`` (``Compositor.view``) frames and alphas come placed in it (its size:
+        the shown part of the source, at no more than the output's scale) rather than at the
+        pack's size: an engine draws only what will be seen, at the scale it will be seen."""
 
 
 lipsync_engines: Registry[LipSyncEngine] = Registry("lip-sync engine")

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from twinstudio.render.compose import View
 from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
 from twinstudio.render.motion import MouthTrack
 from twinstudio.twins import pack as P
@@ -154,7 +155,12 @@ class PhotoEngine(LipSyncEngine):
     quality_label = "basic"
 
     def stream(
-        self, pack: P.TwinPack, tracks: Iterable[MouthTrack], *, with_alpha: bool = False
+        self,
+        pack: P.TwinPack,
+        tracks: Iterable[MouthTrack],
+        *,
+        with_alpha: bool = False,
+        view: View | None = None,
     ) -> Iterator[SyncedFrame]:
         import cv2
 
@@ -165,7 +171,9 @@ class PhotoEngine(LipSyncEngine):
             from twinstudio.twins.matte import read_matte
 
             alpha = next(iter(read_matte(pack.file(P.MATTE))))
+            if view is not None:
+                alpha = view.place(alpha)
         for track in tracks:
             for t in range(len(track)):
                 rgb = face.render(float(track.norm[t, 0]), float(track.norm[t, 1]))
-                yield SyncedFrame(rgb, alpha)
+                yield SyncedFrame(rgb if view is None else view.place(rgb), alpha)

@@ -36,6 +36,7 @@ from twinstudio.render.baseloop import (
     prefetch,
     schedule,
 )
+from twinstudio.render.compose import View
 from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
 from twinstudio.render.lipsync.select import SelectionWeights, viterbi_select
 from twinstudio.render.motion import MouthTrack
@@ -87,7 +88,7 @@ class _Paster:
 
     CACHE = 96  # decoded bank cuts kept (≈ 0.3 MB each at 1080p): runs and holds hit it
 
-    def __init__(self, pack: P.TwinPack) -> None:
+    def __init__(self, pack: P.TwinPack, view: View | None = None) -> None:
         tr = pack.track
         self.landmarks = tr["landmarks"].astype(np.float64)
         self.to_crop = tr["to_crop"].astype(np.float64)
@@ -99,6 +100,13 @@ class _Paster:
         self.crops = MouthCrops(pack.file(P.MOUTHS))
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._polygons: dict[int, np.ndarray] = {}  # footage frame → region polygon (crop px)
+        # Frames are drawn in the view (source px → view px); at a smaller scale the cuts are
+        # shrunk once with area averaging (cached so), so the warp never skips pixels.
+        self.to_view = view.to_view if view is not None else np.array([[1.0, 0, 0], [0, 1.0, 0]])
+        scale = float(np.sqrt(abs(np.linalg.det(self.to_view[:, :2]))))
+        self.cut_scale = scale if scale < 0.9 else 1.0
+        s = self.cut_scale  # shrunk-cut px → cut px (pixel centres)
+        self.from_small_cut = np.array([[1 / s, 0, 0.5 / s - 0.5], [0, 1 / s, 0.5 / s - 0.5]])
 
     def polygon(self, frame: int) -> np.ndarray:
         """Frame ``frame``'s lower-face region polygon in crop pixels (computed once)."""
@@ -112,6 +120,10 @@ class _Paster:
         cut = self._cache.get(bank_j)
         if cut is None:
             cut = self.crops.get(bank_j)
+            if self.cut_scale < 1.0:
+                h, w = cut.shape[:2]
+                size = (max(1, round(w * self.cut_scale)), max(1, round(h * self.cut_scale)))
+                cut = cv2.resize(cut, size, interpolation=cv2.INTER_AREA)
             self._cache[bank_j] = cut
             if len(self._cache) > self.CACHE:
                 self._cache.popitem(last=False)
@@ -129,7 +141,7 @@ class _Paster:
         """
         m_b = self.to_crop[b]
         polys = [self.polygon(b), self.polygon(frame_j)]
-        inv = _invert(m_b)
+        inv = _compose(self.to_view, _invert(m_b))  # crop px → view px
         pts = apply_affine(inv, np.vstack(polys).astype(np.float64))
         x0, y0 = (np.floor(pts.min(axis=0)).astype(int) - 2).tolist()
         x1, y1 = (np.ceil(pts.max(axis=0)).astype(int) + 2).tolist()
@@ -148,7 +160,7 @@ class _Paster:
         core = cv2.erode(mask, np.ones((k // 2 + 1, k // 2 + 1), np.uint8))
         soft = cv2.GaussianBlur(core, (2 * k + 1, 2 * k + 1), k / 2.0)
         inv_roi = inv.copy()
-        inv_roi[:, :2] *= 2.0  # half-size mask px → crop px → frame px
+        inv_roi[:, :2] *= 2.0  # half-size mask px → crop px → view px
         inv_roi[:, 2] -= (x0, y0)
         alpha = cv2.warpAffine(soft, inv_roi, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))  # fmt: skip
@@ -162,13 +174,16 @@ class _Paster:
             return base
         alpha, (x0, y0, x1, y1) = got
         size = (x1 - x0, y1 - y0)
-        # Bank cut px → bank frame px → canonical → base ROI px: one affine, one resampling.
-        inv_roi = _invert(self.to_crop[b])
+        # Bank cut px → bank frame px → canonical → base (view) ROI px: one affine, one
+        # resampling.
+        inv_roi = _compose(self.to_view, _invert(self.to_crop[b]))
         inv_roi[:, 2] -= (x0, y0)
         ox, oy = self.origin[frame_j]
         cut_to_canon = self.to_crop[frame_j].copy()
         cut_to_canon[:, 2] += cut_to_canon[:, :2] @ np.array([ox, oy], np.float64)
         m_cut = _compose(inv_roi, cut_to_canon)
+        if self.cut_scale < 1.0:
+            m_cut = _compose(m_cut, self.from_small_cut)
         mouth = cv2.warpAffine(self._cut(bank_j), m_cut, size, flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
         out = base if base.flags.writeable else base.copy()  # decoded frames are ours to edit
@@ -205,15 +220,20 @@ class _Paster:
 def _invert(m: np.ndarray) -> np.ndarray:
     """Inverse of a 2x3 affine, closed form (``np.linalg.inv`` wakes OpenBLAS's thread pool,
     which then spins on the two cores: ~8 % of a render for a 2x2 matrix)."""
-    a, b, c, d = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
+    a, b, c, d = float(m[0, 0]), float(m[0, 1]), float(m[1, 0]), float(m[1, 1])
+    e, f = float(m[0, 2]), float(m[1, 2])
     det = a * d - b * c
-    lin = np.array([[d, -b], [-c, a]]) / det
-    return np.hstack([lin, -(lin @ m[:, 2:3])])
+    ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det
+    # Plain floats: this runs a few times per frame, where NumPy's per-call overhead dominated.
+    return np.array([[ia, ib, -(ia * e + ib * f)], [ic, id_, -(ic * e + id_ * f)]])
 
 
 def _compose(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
     """The 2x3 affine ``outer ∘ inner``."""
-    return np.hstack([outer[:, :2] @ inner[:, :2], outer[:, :2] @ inner[:, 2:3] + outer[:, 2:3]])
+    out = np.empty((2, 3))
+    out[:, :2] = outer[:, :2] @ inner[:, :2]
+    out[:, 2] = outer[:, :2] @ inner[:, 2] + outer[:, 2]
+    return out
 
 
 @lipsync_engines.register("sample")
@@ -248,15 +268,24 @@ class SampleEngine(LipSyncEngine):
         return base_idx, chosen
 
     def stream(
-        self, pack: P.TwinPack, tracks: Iterable[MouthTrack], *, with_alpha: bool = False
+        self,
+        pack: P.TwinPack,
+        tracks: Iterable[MouthTrack],
+        *,
+        with_alpha: bool = False,
+        view: View | None = None,
     ) -> Iterator[SyncedFrame]:
         """Frames for each piece in turn. The base loop (and matte) decode continuously across
         pieces, from one endless schedule; selection runs per piece (pieces are sentence groups,
-        so a piece boundary falls in a pause, where the mouth rests anyway)."""
+        so a piece boundary falls in a pause, where the mouth rests anyway). With a ``view``,
+        base frames and mattes are placed in it in their decoding threads and mouths are pasted
+        there (see ``LipSyncEngine.stream``)."""
         bank_frame = pack.track["bank_index"]
-        paster = _Paster(pack)
-        bases = prefetch(base_frames(pack, loop_runs(pack)))
-        alphas = prefetch(matte_frames(pack, loop_runs(pack))) if with_alpha else None
+        paster = _Paster(pack, view)
+        bases = prefetch(_placed(base_frames(pack, loop_runs(pack)), view))
+        alphas = (
+            prefetch(_placed(matte_frames(pack, loop_runs(pack)), view)) if with_alpha else None
+        )
         partners: _Partners | None = None
         offset = 0
         try:
@@ -265,7 +294,7 @@ class SampleEngine(LipSyncEngine):
                 base_idx, chosen = self.plan(pack, track, offset)
                 partner, weight = crossfade_window(pack, offset, n)
                 if partners is None and (partner >= 0).any():
-                    partners = _Partners(pack, with_alpha)
+                    partners = _Partners(pack, with_alpha, view)
                 for t in range(n):
                     base = next(bases)
                     alpha = next(alphas) if alphas is not None else None
@@ -277,7 +306,9 @@ class SampleEngine(LipSyncEngine):
                         other_rgb, other_alpha = partners.get(p)
                         other = paster.paste(other_rgb.copy(), p, int(bank_frame[j]), j)
                         fade = _LoopMorph(
-                            paster.landmarks[p], paster.landmarks[b], float(weight[t])
+                            apply_affine(paster.to_view, paster.landmarks[p]),
+                            apply_affine(paster.to_view, paster.landmarks[b]),
+                            float(weight[t]),
                         )
                         rgb = fade(rgb, other)
                         if alpha is not None and other_alpha is not None:
@@ -290,15 +321,25 @@ class SampleEngine(LipSyncEngine):
                 alphas.close()
 
 
+def _placed(images: Iterator[np.ndarray], view: View | None) -> Iterator[np.ndarray]:
+    """``images`` placed in ``view`` (as they are without one)."""
+    if view is None:
+        yield from images
+        return
+    for image in images:
+        yield view.place(image)
+
+
 class _Partners:
     """The footage frames (and mattes) that loop-point crossfades fade with: the same few
     frames at every jump, so they are decoded once, on first use, and kept."""
 
-    def __init__(self, pack: P.TwinPack, with_alpha: bool) -> None:
+    def __init__(self, pack: P.TwinPack, with_alpha: bool, view: View | None = None) -> None:
         wanted = crossfade_partners(pack)
-        self.rgb = dict(zip(wanted.tolist(), base_frames(pack, wanted), strict=False))
+        self.rgb = dict(zip(wanted.tolist(), _placed(base_frames(pack, wanted), view),
+                            strict=False))  # fmt: skip
         self.alpha = (
-            dict(zip(wanted.tolist(), matte_frames(pack, wanted), strict=False))
+            dict(zip(wanted.tolist(), _placed(matte_frames(pack, wanted), view), strict=False))
             if with_alpha
             else {}
         )
