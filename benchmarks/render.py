@@ -191,6 +191,40 @@ class _TimedPieces:
             yield piece
 
 
+class _RssSampler:
+    """Samples the process's RSS every 0.5 s during the render: the median (steady state) and
+    95th percentile next to the peak, which a single coincidence (the TTS of the longest
+    sentence while the encoder's buffers are full) decides."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.samples.append(int(line.split()[1]) / 1024)
+
+    def __enter__(self) -> _RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict[str, float]:
+        if not self.samples:
+            return {}
+        ordered = sorted(self.samples)
+        pick = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))])  # noqa: E731
+        return {"rss_p50_mb": pick(0.5), "rss_p95_mb": pick(0.95)}
+
+
 def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: bool) -> None:
     from twinstudio.render import RenderOptions, render_video
     from twinstudio.render.types import Background
@@ -208,7 +242,7 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
     synthesize("Warm up.", VOICE)  # a running worker has the voice loaded: time synthesis only
     script = script_path.read_text()
     fps = TwinPack.open(pack).fps
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _RssSampler() as rss:
         t0 = time.perf_counter()
         pieces = _TimedPieces(synthesize_stream(script, VOICE), t0, keep=render_only)
         result = render_video(pack, pieces, options, Path(tmp), text_length=len(script))
@@ -225,6 +259,7 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
             "tts_s": round(pieces.tts_s, 2),
             "first_piece_s": round(pieces.first_s or 0.0, 2),
             "peak_rss_mb": round(_peak_rss_mb()),
+            **rss.summary(),
         }
         if raw:
             res["raw_x264_fps"] = round(raw_encoder_fps(result.video_path, RAW_FRAMES), 1)

@@ -1,4 +1,4 @@
-"""Process memory: fast reuse of big per-frame buffers, without keeping the peaks of temporaries.
+"""Process memory: fast reuse of per-frame buffers, without keeping the peaks of big temporaries.
 
 Rendering and speech allocate large short-lived arrays: decoded 1080p frames are 6 MB each and
 a render allocates and frees a dozen such buffers per frame; a TTS decoder's tensors grow with
@@ -6,20 +6,22 @@ the sentence (~40 MB per second of speech). Two glibc behaviours pull in opposit
 
 - Blocks above the *mmap threshold* are mapped on ``malloc`` and unmapped on ``free``, so every
   reuse page-faults all of them in again. On this class of VM a fault costs ~2 µs: with a 1 MB
-  threshold a 1080p render took 7.9 million faults, 18 s of CPU in a 53 s video (wall time
-  43.2 s vs 33.2 s with the threshold at 32 MB, same frames; measured 2026-11-24).
+  threshold a 53 s 1080p render (speech synthesised beforehand) took 7.9 million faults and
+  43.2 s; with the threshold at 8 MB, 0.3 million and 35.8 s (32 MB: 0.1 million, 33.2 s);
+  measured 2026-11-24, idle machine, same frames.
 - Blocks below it come from the heap, which is only given back from its top. glibc's *dynamic*
   threshold rises to the size of every mmapped block freed (up to 32 MB), and then a few small
   allocations made after a big temporary pin the freed space under them: a worker that spoke a
   few long sentences kept ~150 MB it no longer used (5,000-character script: +178 MB).
 
-So :func:`keep_heap_flat` fixes the threshold high (32 MB, glibc's maximum: frames and most
-tensors come from the heap and are reused without faults) and the automatic top trim high too
-(so the top of the heap is not given back and faulted in again every frame), and
-:func:`release_free_memory` (``malloc_trim(0)``, which also gives back whole free pages *inside*
-the heap, in every thread's arena) runs at coarse points: after each synthesised chunk of speech
-and after each rendered piece. Memory then stays flat with length, and per-frame buffers are
-reused. Elsewhere than glibc both do nothing.
+So :func:`keep_heap_flat` fixes the threshold at 8 MB: every per-frame buffer up to a 1080p RGB
+frame (6.2 MB) comes from the heap and is reused without faults, while a TTS decoder's big
+tensors (tens of MB for a long sentence) are still mapped and given back the moment they are
+freed. The automatic top trim is raised to 32 MB (so the top of the heap is not given back and
+faulted in again every frame), and :func:`release_free_memory` (``malloc_trim(0)``, which also
+gives back whole free pages *inside* the heap, in every thread's arena) runs at coarse points:
+after each synthesised chunk of speech and every 250 rendered frames. Memory then stays flat with
+length (benchmarks/README.md, render section). Elsewhere than glibc both do nothing.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from typing import Any
 
 M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers
 M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD_BYTES = 32 << 20  # glibc's largest (HEAP_MAX_SIZE / 2 on 64-bit)
-TRIM_THRESHOLD_BYTES = 256 << 20  # automatic top trims only past this: release_free_memory does it
+MMAP_THRESHOLD_BYTES = 8 << 20  # above a 1080p RGB frame (6.2 MB); TTS's big tensors stay mapped
+TRIM_THRESHOLD_BYTES = 32 << 20  # automatic top trims only past this: release_free_memory does it
 
 _done = False
 _lock = threading.Lock()
