@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from twinstudio.render.compose import View
 from twinstudio.twins import pack as P
 from twinstudio.twins.pack import TwinPack
 from twinstudio.twins.video import read_frames
@@ -130,15 +131,19 @@ def _as_runs(indices: np.ndarray | Iterable[tuple[int, int]]) -> Iterator[tuple[
 
 
 def base_frames(
-    pack: TwinPack, indices: np.ndarray | Iterable[tuple[int, int]]
+    pack: TwinPack,
+    indices: np.ndarray | Iterable[tuple[int, int]],
+    view: View | None = None,
 ) -> Iterator[np.ndarray]:
     """RGB frames of the pack video in the order of ``indices`` (consecutive runs stream), or
-    of (first, count) runs such as :func:`loop_runs`'s."""
+    of (first, count) runs such as :func:`loop_runs`'s; placed in ``view`` when given (from
+    the decoded YUV planes: ``View.place_decoded``)."""
     path = pack.file(P.BASE_VIDEO)
+    convert = view.place_decoded if view is not None else None
     last: np.ndarray | None = None
     for first, count in _as_runs(indices):
         got = 0
-        for rgb in read_frames(path, start=first, fps=pack.fps):
+        for rgb in read_frames(path, start=first, fps=pack.fps, convert=convert):
             last = rgb
             yield rgb
             got += 1

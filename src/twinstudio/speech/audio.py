@@ -38,6 +38,8 @@ MAX_SECONDS = 600
 FRAME_S = 0.01  # pocketsphinx frames are 10 ms
 SILENT_RMS = 10 ** (-60 / 20)  # below -60 dBFS everywhere counts as silence
 SOUND_PLACEHOLDER = "ə"  # a neutral, half-open mouth for sound we could not recognise
+# A transcript's word is kept when any sound lies within this of it (see ``_align``).
+GIVEN_WORD_SLACK_S = 0.05
 UNHEARD_MIN_S = 0.25  # voice this long that recognition left as silence gets the placeholder
 TARGET_LUFS = -20.0  # integrated loudness of custom audio (close to our TTS level)
 VAD_RATE = 16000
@@ -221,7 +223,7 @@ def _recognise(
             display = words_of(normalize_english(transcript))
         else:
             display = words = _transcribe_pcm(raw)
-        return _align(raw, audio, words, display, regions)
+        return _align(raw, audio, words, display, regions, given=bool(transcript))
     except RuntimeError as error:  # pocketsphinx raises RuntimeError for unalignable input
         _LOGGER.info("pocketsphinx could not time the audio: %s", error)
         return None
@@ -253,8 +255,16 @@ def _align(
     words: list[str],
     display: list[str],
     regions: list[tuple[int, int]] | None = None,
+    *,
+    given: bool = False,
 ) -> Track | None:
-    """Forced alignment of ``words`` (dictionary words only) to the 16 kHz ``raw`` PCM."""
+    """Forced alignment of ``words`` (dictionary words only) to the 16 kHz ``raw`` PCM.
+
+    ``given``: the words are the caller's transcript, not recognised ones. Then a word is only
+    judged silent (dropped, its phones made silence) when no sound at all lies within
+    ``GIVEN_WORD_SLACK_S`` of it: the aligner often starts a first word tens of milliseconds
+    before the voice detector does (a 110 ms "The" with 20 ms of detected sound in it), and a
+    word the person wrote must not vanish from the captions for that."""
     decoder = _decoder(samprate=RECOGNISER_RATE, bestpath=False)
     known = [(w, shown) for w, shown in zip(words, display, strict=True) if decoder.lookup_word(w)]
     if not known:
@@ -299,7 +309,15 @@ def _align(
     # The recogniser happily "hears" words in hums and breaths: a word over (almost) no sound
     # is dropped and its phones become silence, so the mouth rests where the recording is quiet.
     # (Judged per word, not per phone: a /b/ closure is silent but belongs to a spoken word.)
-    silent_words = [(s, e) for s, e in spoken if not _sounding(sound, s, e)]
+    slack = round(GIVEN_WORD_SLACK_S * SAMPLE_RATE)
+
+    def heard(start: int, end: int) -> bool:
+        if not given:
+            return _sounding(sound, start, end)
+        lo, hi = max(0, start - slack), min(n_samples, end + slack)
+        return end > start and sound[hi] > sound[lo]
+
+    silent_words = [(s, e) for s, e in spoken if not heard(s, e)]
     phonemes = [
         (SILENCE if any(s <= a and a + n <= e for s, e in silent_words) else sym, n)
         for sym, n, a in _starts(phonemes)
@@ -307,7 +325,7 @@ def _align(
     words_out = [
         (shown, s, e)
         for (_, shown), (s, e) in zip(known, spoken, strict=False)
-        if _sounding(sound, s, e)
+        if heard(s, e)
     ]
     if regions is not None:
         phonemes = fill_unheard(phonemes, regions, round(UNHEARD_MIN_S * SAMPLE_RATE))

@@ -6,7 +6,7 @@ base video only needs a faithful, seekable copy (a keyframe every second) at hig
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -74,10 +74,16 @@ class VideoWriter:
         self.close()
 
 
-def read_frames(path: Path, start: int = 0, fps: int | None = None) -> Iterator[np.ndarray]:
+def read_frames(
+    path: Path,
+    start: int = 0,
+    fps: int | None = None,
+    convert: Callable[[Any], np.ndarray] | None = None,
+) -> Iterator[np.ndarray]:
     """RGB frames of a pack video from frame ``start`` on (seeks to the keyframe before it).
 
-    ``fps`` is needed to seek (``start > 0``): frame k is shown at time k / fps.
+    ``fps`` is needed to seek (``start > 0``): frame k is shown at time k / fps. ``convert``
+    turns each decoded ``av.VideoFrame`` into the array yielded (default: full-size RGB).
     """
     import av
 
@@ -96,4 +102,4 @@ def read_frames(path: Path, start: int = 0, fps: int | None = None) -> Iterator[
                 and round(float(frame.time) * (fps or 1)) < start
             ):
                 continue
-            yield frame.to_ndarray(format="rgb24")
+            yield frame.to_ndarray(format="rgb24") if convert is None else convert(frame)

@@ -214,7 +214,12 @@ def test_engine_drawing_in_a_smaller_view_matches_the_placed_full_frames(video_p
     mx, my = (lm[[13, 14]].mean(axis=0) / 2).astype(int)  # the mouth centre, in the view
     r = max(8, int(np.ptp(lm[:, 0]) / 8))
     for a, b in zip(full, small, strict=True):
-        diff = np.abs(a.astype(int) - b.astype(int))
+        signed = b.astype(int) - a.astype(int)
+        # The view's frames come from OpenCV's YUV→RGB (exact), the full ones from swscale's
+        # (~1 level dark): a uniform offset of about a level, nothing else.
+        bias = np.median(signed.reshape(-1, 3), axis=0)
+        assert np.abs(bias).max() <= 2
+        diff = np.abs(signed - bias)
         assert diff.mean() < 1.5  # the frame as a whole
         assert diff[my - r : my + r, mx - r : mx + r].mean() < 6  # the mouth itself
     opening = [int(np.abs(a.astype(int) - full[0].astype(int))[my - r : my + r, mx - r : mx + r]

@@ -282,7 +282,7 @@ class SampleEngine(LipSyncEngine):
         there (see ``LipSyncEngine.stream``)."""
         bank_frame = pack.track["bank_index"]
         paster = _Paster(pack, view)
-        bases = prefetch(_placed(base_frames(pack, loop_runs(pack)), view))
+        bases = prefetch(base_frames(pack, loop_runs(pack), view))
         alphas = (
             prefetch(_placed(matte_frames(pack, loop_runs(pack)), view)) if with_alpha else None
         )
@@ -336,8 +336,7 @@ class _Partners:
 
     def __init__(self, pack: P.TwinPack, with_alpha: bool, view: View | None = None) -> None:
         wanted = crossfade_partners(pack)
-        self.rgb = dict(zip(wanted.tolist(), _placed(base_frames(pack, wanted), view),
-                            strict=False))  # fmt: skip
+        self.rgb = dict(zip(wanted.tolist(), base_frames(pack, wanted, view), strict=False))
         self.alpha = (
             dict(zip(wanted.tolist(), _placed(matte_frames(pack, wanted), view), strict=False))
             if with_alpha
