@@ -323,9 +323,7 @@ def _align(
         for sym, n, a in _starts(phonemes)
     ]
     words_out = [
-        (shown, s, e)
-        for (_, shown), (s, e) in zip(known, spoken, strict=False)
-        if heard(s, e)
+        (shown, s, e) for (_, shown), (s, e) in zip(known, spoken, strict=False) if heard(s, e)
     ]
     if regions is not None:
         phonemes = fill_unheard(phonemes, regions, round(UNHEARD_MIN_S * SAMPLE_RATE))
