@@ -221,7 +221,10 @@ class _RssSampler:
         if not self.samples:
             return {}
         ordered = sorted(self.samples)
-        pick = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))])  # noqa: E731
+
+        def pick(q: float) -> int:
+            return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
+
         return {"rss_p50_mb": pick(0.5), "rss_p95_mb": pick(0.95)}
 
 

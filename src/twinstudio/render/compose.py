@@ -117,10 +117,6 @@ class FramePlan:
     full: bool
 
 
-# Chroma-plane resizers of View.place_decoded, by (source, destination) size (a handful).
-_CHROMA_RESIZERS: dict[tuple[tuple[int, int], tuple[int, int]], _Resizer] = {}
-
-
 @dataclass(frozen=True)
 class View:
     """Where a lip-sync engine draws, so that nothing is drawn at more pixels than are shown.
@@ -136,14 +132,15 @@ class View:
     size: tuple[int, int]
     to_view: np.ndarray
     crop: tuple[int, int, int, int]
-    resize: _Resizer | None
+    resize: _Resizer  # crop → view (the crop itself when the view is at the source's scale)
+    chroma_box: tuple[int, int, int, int]  # the crop in a yuv420p frame's chroma planes
+    chroma_resize: _Resizer  # that box → half the view
 
     def place(self, image: np.ndarray) -> np.ndarray:
         """``image`` (source size) cropped and resized into the view: a view of ``image`` itself
         when no resizing is needed, else a new array."""
         x0, y0, x1, y1 = self.crop
-        region = image[y0:y1, x0:x1]
-        return region if self.resize is None else self.resize(region)
+        return self.resize(image[y0:y1, x0:x1])
 
     def place_decoded(self, frame: Any) -> np.ndarray:
         """A decoded ``av.VideoFrame`` (source size) placed in the view, as RGB.
@@ -163,29 +160,16 @@ class View:
             return self.place(frame.to_ndarray(format="rgb24"))
         yuv = frame.to_ndarray()  # planar (h·3/2, w): Y, then U and V
         out = np.empty((dh * 3 // 2, dw), np.uint8)
-        luma = yuv[:h][y0:y1, x0:x1]
-        if self.resize is None:
-            out[:dh] = luma
-        else:
-            self.resize(luma, dst=out[:dh])
-        cx0, cy0, cx1, cy1 = x0 // 2, y0 // 2, x0 // 2 + dw // 2, y0 // 2 + dh // 2
-        if self.resize is not None:
-            cx1, cy1 = (x1 + 1) // 2, (y1 + 1) // 2
-        chroma = self._chroma_resizer((cx1 - cx0, cy1 - cy0), (dw // 2, dh // 2))
+        self.resize(yuv[:h][y0:y1, x0:x1], dst=out[:dh])
+        cx0, cy0, cx1, cy1 = self.chroma_box
         quarter, plane = (h // 2) * (w // 2), h * w
         flat, dst = yuv.reshape(-1), out.reshape(-1)
         for k in range(2):  # U, then V
             src = flat[plane + k * quarter : plane + (k + 1) * quarter].reshape(h // 2, w // 2)
-            small = chroma(src[cy0:cy1, cx0:cx1])
+            small = self.chroma_resize(src[cy0:cy1, cx0:cx1])
             at = dw * dh + k * (dw // 2) * (dh // 2)
             dst[at : at + small.size] = small.reshape(-1)
         return cv2.cvtColor(out, cv2.COLOR_YUV2RGB_I420)
-
-    def _chroma_resizer(self, src: tuple[int, int], dst: tuple[int, int]) -> _Resizer:
-        cached = _CHROMA_RESIZERS.get((src, dst))
-        if cached is None:
-            cached = _CHROMA_RESIZERS[(src, dst)] = _Resizer(src, dst)
-        return cached
 
 
 def parse_color(color: str) -> tuple[int, int, int]:
@@ -346,7 +330,6 @@ class _Resizer:
         self.area_src = (sw // self.k * self.k, sh // self.k * self.k)
         self.area_dsize = (sw // self.k, sh // self.k)
         self.final = cv2.INTER_AREA if self.area_dsize == dsize else cv2.INTER_LINEAR
-        self.identity = (sw, sh) == tuple(dsize)  # a copy, no resampling
 
     def __call__(self, image: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
         """``image`` resized (into ``dst`` when given); at the same size, ``image`` itself."""
@@ -377,15 +360,22 @@ def _make_view(crop: tuple[int, int, int, int], dest_size: tuple[int, int]) -> V
     cx0, cy0, cx1, cy1 = crop
     cw, ch = cx1 - cx0, cy1 - cy0
     dw, dh = dest_size
+    # Chroma planes: from the even pixel at or before the crop (see ``View.place_decoded``).
+    ux0, uy0 = cx0 // 2, cy0 // 2
     if dw * dh >= cw * ch:
         to_view = np.array([[1.0, 0.0, -cx0], [0.0, 1.0, -cy0]])
-        return View((cw, ch), to_view, crop, None)
+        chroma = (ux0, uy0, ux0 + cw // 2, uy0 + ch // 2)
+        half = (cw // 2, ch // 2)
+        return View((cw, ch), to_view, crop, _Resizer((cw, ch), (cw, ch)), chroma,
+                    _Resizer(half, half))  # fmt: skip
     resize = _Resizer((cw, ch), (dw, dh))
     aw, ah = resize.area_src  # the pixels the resize really covers (a multiple of its factor)
     sx, sy = dw / aw, dh / ah
     # Pixel centres: view x = (source x − crop x0 + ½) · s − ½ (cv2.resize's mapping).
     to_view = np.array([[sx, 0.0, (0.5 - cx0) * sx - 0.5], [0.0, sy, (0.5 - cy0) * sy - 0.5]])
-    return View((dw, dh), to_view, crop, resize)
+    chroma = (ux0, uy0, (cx1 + 1) // 2, (cy1 + 1) // 2)
+    chroma_resize = _Resizer((chroma[2] - ux0, chroma[3] - uy0), (dw // 2, dh // 2))
+    return View((dw, dh), to_view, crop, resize, chroma, chroma_resize)
 
 
 class Compositor:
