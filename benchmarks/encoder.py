@@ -30,8 +30,9 @@ import cv2
 import numpy as np
 from av.video.reformatter import ColorRange, Colorspace
 
-from twinstudio.render.compose import Compositor, plan_frame
+from twinstudio.render.compose import Compositor
 from twinstudio.render.encode import X264_CRF, VideoEncoder, x264_options, x264_preset
+from twinstudio.render.framing import plan_frame
 from twinstudio.render.types import RenderOptions
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from twinstudio.render.compose import View
+from twinstudio.render.framing import View
 from twinstudio.twins import pack as P
 from twinstudio.twins.pack import TwinPack
 from twinstudio.twins.video import read_frames
@@ -135,17 +135,17 @@ def base_frames(
     indices: np.ndarray | Iterable[tuple[int, int]],
     view: View | None = None,
 ) -> Iterator[np.ndarray]:
-    """RGB frames of the pack video in the order of ``indices`` (consecutive runs stream), or
-    of (first, count) runs such as :func:`loop_runs`'s; placed in ``view`` when given (from
-    the decoded YUV planes: ``View.place_decoded``)."""
+    """Frames of the pack video in the order of ``indices`` (consecutive runs stream), or of
+    (first, count) runs such as :func:`loop_runs`'s: I420 pictures placed in ``view`` when given
+    (``View.place_decoded``: from the decoded planes, never converted), else RGB at full size."""
     path = pack.file(P.BASE_VIDEO)
     convert = view.place_decoded if view is not None else None
     last: np.ndarray | None = None
     for first, count in _as_runs(indices):
         got = 0
-        for rgb in read_frames(path, start=first, fps=pack.fps, convert=convert):
-            last = rgb
-            yield rgb
+        for frame in read_frames(path, start=first, fps=pack.fps, convert=convert):
+            last = frame
+            yield frame
             got += 1
             if got == count:
                 break

@@ -20,9 +20,11 @@ idle and ~18 ms on busy cores: 45 % of the encoder thread's CPU in a 1080p rende
 nothing is converted between matrices either. WebM (VP9 + alpha) goes through swscale with
 BT.709 and is tagged BT.709.
 
-Speed: conversion + x264 + muxing run in their own thread behind a small bounded queue, so the frames
-of the lip-sync engine and the encoding of the previous ones overlap on the two cores (OpenCV and
-PyAV's encode release the GIL). The queue holds at most ``QUEUE_DEPTH`` frames: memory stays flat.
+Speed: the renderer hands over I420 pictures (``render.yuv``), which go to x264 as they are;
+RGB frames (burned captions, WebM) are converted first. Conversion, x264 and muxing run in
+their own thread behind a small bounded queue, so the frames of the lip-sync engine and the
+encoding of the previous ones overlap on the two cores (OpenCV and PyAV's encode release the
+GIL). The queue holds at most ``QUEUE_DEPTH`` frames: memory stays flat.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from PIL import Image
 from scipy.signal import resample_poly
 
 from twinstudio.errors import RenderError
+from twinstudio.render import yuv
 
 __all__ = [
     "AUDIO_BITRATE",
@@ -57,7 +60,6 @@ __all__ = [
     "VideoEncoder",
     "make_thumbnail",
     "probe",
-    "rgb_to_yuv420",
     "x264_options",
     "x264_preset",
 ]
@@ -124,32 +126,6 @@ def x264_options() -> dict[str, object]:
     if preset in X264_TUNING:
         params += ":" + X264_TUNING[preset]
     return {"preset": preset, "crf": str(X264_CRF), "profile": "high", "x264-params": params}
-
-
-# Full-range chroma (OpenCV's YCrCb) → limited range: 128 + (c − 128) · 224/255.
-_LIMITED_CHROMA = np.clip(np.round(128 + (np.arange(256) - 128) * 224 / 255), 0, 255).astype(
-    np.uint8
-)
-
-
-def rgb_to_yuv420(rgb: np.ndarray) -> np.ndarray:
-    """uint8 RGB (H, W, 3), H and W even → planar yuv420p (H·3/2, W): the BT.601 matrix, limited
-    range (Y 16..235, C 16..240), chroma the mean of each 2×2 block as swscale's (±1.5).
-
-    OpenCV's fixed-point SIMD conversions, ~2 ms a 1080p frame on one core (see the module
-    docstring for why the MP4 uses this matrix). ``COLOR_RGB2YUV_I420`` gives the luma exactly,
-    but takes each block's chroma from its top-left pixel (aliasing on sharp colour edges such
-    as burned captions), so the chroma comes from the 2×2-averaged image instead.
-    """
-    h, w = rgb.shape[:2]
-    out = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
-    half = cv2.resize(rgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    _, cr, cb = cv2.split(cv2.cvtColor(half, cv2.COLOR_RGB2YCrCb))
-    quarter = (h // 2) * (w // 2)
-    flat = out.reshape(-1)
-    flat[h * w : h * w + quarter] = cv2.LUT(cb, _LIMITED_CHROMA).reshape(-1)
-    flat[h * w + quarter :] = cv2.LUT(cr, _LIMITED_CHROMA).reshape(-1)
-    return out
 
 
 def _resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
@@ -252,7 +228,8 @@ class _AudioFeed:
 class VideoEncoder:
     """Streaming encoder for one output video; use as a context manager.
 
-    ``frame``s are uint8 RGB (H, W, 3) or, for WebM, RGBA (H, W, 4); ``size`` is (width, height).
+    ``frame``s are I420 pictures (``render.yuv``: uint8 (H·3/2, W), what the renderer makes),
+    uint8 RGB (H, W, 3) or, for WebM, RGBA (H, W, 4); ``size`` is (width, height).
     """
 
     def __init__(
@@ -377,7 +354,11 @@ class VideoEncoder:
             raise RenderError("encoder_closed", "write() after close().")
         self._raise_thread_error()
         width, height = self.size
-        if frame.ndim != 3 or frame.shape[:2] != (height, width) or frame.shape[2] not in (3, 4):
+        if yuv.is_picture(frame):
+            ok = frame.shape == (height * 3 // 2, width)
+        else:
+            ok = frame.ndim == 3 and frame.shape[:2] == (height, width) and frame.shape[2] in (3, 4)
+        if not ok:
             raise RenderError(
                 "frame_size_mismatch",
                 f"Frame of shape {frame.shape} does not match the output {width}x{height}.",
@@ -418,9 +399,10 @@ class VideoEncoder:
                 self._error = exc
 
     def _encode_frame(self, frame: np.ndarray, index: int) -> None:
-        if frame.shape[2] == 3 or not self._alpha:
-            yuv = rgb_to_yuv420(np.ascontiguousarray(frame[:, :, :3]))
-            picture = av.VideoFrame.from_numpy_buffer(yuv, format="yuv420p")
+        if yuv.is_picture(frame) or frame.shape[2] == 3 or not self._alpha:
+            if not yuv.is_picture(frame):
+                frame = yuv.from_rgb(np.ascontiguousarray(frame[:, :, :3]))
+            picture = av.VideoFrame.from_numpy_buffer(frame, format="yuv420p")
             if self._pix_fmt != "yuv420p":
                 picture = picture.reformat(format=self._pix_fmt)
         else:
@@ -504,7 +486,8 @@ class VideoEncoder:
 
 
 def _opaque(frame: np.ndarray) -> np.ndarray:
-    """RGB for previews: RGBA frames go over a neutral grey."""
+    """RGB for previews: I420 pictures converted, RGBA frames over a neutral grey."""
+    frame = yuv.as_rgb(frame)
     if frame.ndim == 3 and frame.shape[2] == 4:
         alpha = frame[:, :, 3:4].astype(np.uint16)
         backdrop = np.array(_PREVIEW_BACKDROP, np.uint16)
@@ -514,7 +497,8 @@ def _opaque(frame: np.ndarray) -> np.ndarray:
 
 
 def make_thumbnail(frame: np.ndarray, path: Path, *, quality: int = 90) -> Path:
-    """Write ``frame`` (RGB or RGBA uint8) as a JPEG thumbnail at full size."""
+    """Write ``frame`` (an I420 picture, or RGB or RGBA uint8) as a JPEG thumbnail at full
+    size."""
     image = Image.fromarray(np.ascontiguousarray(_opaque(frame)))
     image.save(Path(path), format="JPEG", quality=quality, optimize=True, subsampling="4:2:0")
     return Path(path)

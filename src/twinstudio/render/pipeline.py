@@ -220,7 +220,7 @@ def _render(
         tracks = timeline.tracks(pieces, encoder)
         frames = engine.stream(pack, tracks, with_alpha=with_alpha, view=compositor.view)
         for frame in frames:
-            out = compositor.compose_placed(frame.rgb, frame.alpha)
+            out = compositor.compose_placed(frame.picture, frame.alpha)
             encoder.write(out)
             gif.add(out)
             if written == timeline.thumbnail_at:

@@ -95,12 +95,23 @@ def test_loop_morph_glides_the_head_instead_of_showing_two() -> None:
     partner = np.zeros((240, 320), np.uint8)
     base[100:120, 100:120] = 255
     partner[100:120, 120:140] = 255
-    out = _LoopMorph(lm_partner, lm_base, 0.5)(base, partner)
+    out = _LoopMorph(lm_partner, lm_base, 0.5).alphas(base, partner)
     cols = np.flatnonzero(out[110] > 200)
     assert 108 <= cols.min() <= 112 and 128 <= cols.max() <= 132  # one square, half-way
     assert out[110, 100] < 60 and out[110, 139] < 60  # no ghost at either end
-    start = _LoopMorph(lm_partner, lm_base, 1.0)(base, partner)
+    start = _LoopMorph(lm_partner, lm_base, 1.0).alphas(base, partner)
     assert np.array_equal(start, partner)  # w = 1: exactly the footage's continuation
+    # Pictures (I420) morph the same way, chroma with luma.
+    from twinstudio.render import yuv
+
+    rgb_base, rgb_partner = (np.dstack([img, img // 2, 255 - img]) for img in (base, partner))
+    pictures = _LoopMorph(lm_partner, lm_base, 0.5).pictures(
+        yuv.from_rgb(rgb_base), yuv.from_rgb(rgb_partner)
+    )
+    morphed = yuv.to_rgb(pictures)
+    cols = np.flatnonzero(morphed[110, :, 0] > 200)
+    assert 108 <= cols.min() <= 112 and 128 <= cols.max() <= 132
+    assert morphed[110, 120, 2] < 60  # the square's own colour (blue low), not a ghost's
 
 
 @pytest.mark.parametrize("loop", [(10, 110, 200), (20, 200, 200)])

@@ -17,20 +17,28 @@ from dataclasses import dataclass
 import numpy as np
 
 from twinstudio.registry import Registry
-from twinstudio.render.compose import View
+from twinstudio.render import yuv
+from twinstudio.render.framing import View
 from twinstudio.render.motion import MouthTrack
 from twinstudio.twins.pack import TwinPack
 
 
 @dataclass(frozen=True)
 class SyncedFrame:
-    """One output frame at the pack's size: RGB uint8 (H, W, 3) and optional alpha (H, W).
+    """One frame in the engine's view: the picture, an I420 array (``render.yuv``, what the
+    sample engine draws) or RGB uint8 (H, W, 3) (the photo engine's), and an optional alpha
+    (H, W).
 
-    ``rgb`` is handed over: a fresh array per frame that the engine never touches again, so the
-    compositor and encoder may use it in place (the alpha may be shared between frames)."""
+    ``picture`` is handed over: a fresh array per frame that the engine never touches again, so
+    the compositor and encoder may use it in place (the alpha may be shared between frames)."""
 
-    rgb: np.ndarray
+    picture: np.ndarray
     alpha: np.ndarray | None = None
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """The picture as RGB uint8 (H, W, 3) (converted from I420)."""
+        return yuv.as_rgb(self.picture)
 
 
 class LipSyncEngine(ABC):

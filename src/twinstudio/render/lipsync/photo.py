@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from twinstudio.render.compose import View
+from twinstudio.render.framing import View
 from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
 from twinstudio.render.motion import MouthTrack
 from twinstudio.twins import pack as P

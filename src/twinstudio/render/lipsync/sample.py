@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 import cv2
 import numpy as np
 
+from twinstudio.render import yuv
 from twinstudio.render.baseloop import (
     base_frames,
     crossfade_partners,
@@ -36,7 +37,7 @@ from twinstudio.render.baseloop import (
     prefetch,
     schedule,
 )
-from twinstudio.render.compose import View
+from twinstudio.render.framing import View, whole_view
 from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
 from twinstudio.render.lipsync.select import SelectionWeights, viterbi_select
 from twinstudio.render.motion import MouthTrack
@@ -88,7 +89,7 @@ class _Paster:
 
     CACHE = 96  # decoded bank cuts kept (≈ 0.3 MB each at 1080p): runs and holds hit it
 
-    def __init__(self, pack: P.TwinPack, view: View | None = None) -> None:
+    def __init__(self, pack: P.TwinPack, view: View) -> None:
         tr = pack.track
         self.landmarks = tr["landmarks"].astype(np.float64)
         self.to_crop = tr["to_crop"].astype(np.float64)
@@ -102,7 +103,7 @@ class _Paster:
         self._polygons: dict[int, np.ndarray] = {}  # footage frame → region polygon (crop px)
         # Frames are drawn in the view (source px → view px); at a smaller scale the cuts are
         # shrunk once with area averaging (cached so), so the warp never skips pixels.
-        self.to_view = view.to_view if view is not None else np.array([[1.0, 0, 0], [0, 1.0, 0]])
+        self.to_view = view.to_view
         scale = float(np.sqrt(abs(np.linalg.det(self.to_view[:, :2]))))
         self.cut_scale = scale if scale < 0.9 else 1.0
         s = self.cut_scale  # shrunk-cut px → cut px (pixel centres)
@@ -135,7 +136,8 @@ class _Paster:
         self, b: int, frame_j: int, frame_size: tuple[int, int]
     ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
         """Feathered alpha (uint8) of the paste region in base frame ``b``'s pixels and its box
-        (x0, y0, x1, y1) clipped to ``frame_size`` (w, h); None when it falls outside.
+        (x0, y0, x1, y1; even) clipped to ``frame_size`` (w, h, even); None when it falls
+        outside.
 
         The region is the union of b's and j's lower faces (whichever chin is lower is covered).
         """
@@ -145,8 +147,9 @@ class _Paster:
         pts = apply_affine(inv, np.vstack(polys).astype(np.float64))
         x0, y0 = (np.floor(pts.min(axis=0)).astype(int) - 2).tolist()
         x1, y1 = (np.ceil(pts.max(axis=0)).astype(int) + 2).tolist()
-        x0, y0 = max(0, x0), max(0, y0)
-        x1, y1 = min(frame_size[0], x1), min(frame_size[1], y1)
+        # Even, inside the frame (I420 pictures: a chroma sample covers 2x2 pixels).
+        x0, y0 = max(0, x0 - x0 % 2), max(0, y0 - y0 % 2)
+        x1, y1 = min(frame_size[0], x1 + x1 % 2), min(frame_size[1], y1 + y1 % 2)
         if x1 - x0 < 4 or y1 - y0 < 4:
             return None
         # The mask at half resolution in crop space (smooth: the warp upsamples it cleanly).
@@ -167,9 +170,12 @@ class _Paster:
         return alpha, (x0, y0, x1, y1)
 
     def paste(self, base: np.ndarray, b: int, frame_j: int, bank_j: int) -> np.ndarray:
+        """Bank frame ``frame_j``'s mouth (cut ``bank_j``) onto base footage frame ``b``: an I420
+        picture in the view, edited in place (decoded frames are the engine's own)."""
         if not self.valid[b]:
             return base  # no face tracked in this base frame: leave it as filmed
-        got = self.region_alpha(b, frame_j, (base.shape[1], base.shape[0]))
+        w, h = yuv.size_of(base)
+        got = self.region_alpha(b, frame_j, (w, h))
         if got is None:
             return base
         alpha, (x0, y0, x1, y1) = got
@@ -186,14 +192,12 @@ class _Paster:
             m_cut = _compose(m_cut, self.from_small_cut)
         mouth = cv2.warpAffine(self._cut(bank_j), m_cut, size, flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-        out = base if base.flags.writeable else base.copy()  # decoded frames are ours to edit
-        roi = out[y0:y1, x0:x1]
-        diff: np.ndarray = cv2.subtract(mouth, roi, dtype=cv2.CV_32F)  # new − old
-        diff = cv2.add(diff, self._colour_field(diff, alpha))
+        box = (x0, y0, x1, y1)
+        diff: np.ndarray = cv2.subtract(mouth, yuv.crop_rgb(base, box), dtype=cv2.CV_32F)
+        diff = cv2.add(diff, self._colour_field(diff, alpha))  # new − old, colour-matched
         a = alpha.astype(np.float32) * np.float32(1 / 255)
-        delta = cv2.multiply(diff, cv2.merge([a, a, a]))
-        out[y0:y1, x0:x1] = cv2.add(roi, delta, dtype=cv2.CV_8U)  # saturating
-        return out
+        yuv.add_rgb(base, box, cv2.multiply(diff, cv2.merge([a, a, a])))
+        return base
 
     def _colour_field(self, diff: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """A smooth correction (old − new around the seam, spread inwards by normalised
@@ -279,8 +283,10 @@ class SampleEngine(LipSyncEngine):
         pieces, from one endless schedule; selection runs per piece (pieces are sentence groups,
         so a piece boundary falls in a pause, where the mouth rests anyway). With a ``view``,
         base frames and mattes are placed in it in their decoding threads and mouths are pasted
-        there (see ``LipSyncEngine.stream``)."""
+        there (see ``LipSyncEngine.stream``); without one, in the whole frame. Frames are I420
+        pictures (``render.yuv``)."""
         bank_frame = pack.track["bank_index"]
+        view = view if view is not None else whole_view(pack.size)
         paster = _Paster(pack, view)
         bases = prefetch(base_frames(pack, loop_runs(pack), view))
         alphas = (
@@ -300,20 +306,20 @@ class SampleEngine(LipSyncEngine):
                     alpha = next(alphas) if alphas is not None else None
                     j = int(chosen[t])
                     b = int(base_idx[t])
-                    rgb = paster.paste(base, b, int(bank_frame[j]), j)
+                    picture = paster.paste(base, b, int(bank_frame[j]), j)
                     p = int(partner[t])
                     if p >= 0 and partners is not None:  # same mouth on the partner, then morph
-                        other_rgb, other_alpha = partners.get(p)
-                        other = paster.paste(other_rgb.copy(), p, int(bank_frame[j]), j)
+                        other_picture, other_alpha = partners.get(p)
+                        other = paster.paste(other_picture.copy(), p, int(bank_frame[j]), j)
                         fade = _LoopMorph(
                             apply_affine(paster.to_view, paster.landmarks[p]),
                             apply_affine(paster.to_view, paster.landmarks[b]),
                             float(weight[t]),
                         )
-                        rgb = fade(rgb, other)
+                        picture = fade.pictures(picture, other)
                         if alpha is not None and other_alpha is not None:
-                            alpha = fade(alpha, other_alpha)
-                    yield SyncedFrame(rgb, alpha)
+                            alpha = fade.alphas(alpha, other_alpha)
+                    yield SyncedFrame(picture, alpha)
                 offset += n
         finally:
             bases.close()
@@ -321,11 +327,8 @@ class SampleEngine(LipSyncEngine):
                 alphas.close()
 
 
-def _placed(images: Iterator[np.ndarray], view: View | None) -> Iterator[np.ndarray]:
-    """``images`` placed in ``view`` (as they are without one)."""
-    if view is None:
-        yield from images
-        return
+def _placed(images: Iterator[np.ndarray], view: View) -> Iterator[np.ndarray]:
+    """``images`` placed in ``view``."""
     for image in images:
         yield view.place(image)
 
@@ -334,9 +337,9 @@ class _Partners:
     """The footage frames (and mattes) that loop-point crossfades fade with: the same few
     frames at every jump, so they are decoded once, on first use, and kept."""
 
-    def __init__(self, pack: P.TwinPack, with_alpha: bool, view: View | None = None) -> None:
+    def __init__(self, pack: P.TwinPack, with_alpha: bool, view: View) -> None:
         wanted = crossfade_partners(pack)
-        self.rgb = dict(zip(wanted.tolist(), base_frames(pack, wanted, view), strict=False))
+        self.pictures = dict(zip(wanted.tolist(), base_frames(pack, wanted, view), strict=False))
         self.alpha = (
             dict(zip(wanted.tolist(), _placed(matte_frames(pack, wanted), view), strict=False))
             if with_alpha
@@ -344,7 +347,7 @@ class _Partners:
         )
 
     def get(self, frame: int) -> tuple[np.ndarray, np.ndarray | None]:
-        return self.rgb[frame], self.alpha.get(frame)
+        return self.pictures[frame], self.alpha.get(frame)
 
 
 class _LoopMorph:
@@ -364,7 +367,14 @@ class _LoopMorph:
         self.to_mid_partner = eye + (1.0 - w) * (m - eye)  # partner → in-between
         self.to_mid_base = eye + w * (_invert(m) - eye)  # base → in-between
 
-    def __call__(self, base: np.ndarray, partner: np.ndarray) -> np.ndarray:
+    def pictures(self, base: np.ndarray, partner: np.ndarray) -> np.ndarray:
+        """The morph of two I420 pictures."""
+        a = yuv.warp(base, self.to_mid_base)
+        b = yuv.warp(partner, self.to_mid_partner)
+        return yuv.crossfade(a, b, self.w)
+
+    def alphas(self, base: np.ndarray, partner: np.ndarray) -> np.ndarray:
+        """The morph of two alphas (h, w)."""
         size = (base.shape[1], base.shape[0])
         a = cv2.warpAffine(base, self.to_mid_base, size, flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
