@@ -89,6 +89,28 @@ def test_colours_survive_encoding(tmp_path: Path) -> None:
     assert np.abs(decoded[72, 200] - (20, 90, 220)).max() <= 4
 
 
+def test_i420_pictures_are_encoded_as_they_are(tmp_path: Path) -> None:
+    """The renderer's frames (I420) go to x264 unconverted: the decoded planes are the given
+    ones within the codec's loss, and a picture of the wrong size is refused."""
+    from twinstudio.render import yuv
+
+    path = tmp_path / "p.mp4"
+    rgb = np.zeros((*SIZE[::-1], 3), np.uint8)
+    rgb[:, :128] = (200, 120, 60)
+    rgb[:, 128:] = (20, 90, 220)
+    picture = yuv.from_rgb(rgb)
+    with VideoEncoder(path, SIZE, 25, np.zeros(4800, np.float32), 48000) as enc:
+        for _ in range(3):
+            enc.write(picture)
+        with pytest.raises(RenderError) as err:
+            enc.write(picture[:-2])
+        assert err.value.code == "frame_size_mismatch"
+    with av.open(str(path)) as container:
+        decoded = next(container.decode(video=0)).to_ndarray().astype(int)
+    assert decoded.shape == picture.shape
+    assert np.abs(decoded - picture).mean() < 1.0 and np.abs(decoded - picture).max() <= 6
+
+
 def test_webm_has_alpha_and_opus(tmp_path: Path) -> None:
     path = tmp_path / "out.webm"
     _encode(path, 0.6, 25, 48000, "webm")
