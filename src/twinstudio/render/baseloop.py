@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from twinstudio.errors import RenderError
 from twinstudio.render.framing import View
 from twinstudio.twins import pack as P
 from twinstudio.twins.pack import TwinPack
@@ -103,6 +104,16 @@ def crossfade_window(pack: TwinPack, offset: int, n_frames: int) -> tuple[np.nda
     ]
 
 
+def frames_used(pack: TwinPack) -> tuple[int, int]:
+    """The first and last footage frame a render of any length reads (loop and crossfades)."""
+    start, end = _loop_points(pack)
+    partners = crossfade_partners(pack)
+    first, last = start, end - 1
+    if len(partners):
+        first, last = min(first, int(partners.min())), max(last, int(partners.max()))
+    return first, last
+
+
 def crossfade_partners(pack: TwinPack) -> np.ndarray:
     """Every footage frame :func:`crossfades` can name as a partner (a handful): the frames
     just after the loop's end and just before its start."""
@@ -138,12 +149,16 @@ def base_frames(
     """Frames of the pack video in the order of ``indices`` (consecutive runs stream), or of
     (first, count) runs such as :func:`loop_runs`'s: I420 pictures placed in ``view`` when given
     (``View.place_decoded``: from the decoded planes, never converted), else RGB at full size."""
-    path = pack.file(P.BASE_VIDEO)
-    convert = view.place_decoded if view is not None else None
+    path, shift = _source(pack, P.BASE_VIDEO, view.source if view is not None else "base")
     last: np.ndarray | None = None
     for first, count in _as_runs(indices):
         got = 0
-        for frame in read_frames(path, start=first, fps=pack.fps, convert=convert):
+        frames: Iterator[np.ndarray] = (
+            read_frames(path, first - shift, pack.fps)
+            if view is None
+            else read_frames(path, first - shift, pack.fps, convert=view.place_decoded)
+        )
+        for frame in frames:
             last = frame
             yield frame
             got += 1
@@ -152,6 +167,17 @@ def base_frames(
         while got < count and last is not None:  # a short file: hold the last frame
             yield last.copy()  # a fresh array each time: frames are edited in place downstream
             got += 1
+
+
+def _source(pack: TwinPack, name: str, source: str) -> tuple[Path, int]:
+    """The file to read for ``name`` (the base video or the matte) and the footage frame its
+    frame 0 shows: the pack's own, or its rendition's (``twins.rendition``)."""
+    if source != "rendition":
+        return pack.file(name), 0
+    rendition = pack.rendition(with_matte=name == P.MATTE)
+    if rendition is None:
+        raise RenderError("rendition_missing", "This twin has no 720p rendition to read.")
+    return pack.file(P.BASE_SMALL if name == P.BASE_VIDEO else P.MATTE_SMALL), rendition.first
 
 
 def _read_matte(path: Path, start: int = 0, fps: float | None = None) -> Iterator[np.ndarray]:
@@ -163,8 +189,6 @@ def _read_matte(path: Path, start: int = 0, fps: float | None = None) -> Iterato
     (a loop starting 6 s into the footage decoded 180 needless 1080p frames per run). A file
     without timestamps falls back to counting from frame 0."""
     import av
-
-    from twinstudio.errors import RenderError
 
     try:
         container = av.open(str(path))
@@ -194,15 +218,15 @@ def _read_matte(path: Path, start: int = 0, fps: float | None = None) -> Iterato
 
 
 def matte_frames(
-    pack: TwinPack, indices: np.ndarray | Iterable[tuple[int, int]]
+    pack: TwinPack, indices: np.ndarray | Iterable[tuple[int, int]], source: str = "base"
 ) -> Iterator[np.ndarray]:
     """Alpha (H, W) uint8 for each index (or run, as :func:`base_frames`), from the pack's
-    matte (each run seeks to its first frame)."""
-    path = pack.file(P.MATTE)
+    matte, or from its rendition's (``source`` "rendition"); each run seeks to its first frame."""
+    path, shift = _source(pack, P.MATTE, source)
     last: np.ndarray | None = None
     for first, count in _as_runs(indices):
         got = 0
-        for alpha in _read_matte(path, first, pack.fps):
+        for alpha in _read_matte(path, first - shift, pack.fps):
             last = alpha
             yield alpha
             got += 1

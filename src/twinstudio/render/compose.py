@@ -119,7 +119,11 @@ class Compositor:
         src_size: tuple[int, int],
         face_box: tuple[int, int, int, int],
         options: RenderOptions,
+        *,
+        rendition: tuple[int, int] | None = None,
     ) -> None:
+        """``rendition``: the size of the pack's smaller copy of its footage, when it has one
+        (``twins.rendition``): a view at or below that scale is placed from it."""
         if options.resolution not in ("720p", "1080p", "4k") or options.aspect_ratio not in (
             "16:9",
             "9:16",
@@ -138,7 +142,7 @@ class Compositor:
 
         dx0, dy0, dx1, dy1 = self.plan.dest
         dest_size = (dx1 - dx0, dy1 - dy0)
-        self.view: View = _make_view(self.plan.crop, dest_size)
+        self.view: View = _make_view(self.plan.crop, dest_size, self.src_size, rendition)
         # View → destination: nothing left to do when the view is already at the output scale.
         self._resize = yuv.PictureResizer(self.view.size, dest_size)
         self._resize_alpha = yuv.Resizer(self.view.size, dest_size)

@@ -67,7 +67,8 @@ class View:
     :meth:`place` crops and resizes one source image (RGB or alpha) into the view, and
     :meth:`place_decoded` one decoded video frame, as an I420 picture. When the output is smaller
     than the crop (1080p footage rendered at 720p) the engine then pastes mouths on 0.44x the
-    pixels and the base frames are shrunk in the decoding thread, not the compositing one.
+    pixels, and the base frames and mattes come from the pack's 720p rendition when it has one
+    (``source``; ``twins.rendition``), else they are shrunk in the decoding threads.
     """
 
     size: tuple[int, int]
@@ -76,15 +77,18 @@ class View:
     resize: yuv.Resizer  # crop → view (the crop itself when the view is at the source's scale)
     chroma_box: tuple[int, int, int, int]  # the crop in a yuv420p frame's chroma planes
     chroma_resize: yuv.Resizer  # that box → half the view
+    source: str = "base"  # what ``place`` takes: the pack's "base" frames or its "rendition"
 
     def place(self, image: np.ndarray) -> np.ndarray:
-        """``image`` (source size) cropped and resized into the view: a view of ``image`` itself
-        when no resizing is needed, else a new array."""
+        """``image`` (the size of the view's ``source``: the footage, or its rendition) cropped
+        and resized into the view: a view of ``image`` itself when no resizing is needed, else a
+        new array."""
         x0, y0, x1, y1 = self.crop
         return self.resize(image[y0:y1, x0:x1])
 
     def place_decoded(self, frame: Any) -> np.ndarray:
-        """A decoded ``av.VideoFrame`` (source size) placed in the view: a new I420 picture.
+        """A decoded ``av.VideoFrame`` (of the view's ``source``) placed in the view: a new I420
+        picture.
 
         A yuv420p frame's planes are cropped (and shrunk, when the view shrinks) as they are:
         1.5 bytes a pixel instead of 3, and never converted to RGB (``render.yuv``). Other
@@ -201,26 +205,50 @@ def _even_box(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[in
     return x0, y0, x1, y1
 
 
-def _make_view(crop: tuple[int, int, int, int], dest_size: tuple[int, int]) -> View:
+def _make_view(
+    crop: tuple[int, int, int, int],
+    dest_size: tuple[int, int],
+    src_size: tuple[int, int] | None = None,
+    rendition: tuple[int, int] | None = None,
+) -> View:
     """The engine's drawing area for a crop shown at ``dest_size``: the output scale when that
     is smaller than the crop, else the crop as it is (upscaling is left to the compositor).
-    Crop and destination are even (:func:`plan_frame`)."""
+    Crop and destination are even (:func:`plan_frame`).
+
+    With the size of a smaller copy of the source (``rendition``, ``twins.rendition``), a view
+    no larger than the crop at that copy's scale is placed from the copy (``source`` "rendition":
+    its frames and mattes are the images placed); ``to_view`` still maps full-source pixels."""
     cx0, cy0, cx1, cy1 = crop
     cw, ch = cx1 - cx0, cy1 - cy0
     dw, dh = dest_size
-    chroma = (cx0 // 2, cy0 // 2, cx1 // 2, cy1 // 2)
     if dw * dh >= cw * ch:
         to_view = np.array([[1.0, 0.0, -cx0], [0.0, 1.0, -cy0]])
         half = (cw // 2, ch // 2)
-        return View((cw, ch), to_view, crop, yuv.Resizer((cw, ch), (cw, ch)), chroma,
-                    yuv.Resizer(half, half))  # fmt: skip
+        return View((cw, ch), to_view, crop, yuv.Resizer((cw, ch), (cw, ch)),
+                    (cx0 // 2, cy0 // 2, cx1 // 2, cy1 // 2), yuv.Resizer(half, half))  # fmt: skip
+    to_source = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # full source px → placed px
+    source = "base"
+    if rendition is not None and src_size is not None:
+        kx, ky = rendition[0] / src_size[0], rendition[1] / src_size[1]
+        if dw <= cw * kx + 0.5 and dh <= ch * ky + 0.5:  # the view is no larger there
+            box = tuple(round(v * k) for v, k in zip(crop, (kx, ky, kx, ky), strict=True))
+            crop = _even_box(box, rendition)  # type: ignore[arg-type]
+            cx0, cy0, cx1, cy1 = crop
+            cw, ch = cx1 - cx0, cy1 - cy0
+            # Pixel centres: rendition x = (source x + ½) · k − ½.
+            to_source = np.array([[kx, 0.0, 0.5 * kx - 0.5], [0.0, ky, 0.5 * ky - 0.5]])
+            source = "rendition"
     resize = yuv.Resizer((cw, ch), (dw, dh))
     aw, ah = resize.area_src  # the pixels the resize really covers (a multiple of its factor)
     sx, sy = dw / aw, dh / ah
-    # Pixel centres: view x = (source x − crop x0 + ½) · s − ½ (cv2.resize's mapping).
-    to_view = np.array([[sx, 0.0, (0.5 - cx0) * sx - 0.5], [0.0, sy, (0.5 - cy0) * sy - 0.5]])
+    # Pixel centres: view x = (placed x − crop x0 + ½) · s − ½ (cv2.resize's mapping).
+    placed = np.array([[sx, 0.0, (0.5 - cx0) * sx - 0.5], [0.0, sy, (0.5 - cy0) * sy - 0.5]])
+    to_view = placed.copy()
+    to_view[:, :2] = placed[:, :2] @ to_source[:, :2]
+    to_view[:, 2] = placed[:, :2] @ to_source[:, 2] + placed[:, 2]
+    chroma = (cx0 // 2, cy0 // 2, cx1 // 2, cy1 // 2)
     chroma_resize = yuv.Resizer((cw // 2, ch // 2), (dw // 2, dh // 2))
-    return View((dw, dh), to_view, crop, resize, chroma, chroma_resize)
+    return View((dw, dh), to_view, crop, resize, chroma, chroma_resize, source)
 
 
 def whole_view(size: tuple[int, int]) -> View:

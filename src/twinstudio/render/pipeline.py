@@ -193,6 +193,17 @@ def _chain(first: Speech, rest: Iterator[Speech]) -> Iterator[Speech]:
     yield from rest
 
 
+def _rendition(pack: TwinPack, with_alpha: bool) -> tuple[int, int] | None:
+    """The size of the pack's 720p rendition when it has one that holds every frame a render
+    reads (``twins.rendition``), else None."""
+    from twinstudio.render.baseloop import frames_used
+
+    rendition = pack.rendition(with_matte=with_alpha) if pack.kind == "video" else None
+    if rendition is None or not rendition.covers(*frames_used(pack)):
+        return None
+    return rendition.size
+
+
 def _render(
     pack: TwinPack,
     timeline: _Timeline,
@@ -206,8 +217,10 @@ def _render(
     from twinstudio.render.lipsync.base import engine_for
 
     engine = engine_for(pack)
-    compositor = Compositor(pack.size, pack.face_box, options)
     with_alpha = bool(options.remove_background)
+    compositor = Compositor(
+        pack.size, pack.face_box, options, rendition=_rendition(pack, with_alpha)
+    )
     fps = pack.fps
     ext = "webm" if options.output_format == "webm" else "mp4"
     video_path = workdir / f"video.{ext}"

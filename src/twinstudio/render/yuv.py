@@ -67,6 +67,11 @@ _LIMITED_CHROMA = np.clip(np.round(128 + (np.arange(256) - 128) * 224 / 255), 0,
 )
 # blend_over: above this share of soft (0 < alpha < 255) pixels, one dense blend is cheaper.
 SPARSE_BLEND_MAX = 0.25
+# Lookup tables alpha → 0/1: opaque (255), and the soft band (1..254). ``cv2.LUT`` makes either
+# mask in one SIMD pass (0.14 ms a 1080p plane) where NumPy's ``(alpha - 1) < 254`` took 1.1 ms,
+# and 0/1 bytes are valid NumPy booleans (fast ``flatnonzero``).
+_OPAQUE = (np.arange(256) == 255).astype(np.uint8)
+_BAND = ((np.arange(256) >= 1) & (np.arange(256) <= 254)).astype(np.uint8)
 
 
 def is_picture(frame: np.ndarray) -> bool:
@@ -228,9 +233,8 @@ def blend_over(
         out = behind.copy()
     else:
         np.copyto(out, behind)
-    cv2.copyTo(front, (alpha == 255).view(np.uint8), out)
-    band = (alpha - np.uint8(1)) < np.uint8(254)  # 1..254 (0 and 255 wrap out of range)
-    index = np.flatnonzero(band)  # on bool: ~7x faster than on uint8
+    cv2.copyTo(front, cv2.LUT(alpha, _OPAQUE), out)
+    index = np.flatnonzero(cv2.LUT(alpha, _BAND).view(np.bool_))  # on bool: ~7x faster
     if index.size == 0:
         return out
     if index.size > SPARSE_BLEND_MAX * alpha.size:

@@ -35,8 +35,11 @@ import numpy as np
 
 from twinstudio.errors import MissingDependency, RenderError
 
-__all__ = ["Matter", "build_matte", "guided_filter", "read_matte", "write_matte"]
+__all__ = ["FFV1_OPTIONS", "Matter", "build_matte", "guided_filter", "read_matte", "write_matte"]
 
+# FFV1 settings of stored mattes: a keyframe every 60 frames (the renderer seeks to loop
+# points), 4 slices (decoded in parallel).
+FFV1_OPTIONS = {"level": "3", "slices": "4", "slicecrc": "0", "g": "60"}
 # Working resolution of the mask (long side) for the temporal filter and the guided filter.
 WORK_SIZE = 384
 # Guided filter radius (in working pixels) and regularisation (on 0..1 luminance).
@@ -229,7 +232,7 @@ def build_matte(
             out.width = stream.codec_context.width
             out.height = stream.codec_context.height
             out.pix_fmt = "gray"
-            out.options = {"level": "3", "slices": "4", "slicecrc": "0", "g": "60"}
+            out.options = dict(FFV1_OPTIONS)
             for frame in source.decode(stream):
                 alpha = matter.alpha(frame.to_ndarray(format="rgb24"))
                 gray = av.VideoFrame.from_ndarray(alpha, format="gray")

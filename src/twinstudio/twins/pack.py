@@ -18,6 +18,9 @@ pack_dir/
                    meta["labels"]["visemes"] (Oculus 15: sil PP FF TH DD kk CH SS nn RR aa E ih
                    oh ou), voiced (T,) bool (VAD)
   matte.mkv        per-frame alpha of the person (when trained with matting)
+  base_small.mp4   (revision 4) the loop ± 1 s again at 720 px on the short side, for 720p
+  matte_small.mkv  outputs (``twins.rendition``; footage with a short side ≥ 900 px); the matte's
+                   the same frames, when trained with matting; meta["rendition"]: size, first, count
   image.png        photo twins: the still image (≤1080p)
   preview.jpg      a frame for the dashboard;  preview.mp4  a short small clip (video twins)
 ```
@@ -35,6 +38,9 @@ viseme_frames), ``blinks`` (count, starts), ``speech`` (VAD figures, ``noisy``) 
 Revision 3 (same ``version``) stores the bank cuts in ``mouths.npz`` as lossless WebP instead of
 JPEG, with a ``format`` entry; readers decode either (``twins.bank.MouthCrops``), so packs of
 every revision render, and an older reader with OpenCV's WebP decoder reads revision 3 too.
+
+Revision 4 (same ``version``) adds the 720p rendition (``base_small.mp4``, ``matte_small.mkv``,
+``meta["rendition"]``); a pack without it renders from the full base as before.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ import numpy as np
 from twinstudio.errors import RenderError
 
 PACK_VERSION = 1
-PACK_REVISION = 3  # additive changes within a version (older readers ignore what they don't know)
+PACK_REVISION = 4  # additive changes within a version (older readers ignore what they don't know)
 META = "meta.json"
 BASE_VIDEO = "base.mp4"
 TRACK = "track.npz"
@@ -58,6 +64,8 @@ AUDIO = "audio.npz"
 AUDIO_MODEL = "audio_model.npz"
 LABELS = "labels.npz"
 MATTE = "matte.mkv"
+BASE_SMALL = "base_small.mp4"
+MATTE_SMALL = "matte_small.mkv"
 IMAGE = "image.png"
 PREVIEW_IMAGE = "preview.jpg"
 PREVIEW_VIDEO = "preview.mp4"
@@ -82,6 +90,19 @@ def save_arrays(path: Path, **arrays: np.ndarray) -> None:
 def load_arrays(path: Path) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """A smaller copy of base frames ``first .. first + count - 1`` (``twins.rendition``)."""
+
+    size: tuple[int, int]
+    first: int
+    count: int
+
+    def covers(self, first: int, last: int) -> bool:
+        """Whether base frames ``first .. last`` (inclusive) are all in it."""
+        return self.first <= first and last < self.first + self.count
 
 
 @dataclass
@@ -130,6 +151,15 @@ class TwinPack:
         if self._track is None:
             self._track = load_arrays(self.path / TRACK)
         return self._track
+
+    def rendition(self, with_matte: bool = False) -> Rendition | None:
+        """The 720p rendition (``twins.rendition``) when the pack has one (and its matte, when
+        ``with_matte``), else None."""
+        info = self.meta.get("rendition")
+        if not info or not self.has(BASE_SMALL) or (with_matte and not self.has(MATTE_SMALL)):
+            return None
+        w, h = info["size"]
+        return Rendition((int(w), int(h)), int(info["first"]), int(info["count"]))
 
     def file(self, name: str) -> Path:
         return self.path / name

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,12 @@ from twinstudio.twins.ingest import (
 from twinstudio.twins.labels import FrameLabels, label_frames, viseme_counts
 from twinstudio.twins.loop import blink_frames, choose_loop, eye_openness
 from twinstudio.twins.quality import quality_report
+from twinstudio.twins.rendition import (
+    RenditionWriter,
+    rendition_size,
+    rendition_span,
+    shrink_matte,
+)
 from twinstudio.twins.types import TwinInfo, orientation_of
 from twinstudio.twins.video import VideoWriter, read_frames
 from twinstudio.twins.voice import SpeechCheck, check_speech, lacks_speech, refuse_without_speech
@@ -251,10 +258,16 @@ def _train_frames(
     short = min(size)
     pv_scale = min(1.0, 480 / short)
     pv_size = (round(size[0] * pv_scale / 2) * 2, round(size[1] * pv_scale / 2) * 2)
+    small = rendition_size(size)
+    span = rendition_span((loop_start, loop_end), n, fps)
+    rendition = RenditionWriter(pack_dir / P.BASE_SMALL, small, fps, span) if small else None
     with VideoWriter(pack_dir / P.PREVIEW_VIDEO, pv_size, fps, crf=26) as preview:
-        for i, rgb in enumerate(read_frames(pack_dir / P.BASE_VIDEO)):
+        for i, frame in enumerate(read_frames(pack_dir / P.BASE_VIDEO, convert=_as_is)):
             if i >= n:
                 break
+            rgb = frame.to_ndarray(format="rgb24")
+            if rendition is not None:
+                rendition.add(i, frame)
             if i < 4 * fps:
                 preview.write(cv2.resize(rgb, pv_size, interpolation=cv2.INTER_LINEAR))
             if i == preview_at:
@@ -283,6 +296,8 @@ def _train_frames(
             if i % 10 == 0:
                 report(0.55 + 0.3 * i / n)
     crops.save(pack_dir / P.MOUTHS)
+    if rendition is not None:
+        span = (span[0], rendition.close())
     lap("bank")
     pose = head_pose(lm)
     P.save_arrays(
@@ -323,6 +338,8 @@ def _train_frames(
 
         build_matte(pack_dir / P.BASE_VIDEO, pack_dir / P.MATTE,
                     lambda f: report(0.88 + 0.11 * f))  # fmt: skip
+        if small:
+            shrink_matte(pack_dir / P.MATTE, pack_dir / P.MATTE_SMALL, small, span, fps)
 
     lap("matte")
     v = valid
@@ -363,6 +380,7 @@ def _train_frames(
         "has_audio": bool(has_audio),
         "crop": {"scale": geom.scale, "size": list(geom.size)},
         "loop": {"start": loop_start, "end": loop_end},
+        "rendition": {"size": list(small), "first": span[0], "count": span[1]} if small else None,
         "descriptors": list(DESCRIPTORS),
         # The person's own range of each descriptor: motion targets are scaled into it.
         "ranges": {
@@ -399,6 +417,11 @@ def _train_frames(
         quality=quality,
         kind="video",
     )
+
+
+def _as_is(frame: Any) -> Any:
+    """``read_frames``' conversion that keeps the decoded ``av.VideoFrame``."""
+    return frame
 
 
 def _fit_length(arr: np.ndarray, n: int) -> np.ndarray:

@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 class VideoWriter:
@@ -74,12 +76,24 @@ class VideoWriter:
         self.close()
 
 
+@overload
+def read_frames(
+    path: Path, start: int = 0, fps: int | None = None, convert: None = None
+) -> Iterator[np.ndarray]: ...
+
+
+@overload
+def read_frames(
+    path: Path, start: int = 0, fps: int | None = None, *, convert: Callable[[Any], T]
+) -> Iterator[T]: ...
+
+
 def read_frames(
     path: Path,
     start: int = 0,
     fps: int | None = None,
-    convert: Callable[[Any], np.ndarray] | None = None,
-) -> Iterator[np.ndarray]:
+    convert: Callable[[Any], Any] | None = None,
+) -> Iterator[Any]:
     """RGB frames of a pack video from frame ``start`` on (seeks to the keyframe before it).
 
     ``fps`` is needed to seek (``start > 0``): frame k is shown at time k / fps. ``convert``

@@ -290,7 +290,9 @@ class SampleEngine(LipSyncEngine):
         paster = _Paster(pack, view)
         bases = prefetch(base_frames(pack, loop_runs(pack), view))
         alphas = (
-            prefetch(_placed(matte_frames(pack, loop_runs(pack)), view)) if with_alpha else None
+            prefetch(_placed(matte_frames(pack, loop_runs(pack), view.source), view))
+            if with_alpha
+            else None
         )
         partners: _Partners | None = None
         offset = 0
@@ -340,11 +342,10 @@ class _Partners:
     def __init__(self, pack: P.TwinPack, with_alpha: bool, view: View) -> None:
         wanted = crossfade_partners(pack)
         self.pictures = dict(zip(wanted.tolist(), base_frames(pack, wanted, view), strict=False))
-        self.alpha = (
-            dict(zip(wanted.tolist(), _placed(matte_frames(pack, wanted), view), strict=False))
-            if with_alpha
-            else {}
-        )
+        self.alpha: dict[int, np.ndarray] = {}
+        if with_alpha:
+            alphas = _placed(matte_frames(pack, wanted, view.source), view)
+            self.alpha = dict(zip(wanted.tolist(), alphas, strict=False))
 
     def get(self, frame: int) -> tuple[np.ndarray, np.ndarray | None]:
         return self.pictures[frame], self.alpha.get(frame)

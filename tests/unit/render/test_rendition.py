@@ -1,0 +1,122 @@
+"""The 720p rendition: kept at training for big footage, read by 720p renders, same pictures.
+
+The real-footage part trains the 1080p development clip (read from ``../shared/footage`` at run
+time, never committed) and skips when it is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from twinstudio.render import RenderOptions, render_video
+from twinstudio.render.compose import Compositor
+from twinstudio.render.types import Background
+from twinstudio.speech.types import Speech, Timing
+from twinstudio.twins import pack as P
+from twinstudio.twins.bank import apply_affine
+from twinstudio.twins.rendition import rendition_size, rendition_span
+
+CLIP = Path("/work/shared/footage/clips/wav2lipgfpgan_woman_blazer_landscape_1080p_7s.mp4")
+
+
+def test_rendition_size_and_span() -> None:
+    assert rendition_size((1920, 1080)) == (1280, 720)
+    assert rendition_size((1080, 1920)) == (720, 1280)
+    assert rendition_size((1440, 1080)) == (960, 720)
+    assert rendition_size((1280, 720)) is None  # a 720p video of it is at its own scale
+    assert rendition_span((40, 200), 300, 25) == (15, 211)  # the loop ± 1 s
+    assert rendition_span((0, 290), 300, 25) == (0, 300)  # clipped to the footage
+
+
+@pytest.mark.parametrize(
+    ("src", "aspect", "uses"),
+    [((1920, 1080), "16:9", True), ((1080, 1920), "9:16", True), ((1920, 1080), "9:16", False)],
+)
+def test_a_view_placed_from_the_rendition_shows_the_same_picture(
+    src: tuple[int, int], aspect: str, uses: bool
+) -> None:
+    """Where the output is no larger than the rendition's part of the crop, the view reads the
+    rendition, and ``to_view`` still maps full-size footage points to where they land."""
+    small = rendition_size(src)
+    assert small is not None
+    box = (src[0] // 2 - 100, src[1] // 3, src[0] // 2 + 100, src[1] // 2)
+    comp = Compositor(src, box, RenderOptions("720p", aspect, "cover"), rendition=small)
+    view = comp.view
+    assert (view.source == "rendition") is uses
+    if not uses:  # 720p 9:16 of landscape footage is an enlargement: drawn at source scale
+        return
+    full = Compositor(src, box, RenderOptions("720p", aspect, "cover")).view
+    ys, xs = np.mgrid[: src[1], : src[0]].astype(np.float32)
+    scene = (128 + 60 * np.sin(xs / 37) + 50 * np.cos(ys / 29)).astype(np.uint8)
+    copy = cv2.resize(scene, small, interpolation=cv2.INTER_AREA)
+    assert view.size == full.size
+    diff = np.abs(view.place(copy).astype(int) - full.place(scene).astype(int))
+    assert diff.mean() < 1.5
+    for px, py in [(box[0] + 5.0, box[1] + 7.0), (src[0] / 2, src[1] / 2)]:
+        dot = np.zeros((src[1], src[0]), np.float32)
+        dot[int(py), int(px)] = 1.0
+        dot = cv2.GaussianBlur(dot, (0, 0), 8)
+        placed = view.place(cv2.resize(dot, small, interpolation=cv2.INTER_AREA))
+        gy, gx = np.mgrid[: placed.shape[0], : placed.shape[1]]
+        w = placed / placed.sum()
+        centre = np.array([(gx * w).sum(), (gy * w).sum()])
+        want = apply_affine(view.to_view, np.array([[int(px), int(py)]], np.float64))[0]
+        assert np.abs(centre - want).max() < 0.15, (centre, want)
+
+
+def _speech(seconds: float = 2.0, rate: int = 16000) -> Speech:
+    t = np.arange(int(seconds * rate)) / rate
+    audio = (0.2 * np.sin(2 * np.pi * 140 * t)).astype(np.float32)
+    symbols = ["", "h", "ə", "l", "oʊ", "", "p", "ɑ", "p", "ə", "b", "ɔ", "t", ""]
+    edges = np.linspace(0, seconds * 1000, len(symbols) + 1).round().astype(int)
+    phonemes = [
+        Timing(s, int(a), int(b)) for s, a, b in zip(symbols, edges[:-1], edges[1:], strict=True)
+    ]
+    return Speech(audio=audio, sample_rate=rate, phonemes=phonemes)
+
+
+@pytest.fixture(scope="module")
+def big_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not CLIP.is_file():
+        pytest.skip(f"real footage not available ({CLIP}); see shared/footage/README.md")
+    from twinstudio.twins import train_twin
+
+    pack = tmp_path_factory.mktemp("big") / "pack"
+    train_twin(CLIP, pack, matting=True)
+    return pack
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24").astype(np.float32) for f in container.decode(video=0)]
+
+
+def test_training_keeps_a_rendition_and_720p_renders_read_it(
+    big_pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twinstudio.render import pipeline
+
+    pack = P.TwinPack.open(big_pack)
+    rendition = pack.rendition(with_matte=True)
+    assert rendition is not None and rendition.size == (1280, 720)
+    loop = pack.meta["loop"]
+    assert rendition.covers(
+        max(0, loop["start"] - 6), min(loop["end"] + 6, pack.meta["n_frames"] - 1)
+    )
+    assert pipeline._rendition(pack, True) == (1280, 720)
+    options = RenderOptions(
+        "720p", "16:9", "cover", remove_background=True, background=Background(color="#2F6FB0")
+    )
+    with_copy = render_video(big_pack, _speech(), options, tmp_path / "a")
+    monkeypatch.setattr(pipeline, "_rendition", lambda _pack, _alpha: None)
+    without = render_video(big_pack, _speech(), options, tmp_path / "b")
+    a, b = _frames(with_copy.video_path), _frames(without.video_path)
+    assert len(a) == len(b) == round(2.0 * pack.fps)
+    mse = np.mean([np.mean((x - y) ** 2) for x, y in zip(a, b, strict=True)])
+    assert 10 * np.log10(255**2 / mse) > 38  # the same video, shrunk once at training instead
