@@ -12,6 +12,16 @@ Pipeline per frame (:meth:`Matter.alpha`):
    upsampled to full size, so the alpha edge snaps to the real edge of hair and shoulders.
    ``cv2.ximgproc`` is not in headless OpenCV, so the box-filter form is written out here.
 4. **Firm it up**: a gentle contrast curve pushes the core to 0/255 and keeps a narrow soft edge.
+5. **Clear the edge of backdrop** (``edge_key``, on by default): the network's mask reaches a few
+   pixels past the person, so over a new background a fringe of the old one showed round hair,
+   ears and shoulders (a blue halo on studio grey). For each pixel of the soft band, the backdrop
+   just behind it is estimated from the sure-background pixels around it (a normalised
+   convolution at ~240 px), and a band pixel whose colour is that backdrop's (CIELAB distance,
+   lightness at half weight, under ``EDGE_KEY_NEAR``) becomes transparent, ramping back to its
+   alpha by ``EDGE_KEY_FAR``.
+   Only the band changes, only downwards; colours unlike the backdrop behind them (hair, skin,
+   clothes) keep their alpha, and where no backdrop is near or it is busy nothing changes. Unlike
+   a global colour key it follows a textured or unevenly lit wall.
 
 Optional (``colour_key=True``, default off): when the backdrop is a flat colour (a studio wall, a
 blue or green screen), a clean-plate colour model of that backdrop, learned from pixels the network
@@ -35,7 +45,15 @@ import numpy as np
 
 from twinstudio.errors import MissingDependency, RenderError
 
-__all__ = ["FFV1_OPTIONS", "Matter", "build_matte", "guided_filter", "read_matte", "write_matte"]
+__all__ = [
+    "FFV1_OPTIONS",
+    "Matter",
+    "build_matte",
+    "clear_edge",
+    "guided_filter",
+    "read_matte",
+    "write_matte",
+]
 
 # FFV1 settings of stored mattes: a keyframe every 60 frames (the renderer seeks to loop
 # points), 4 slices (decoded in parallel).
@@ -51,6 +69,14 @@ TEMPORAL_FULL = 0.2
 # Contrast curve on the refined alpha: (alpha - low) / (high - low).
 CURVE_LOW = 0.12
 CURVE_HIGH = 0.88
+# Edge key: backdrop estimated at about this long side; alpha below this is sure background.
+EDGE_KEY_SIZE = 240
+EDGE_KEY_BACKGROUND = 8
+# CIELAB distance (lightness weighted by half) from the local backdrop: transparent under NEAR,
+# the alpha unchanged from FAR on.
+EDGE_KEY_NEAR = 6.0
+EDGE_KEY_FAR = 18.0
+_SOFT = ((np.arange(256) > 0) & (np.arange(256) < 255)).astype(np.uint8)  # alpha → 0/1
 
 
 def _box(image: np.ndarray, radius: int) -> np.ndarray:
@@ -83,11 +109,14 @@ class Matter:
     carry one clip's mask into the next. The model is loaded on first use.
     """
 
-    def __init__(self, *, model_selection: int = 0, colour_key: bool = False) -> None:
+    def __init__(
+        self, *, model_selection: int = 0, colour_key: bool = False, edge_key: bool = True
+    ) -> None:
         # model 0 ("general", 256x256) is sharper on head-and-shoulders shots than the
         # "landscape" 144x256 model, for ~1.3x its cost.
         self.model_selection = model_selection
         self.colour_key = colour_key
+        self.edge_key = edge_key
         self._segmenter: Any = None
         self._previous: np.ndarray | None = None
         # Per video: the flat backdrop's Lab mean and spread; False once found busy.
@@ -151,7 +180,8 @@ class Matter:
         b = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
         refined = a * gray + b
         refined = (refined - CURVE_LOW) * (255.0 / (CURVE_HIGH - CURVE_LOW))
-        return np.clip(refined, 0, 255).astype(np.uint8)
+        alpha = np.clip(refined, 0, 255).astype(np.uint8)
+        return clear_edge(rgb, alpha) if self.edge_key else alpha
 
     def _steady(self, mask: np.ndarray) -> np.ndarray:
         """Change-adaptive temporal smoothing: average away flicker, follow real motion."""
@@ -191,6 +221,46 @@ class Matter:
         band = (mask > 0.02) & (mask < 0.98)
         keyed = np.minimum(mask, 1.0 - backdrop_likeness)
         return np.where(band, keyed, mask).astype(np.float32)
+
+
+def clear_edge(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``alpha`` (uint8 (H, W)) with the soft band's backdrop-coloured pixels made transparent;
+    see step 5 of the module docstring. ``rgb`` is the frame (uint8 (H, W, 3))."""
+    height, width = alpha.shape
+    band = np.flatnonzero(cv2.LUT(alpha, _SOFT).view(np.bool_).reshape(-1))  # 0 < alpha < 255
+    if band.size == 0:
+        return alpha
+    # The backdrop behind each pixel: sure-background colour spread by normalised convolution.
+    k = max(1, round(max(height, width) / EDGE_KEY_SIZE))
+    small = (max(1, width // k), max(1, height // k))
+    sure = cv2.compare(alpha, EDGE_KEY_BACKGROUND, cv2.CMP_LT)  # 255 where sure background
+    colour = cv2.resize(cv2.copyTo(rgb, sure), small, interpolation=cv2.INTER_AREA)
+    weight = cv2.resize(sure, small, interpolation=cv2.INTER_AREA)
+    num = cv2.GaussianBlur(colour.astype(np.float32), (0, 0), 2.0)
+    den = cv2.GaussianBlur(weight.astype(np.float32) * np.float32(1 / 255), (0, 0), 2.0)
+    backdrop = num / np.maximum(den, 1e-3)[:, :, None]
+    # Sample it (bilinear) at the band's pixels: map full-size pixel centres to small ones.
+    # The band's pixels as a block of 1024 columns: OpenCV works row by row (a column of N
+    # single pixels was 5x slower) and remap refuses more than 32767 rows.
+    n = band.size
+    rows = -(-n // 1024)
+    padded = np.resize(band, rows * 1024)
+    ys, xs = np.divmod(padded, width)
+    map_x = ((xs + 0.5) * small[0] / width - 0.5).astype(np.float32).reshape(rows, 1024)
+    map_y = ((ys + 0.5) * small[1] / height - 0.5).astype(np.float32).reshape(rows, 1024)
+    behind = cv2.remap(backdrop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    near = cv2.remap(den, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    seen = np.take(rgb.reshape(-1, 3), padded, axis=0).reshape(rows, 1024, 3)
+    lab = cv2.cvtColor(seen, cv2.COLOR_RGB2LAB).astype(np.float32)
+    guess = cv2.cvtColor(np.clip(behind, 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
+    diff = (lab - guess.astype(np.float32)) ** 2
+    distance = np.sqrt(0.5 * diff[..., 0] + diff[..., 1] + diff[..., 2]).reshape(-1)[:n]
+    likeness = np.clip((EDGE_KEY_FAR - distance) / (EDGE_KEY_FAR - EDGE_KEY_NEAR), 0.0, 1.0)
+    likeness *= near.reshape(-1)[:n] > 0.05  # no sure background near: leave the pixel alone
+    out = alpha.copy()
+    flat = out.reshape(-1)
+    flat[band] = np.round(flat[band] * (1.0 - likeness)).astype(np.uint8)
+    return out
 
 
 # ---------------------------------------------------------------------- storage

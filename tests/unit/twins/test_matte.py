@@ -104,3 +104,42 @@ def test_build_matte_on_real_footage(tmp_path: Path) -> None:
     assert alpha[20, 20] < 10 and alpha[20, width - 20] < 10  # the blue backdrop
     # A usable matte is mostly decided: few pixels stuck half-way.
     assert np.mean((alpha > 20) & (alpha < 235)) < 0.08
+
+
+def _person_on_backdrop(backdrop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An orange disc on ``backdrop`` (RGB), the disc's true mask, and a too-wide soft matte
+    whose band reaches ~10 px past it (as the segmentation network's does)."""
+    import cv2
+
+    height, width = backdrop.shape[:2]
+    rgb = backdrop.copy()
+    person = np.zeros((height, width), np.uint8)
+    cv2.circle(person, (width // 2, height // 2), 180, (255,), -1)
+    rgb[person > 0] = (230, 150, 60)
+    matte = cv2.GaussianBlur(cv2.dilate(person, np.ones((9, 9), np.uint8)), (0, 0), 3)
+    return rgb, person, matte
+
+
+def test_edge_key_clears_the_backdrop_fringe_and_keeps_the_person() -> None:
+    from twinstudio.twins.matte import clear_edge
+
+    backdrop = np.zeros((720, 960, 3), np.uint8)
+    backdrop[:] = (40, 80, 200)
+    backdrop[:, :, 2] = np.linspace(170, 230, 960).astype(np.uint8)  # an unevenly lit wall
+    rgb, person, matte = _person_on_backdrop(backdrop)
+    keyed = clear_edge(rgb, matte)
+    fringe = (matte > 0) & (person == 0)
+    assert matte[fringe].mean() > 40  # the fringe showed the old backdrop
+    assert keyed[fringe].mean() < 5  # now transparent
+    assert np.array_equal(keyed[person > 0], matte[person > 0])  # the person is untouched
+    assert np.all(keyed <= matte)  # only ever lowered
+
+
+def test_edge_key_leaves_a_busy_backdrop_alone() -> None:
+    from twinstudio.twins.matte import clear_edge
+
+    noise = np.random.default_rng(3).integers(0, 256, (720, 960, 3), dtype=np.uint8)
+    rgb, person, matte = _person_on_backdrop(noise)
+    keyed = clear_edge(rgb, matte)
+    fringe = (matte > 0) & (person == 0)
+    assert keyed[fringe].mean() > 0.8 * matte[fringe].mean()  # no local backdrop colour to key
