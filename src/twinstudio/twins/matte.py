@@ -77,6 +77,7 @@ EDGE_KEY_BACKGROUND = 8
 EDGE_KEY_NEAR = 6.0
 EDGE_KEY_FAR = 18.0
 _SOFT = ((np.arange(256) > 0) & (np.arange(256) < 255)).astype(np.uint8)  # alpha → 0/1
+_SURE = np.where(np.arange(256) < EDGE_KEY_BACKGROUND, 255, 0).astype(np.uint8)
 
 
 def _box(image: np.ndarray, radius: int) -> np.ndarray:
@@ -233,7 +234,7 @@ def clear_edge(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     # The backdrop behind each pixel: sure-background colour spread by normalised convolution.
     k = max(1, round(max(height, width) / EDGE_KEY_SIZE))
     small = (max(1, width // k), max(1, height // k))
-    sure = cv2.inRange(alpha, 0, EDGE_KEY_BACKGROUND - 1)  # 255 where sure background
+    sure = cv2.LUT(alpha, _SURE)  # 255 where sure background
     colour = cv2.resize(cv2.copyTo(rgb, sure), small, interpolation=cv2.INTER_AREA)
     weight = cv2.resize(sure, small, interpolation=cv2.INTER_AREA)
     num = cv2.GaussianBlur(colour.astype(np.float32), (0, 0), 2.0)
