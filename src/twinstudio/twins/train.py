@@ -52,7 +52,13 @@ from twinstudio.twins.ingest import (
     working_size,
 )
 from twinstudio.twins.labels import FrameLabels, label_frames, viseme_counts
-from twinstudio.twins.loop import blink_frames, choose_loop, eye_openness
+from twinstudio.twins.loop import (
+    blink_frames,
+    choose_loop,
+    eye_openness,
+    frame_thumbnail,
+    picture_jumps,
+)
 from twinstudio.twins.quality import quality_report
 from twinstudio.twins.rendition import (
     RenditionWriter,
@@ -83,6 +89,7 @@ class _Pass1:
         self.face_counts: list[int] = []
         self.luma: list[float] = []
         self.contrast: list[float] = []
+        self.change = np.zeros(n, np.float32)  # mean |Δ| from the previous frame (64 px grey)
         self.n = 0
 
 
@@ -109,8 +116,13 @@ def _first_pass(
     try:
         with VideoWriter(pack_dir / P.BASE_VIDEO, size, info.fps, preset="ultrafast") as writer:
             small = tracking_size(size)
+            previous: np.ndarray | None = None
             for i, (yuv, rgb) in enumerate(iter_frames(source, info, size, small)):
                 writer.write(yuv)
+                thumb = frame_thumbnail(rgb)
+                if previous is not None:
+                    result.change[i] = float(np.abs(thumb - previous).mean())
+                previous = thumb
                 lm = tracker.landmarks(rgb, size)
                 if lm is not None:
                     result.landmarks[i] = lm
@@ -130,6 +142,7 @@ def _first_pass(
         tracker.close()
     result.landmarks = result.landmarks[: result.n]
     result.valid = result.valid[: result.n]
+    result.change = result.change[: result.n]
     return result
 
 
@@ -253,7 +266,7 @@ def _train_frames(
     crop_origin = np.zeros((n, 2), np.int32)
     crops = MouthCropWriter()
     bank_index: list[int] = []
-    loop_start, loop_end = choose_loop(lm, valid, fps, blinks=blinks)
+    loop_start, loop_end = choose_loop(lm, valid & ~picture_jumps(p1.change), fps, blinks=blinks)
     preview_at = (loop_start + loop_end) // 2
     short = min(size)
     pv_scale = min(1.0, 480 / short)

@@ -153,3 +153,32 @@ def test_blinks_are_found_and_loop_points_avoid_them() -> None:
         b[-8:] = True
         start, end = choose_loop(lm, np.ones(n, bool), fps, blinks=b)
         assert not b[start] and not b[end]
+
+
+def test_picture_jumps_find_fades_and_cuts_not_head_motion() -> None:
+    from twinstudio.twins.loop import frame_thumbnail, picture_jumps
+
+    rng = np.random.default_rng(5)
+    change = np.abs(rng.normal(2.5, 1.0, 300)).astype(np.float32)  # a lively talking head
+    change[0] = 0.0
+    assert not picture_jumps(change).any()
+    change[1:4] = [25.0, 30.0, 20.0]  # a fade-in from black over the first frames
+    change[200] = 40.0  # a cut
+    jumps = picture_jumps(change)
+    assert jumps[1:4].all() and jumps[200] and jumps.sum() == 4
+    still = np.full(200, 0.4, np.float32)  # a very still shot: the absolute floor decides
+    still[2] = 3.0
+    assert not picture_jumps(still).any()
+    frame = np.zeros((1080, 1920, 3), np.uint8)
+    assert frame_thumbnail(frame).shape == (36, 64)
+
+
+def test_a_loop_never_spans_a_picture_jump() -> None:
+    from twinstudio.twins.loop import picture_jumps
+
+    n, fps = 240, 25
+    lm = np.tile(np.random.default_rng(1).uniform(100, 300, (1, 478, 2)), (n, 1, 1))
+    change = np.full(n, 0.5, np.float32)
+    change[2] = change[3] = 8.0  # the footage fades in over its first frames
+    start, end = choose_loop(lm.astype(np.float32), np.ones(n, bool) & ~picture_jumps(change), fps)
+    assert start >= 4 and end <= n
