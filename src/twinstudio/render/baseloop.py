@@ -164,6 +164,8 @@ def base_frames(
             got += 1
             if got == count:
                 break
+        if got == 0 and last is None:
+            raise _nothing_at(path, first - shift)
         while got < count and last is not None:  # a short file: hold the last frame
             yield last.copy()  # a fresh array each time: frames are edited in place downstream
             got += 1
@@ -232,9 +234,20 @@ def matte_frames(
             got += 1
             if got == count:
                 break
+        if got == 0 and last is None:
+            raise _nothing_at(path, first - shift)
         while got < count and last is not None:
             yield last
             got += 1
+
+
+def _nothing_at(path: Path, frame: int) -> RenderError:
+    """A file that has no frame ``frame`` and none before it either: the endless schedule would
+    read it again and again without ever getting a frame, so the render fails instead."""
+    return RenderError(
+        "unreadable_twin_video",
+        f"{path.name} has no frame {frame}: the twin's files are damaged; train it again.",
+    )
 
 
 def prefetch(items: Iterator[T], depth: int = 3) -> Generator[T, None, None]:

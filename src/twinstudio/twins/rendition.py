@@ -18,6 +18,7 @@ crop (``render.framing``); otherwise the full base.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,8 @@ def shrink_matte(matte: Path, out: Path, size: tuple[int, int], span: tuple[int,
                 if written == count:
                     break
                 small = frame.reformat(width=w, height=h, format="gray", interpolation="AREA")
-                small.pts = written
+                small.pts = written  # frame k at k / fps: the renderer seeks by time
+                small.time_base = Fraction(1, fps)
                 for packet in dest.encode(small):
                     sink.mux(packet)
                 written += 1

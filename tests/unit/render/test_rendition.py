@@ -120,3 +120,37 @@ def test_training_keeps_a_rendition_and_720p_renders_read_it(
     assert len(a) == len(b) == round(2.0 * pack.fps)
     mse = np.mean([np.mean((x - y) ** 2) for x, y in zip(a, b, strict=True)])
     assert 10 * np.log10(255**2 / mse) > 38  # the same video, shrunk once at training instead
+
+
+def test_the_shrunk_matte_is_seekable_frame_by_frame(tmp_path: Path) -> None:
+    """The renderer seeks the rendition's matte by time (loop runs start mid-file): frame k of
+    the span must be found at k / fps (a copy with every timestamp 0 hung the render)."""
+    from twinstudio.render.baseloop import _read_matte
+    from twinstudio.twins.matte import write_matte
+    from twinstudio.twins.rendition import shrink_matte
+
+    fps = 30
+    alphas = [np.full((1080, 1920), 2 * k, np.uint8) for k in range(100)]
+    write_matte(tmp_path / "matte.mkv", alphas, fps)
+    written = shrink_matte(
+        tmp_path / "matte.mkv", tmp_path / "small.mkv", (1280, 720), (20, 70), fps
+    )
+    assert written == 70
+    got = _read_matte(tmp_path / "small.mkv", 65, fps)  # base frame 85
+    first = next(got)
+    assert first.shape == (720, 1280) and int(first[0, 0]) == 2 * 85
+    assert int(next(got)[0, 0]) == 2 * 86
+
+
+def test_a_file_without_the_frames_asked_fails_instead_of_spinning(tmp_path: Path) -> None:
+    from twinstudio.errors import RenderError
+    from twinstudio.render.baseloop import loop_runs, matte_frames
+    from twinstudio.twins.matte import write_matte
+
+    write_matte(tmp_path / P.MATTE, [np.zeros((64, 64), np.uint8)] * 10, 25)
+    P.write_meta(tmp_path, {"kind": "video", "width": 64, "height": 64, "fps": 25, "n_frames": 400,
+                            "loop": {"start": 200, "end": 300}})  # fmt: skip
+    frames = matte_frames(P.TwinPack.open(tmp_path), loop_runs(P.TwinPack.open(tmp_path)))
+    with pytest.raises(RenderError) as err:
+        next(frames)
+    assert err.value.code == "unreadable_twin_video"
