@@ -56,8 +56,10 @@ def test_dashboard_makes_a_video_and_shows_twins(server: Server, page, tmp_path:
     # a bad request shows the API's message, not a crash
     page.fill("#v-script", " ")
     page.click("#video-form button[type=submit]")
-    page.wait_for_selector("#toast:not([hidden])")
-    assert "script" in page.inner_text("#toast")
+    # The toast may still show the previous "queued" message: wait for the error's own text.
+    toast = page.locator("#toast:not([hidden])", has_text="script")
+    toast.wait_for(timeout=10_000)
+    assert "queued" not in toast.inner_text()
     page.click("#tabs button[data-tab=twins]")
     look = page.locator("#look-list .item", has_text="Demo: Astronaut")
     look.locator(".badge.completed").wait_for(timeout=10_000)
