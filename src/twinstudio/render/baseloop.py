@@ -18,7 +18,7 @@ import contextlib
 import itertools
 import queue
 import threading
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -150,24 +150,43 @@ def base_frames(
     (first, count) runs such as :func:`loop_runs`'s: I420 pictures placed in ``view`` when given
     (``View.place_decoded``: from the decoded planes, never converted), else RGB at full size."""
     path, shift = _source(pack, P.BASE_VIDEO, view.source if view is not None else "base")
+
+    def read(first: int) -> Iterator[np.ndarray]:
+        if view is None:
+            return read_frames(path, first - shift, pack.fps)
+        return read_frames(path, first - shift, pack.fps, convert=view.place_decoded)
+
+    # A fresh array for each held frame: frames are edited in place downstream.
+    return _by_runs(_as_runs(indices), read, lambda last: last.copy(), path)
+
+
+def _by_runs(
+    runs: Iterator[tuple[int, int]],
+    read: Callable[[int], Iterator[np.ndarray]],
+    hold: Callable[[np.ndarray], np.ndarray],
+    path: Path,
+) -> Iterator[np.ndarray]:
+    """``count`` items of ``read(first)`` for each (first, count) run; a file that ends early
+    holds its last item (``hold(last)`` each time). A run that finds nothing at all, with
+    nothing before it to hold, fails: the endless schedule would otherwise read the file again
+    and again without ever getting a frame."""
     last: np.ndarray | None = None
-    for first, count in _as_runs(indices):
+    for first, count in runs:
         got = 0
-        frames: Iterator[np.ndarray] = (
-            read_frames(path, first - shift, pack.fps)
-            if view is None
-            else read_frames(path, first - shift, pack.fps, convert=view.place_decoded)
-        )
-        for frame in frames:
-            last = frame
-            yield frame
+        for item in read(first):
+            last = item
+            yield item
             got += 1
             if got == count:
                 break
-        if got == 0 and last is None:
-            raise _nothing_at(path, first - shift)
-        while got < count and last is not None:  # a short file: hold the last frame
-            yield last.copy()  # a fresh array each time: frames are edited in place downstream
+        if last is None:
+            raise RenderError(
+                "unreadable_twin_video",
+                f"{path.name} has no frame for footage frame {first}: the twin's files are "
+                "damaged; train it again.",
+            )
+        while got < count:
+            yield hold(last)
             got += 1
 
 
@@ -225,29 +244,8 @@ def matte_frames(
     """Alpha (H, W) uint8 for each index (or run, as :func:`base_frames`), from the pack's
     matte, or from its rendition's (``source`` "rendition"); each run seeks to its first frame."""
     path, shift = _source(pack, P.MATTE, source)
-    last: np.ndarray | None = None
-    for first, count in _as_runs(indices):
-        got = 0
-        for alpha in _read_matte(path, first - shift, pack.fps):
-            last = alpha
-            yield alpha
-            got += 1
-            if got == count:
-                break
-        if got == 0 and last is None:
-            raise _nothing_at(path, first - shift)
-        while got < count and last is not None:
-            yield last
-            got += 1
-
-
-def _nothing_at(path: Path, frame: int) -> RenderError:
-    """A file that has no frame ``frame`` and none before it either: the endless schedule would
-    read it again and again without ever getting a frame, so the render fails instead."""
-    return RenderError(
-        "unreadable_twin_video",
-        f"{path.name} has no frame {frame}: the twin's files are damaged; train it again.",
-    )
+    return _by_runs(_as_runs(indices), lambda first: _read_matte(path, first - shift, pack.fps),
+                    lambda last: last, path)  # fmt: skip
 
 
 def prefetch(items: Iterator[T], depth: int = 3) -> Generator[T, None, None]:

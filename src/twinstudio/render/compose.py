@@ -42,6 +42,7 @@ __all__ = ["Compositor", "parse_color", "studio_background"]
 # Blurred "contain" bars: blur sigma in pixels of a ~48 px image; darken to this factor.
 BLUR_SIGMA = 2.5
 BLUR_DARKEN = 0.55
+_BLACK = yuv.colour_of((0, 0, 0))  # under alpha 0 in transparent WebM bars
 
 
 def parse_color(color: str) -> tuple[int, int, int]:
@@ -217,7 +218,7 @@ class Compositor:
         if not self._blur:
             for box in self._bars:
                 if self._background is None:  # transparent: black under alpha 0
-                    yuv.fill(out, box, yuv.colour_of((0, 0, 0)))
+                    yuv.fill(out, box, _BLACK)
                 else:
                     behind = yuv.box_planes(self._background, box)
                     for dst, src in zip(yuv.box_planes(out, box), behind, strict=True):

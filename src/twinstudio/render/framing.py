@@ -231,8 +231,8 @@ def _make_view(
     if rendition is not None and src_size is not None:
         kx, ky = rendition[0] / src_size[0], rendition[1] / src_size[1]
         if dw <= cw * kx + 0.5 and dh <= ch * ky + 0.5:  # the view is no larger there
-            box = tuple(round(v * k) for v, k in zip(crop, (kx, ky, kx, ky), strict=True))
-            crop = _even_box(box, rendition)  # type: ignore[arg-type]
+            box = (round(cx0 * kx), round(cy0 * ky), round(cx1 * kx), round(cy1 * ky))
+            crop = _even_box(box, rendition)
             cx0, cy0, cx1, cy1 = crop
             cw, ch = cx1 - cx0, cy1 - cy0
             # Pixel centres: rendition x = (source x + ½) · k − ½.
