@@ -1,4 +1,4 @@
-"""Loading a Piper voice with alignments and *reproducible durations*.
+"""Loading a Piper voice with alignments, *reproducible durations* and a *windowed decoder*.
 
 Piper's duration predictor draws fresh Gaussian noise on every call (``RandomNormalLike``), so the
 same sentence comes out a few percent longer or shorter each time. That breaks "speed 0.5 lasts
@@ -6,12 +6,26 @@ exactly twice as long as speed 1.0" and makes renders non-reproducible. We patch
 memory: that one node is replaced by a slice of a fixed, seeded noise table, so durations keep
 their natural variation along the sentence but are identical for identical text. The waveform
 noise (a different node) is left alone; it does not change durations.
+
+The waveform decoder (HiFi-GAN, the ``/dec`` nodes) turns a latent of 86 frames per second into
+audio, and its intermediate tensors grow with the sentence: decoded whole, a 13.6 s sentence
+raised the process's peak by 288 MB, and that spike (on top of a render's frames and encoder)
+set every long render's peak memory. The graph is split in two sessions at the decoder's input:
+the front (text encoder, durations, flow) runs whole; the decoder runs on windows of
+:data:`DECODER_WINDOW` frames, each with :func:`receptive_context` frames of latent on either
+side, and only each window's own samples are kept. The decoder is convolutional and that context
+covers its receptive field, so the audio is *bit-identical* to a whole decode (checked by
+tests/unit/speech/test_piper_windows.py) while the spike stays ~60-90 MB whatever the sentence's
+length (13.6 s sentence: 288 → 60 MB, and 0.84 → 0.70 s: smaller tensors fault in less; measured
+2026-12-01). Voices whose decoder takes more than the latent (multi-speaker) decode whole.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +36,8 @@ _LOGGER = logging.getLogger(__name__)
 DURATION_NOISE_NODE = "/dp/RandomNormalLike"
 NOISE_TABLE_LENGTH = 8192  # phoneme ids per sentence; Piper splits text into sentences first
 NOISE_SEED = 20240531
+DECODER_PREFIX = "/dec/"
+DECODER_WINDOW = 192  # latent frames (~2.2 s at 22.05 kHz): each window's tensors stay < 100 MB
 
 
 def _fix_duration_noise(model: Any) -> bool:
@@ -55,9 +71,9 @@ def _fix_duration_noise(model: Any) -> bool:
 
 
 def load_piper_voice(model_path: Path, config_path: Path) -> Any:
-    """A ``piper.PiperVoice`` with alignment output and reproducible durations."""
+    """A ``piper.PiperVoice`` with alignment output, reproducible durations and a windowed
+    decoder (whole where the voice's graph does not allow it)."""
     import onnx
-    import onnxruntime
     from piper import PiperVoice
     from piper.config import PiperConfig
     from piper.patch_voice_with_alignment import add_alignment_output
@@ -73,16 +89,118 @@ def load_piper_voice(model_path: Path, config_path: Path) -> Any:
         _LOGGER.debug("not adding the alignment output to %s: %s", model_path.name, error)
     if not _fix_duration_noise(model):
         _LOGGER.info("%s: durations will vary slightly between calls", model_path.name)
+    alignment = _alignment_output(model)
+    decoder = _decoder_cut(model)
+    if decoder is None or alignment is None:
+        _LOGGER.info("%s: the decoder runs whole (no single-input /dec block)", model_path.name)
+        session: Any = _session(model)
+    else:
+        latent, audio = decoder
+        session = WindowedSession(model, latent, audio, alignment)
+    return PiperVoice(session=session, config=PiperConfig.from_dict(config))
+
+
+def _session(model: Any) -> Any:
+    import onnxruntime
+
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
-    # The decoder's intermediate tensors grow with the sentence's audio (~40 MB per second of
-    # speech); onnxruntime's arena would keep the largest ever seen for the process's lifetime
-    # (+385 MB after a few long sentences, measured). Without the arena they are freed per call.
+    # The decoder's intermediate tensors grow with the window (or the sentence, decoded whole);
+    # onnxruntime's arena would keep the largest ever seen for the process's lifetime (+385 MB
+    # after a few long sentences decoded whole, measured). Without the arena they are freed.
     options.enable_cpu_mem_arena = False
     # Its threads must not spin between calls: the renderer works on the same cores while the
     # next piece is synthesised (spinning cost ~15 % more CPU for the same speech, measured).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = onnxruntime.InferenceSession(
+    return onnxruntime.InferenceSession(
         model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
     )
-    return PiperVoice(session=session, config=PiperConfig.from_dict(config))
+
+
+def _alignment_output(model: Any) -> str | None:
+    """The graph's second output: the per-phoneme sample counts ``add_alignment_output`` marks."""
+    outputs = [o.name for o in model.graph.output]
+    return outputs[1] if len(outputs) > 1 else None
+
+
+def _decoder_cut(model: Any) -> tuple[str, str] | None:
+    """``(latent, audio)``: the one tensor the decoder block reads from the rest of the graph and
+    the graph's audio output, or None where the decoder needs more (e.g. a speaker embedding)."""
+    graph = model.graph
+    nodes = [n for n in graph.node if n.name.startswith(DECODER_PREFIX)]
+    if not nodes:
+        return None
+    made = {o for n in nodes for o in n.output}
+    constants = {i.name for i in graph.initializer}
+    constants |= {o for n in graph.node if n.op_type == "Constant" for o in n.output}
+    external = {i for n in nodes for i in n.input if i and i not in made and i not in constants}
+    if len(external) != 1 or not graph.output:
+        return None
+    return external.pop(), graph.output[0].name
+
+
+def receptive_context(model: Any) -> int:
+    """Latent frames of context either side that make a windowed decode equal a whole one.
+
+    Each convolution of the decoder widens what one output sample sees by ``(k - 1) · d / 2``
+    samples at its own rate, which is ``1 / upsampled`` latent frames per sample; summing them in
+    graph order over-counts the parallel residual blocks (their maximum would do), so this is an
+    upper bound. Medium voices: 13.4 frames, and 16 is bit-identical.
+    """
+    span = 0.0
+    rate = 1  # output samples per latent frame at this point of the decoder
+    for node in model.graph.node:
+        if not node.name.startswith(DECODER_PREFIX) or node.op_type not in (
+            "Conv",
+            "ConvTranspose",
+        ):
+            continue
+        attrs = {a.name: list(a.ints) for a in node.attribute}
+        kernel = attrs.get("kernel_shape", [1])[0]
+        dilation = attrs.get("dilations", [1])[0]
+        if node.op_type == "ConvTranspose":
+            stride = attrs.get("strides", [1])[0]
+            rate *= stride
+            span += kernel / 2 / rate
+        else:
+            span += (kernel - 1) * dilation / 2 / rate
+    return math.ceil(span) + 2
+
+
+class WindowedSession:
+    """An ``InferenceSession`` look-alike (``run`` only, as ``PiperVoice`` uses it) that runs the
+    front of the graph whole and its decoder window by window; see the module's docs."""
+
+    def __init__(self, model: Any, latent: str, audio: str, alignment: str) -> None:
+        from onnx.utils import Extractor
+
+        inputs = [i.name for i in model.graph.input]
+        self.context = receptive_context(model)
+        self.window = DECODER_WINDOW
+        extractor = Extractor(model)
+        self.latent = latent
+        self.front = _session(extractor.extract_model(inputs, [latent, alignment]))
+        self.decoder = _session(extractor.extract_model([latent], [audio]))
+
+    def run(self, output_names: Sequence[str] | None, feed: Mapping[str, Any]) -> list[Any]:
+        """``[audio (1, 1, samples), samples per phoneme id]``, as the whole graph returns."""
+        del output_names  # PiperVoice asks for all of them
+        z, alignment = self.front.run(None, dict(feed))
+        return [self.decode(z), alignment]
+
+    def decode(self, z: Any) -> Any:
+        """The decoder's audio for latent ``z`` (1, channels, frames), window by window."""
+        import numpy as np
+
+        frames = z.shape[2]
+        if frames <= self.window + self.window // 2:  # short: one window, no context to pay
+            return self.decoder.run(None, {self.latent: z})[0]
+        step = math.ceil(frames / math.ceil(frames / self.window))  # even windows, none tiny
+        parts = []
+        for start in range(0, frames, step):
+            end = min(frames, start + step)
+            lo, hi = max(0, start - self.context), min(frames, end + self.context)
+            out = self.decoder.run(None, {self.latent: z[:, :, lo:hi]})[0]
+            hop = out.shape[-1] // (hi - lo)
+            parts.append(out[..., (start - lo) * hop : (end - lo) * hop])
+        return np.concatenate(parts, axis=-1)

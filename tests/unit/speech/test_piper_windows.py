@@ -1,0 +1,96 @@
+"""The Piper voice's windowed decoder: bounded memory, the same audio as a whole decode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("piper")
+onnx = pytest.importorskip("onnx")
+
+from onnx import TensorProto, helper  # noqa: E402
+
+from twinstudio.speech.engines import piper_model  # noqa: E402
+from twinstudio.speech.engines.piper import _bundled_paths  # noqa: E402
+
+LONG = (
+    "Over the last three months the team shipped four new features, fixed more than two "
+    "hundred bugs, and cut the time it takes to open a project by half, which is exactly how "
+    "it should be: there were no outages, and the monthly bill went down by a fifth."
+)
+
+
+@pytest.fixture(scope="module")
+def voice() -> object:
+    paths = _bundled_paths()
+    if paths is None:
+        pytest.skip("the bundled Piper voice is not installed")
+    return piper_model.load_piper_voice(*paths)
+
+
+def _latent(voice: object) -> np.ndarray:
+    session = voice.session  # type: ignore[attr-defined]
+    phonemes = voice.phonemize(LONG)[0]  # type: ignore[attr-defined]
+    ids = voice.phonemes_to_ids(phonemes)  # type: ignore[attr-defined]
+    feed = {
+        "input": np.array([ids], dtype=np.int64),
+        "input_lengths": np.array([len(ids)], dtype=np.int64),
+        "scales": np.array([0.667, 1.0, 0.8], dtype=np.float32),
+    }
+    z, _ = session.front.run(None, feed)
+    return np.asarray(z)
+
+
+def test_bundled_voice_decodes_in_windows(voice: object) -> None:
+    session = voice.session  # type: ignore[attr-defined]
+    assert isinstance(session, piper_model.WindowedSession)
+    assert 12 <= session.context <= 24  # medium voices: a 13.4-frame receptive field, + margin
+
+
+def test_windowed_audio_equals_a_whole_decode(voice: object) -> None:
+    session = voice.session  # type: ignore[attr-defined]
+    z = _latent(voice)
+    assert z.shape[2] > 3 * session.window  # long enough for several windows
+    whole = session.decoder.run(None, {session.latent: z})[0]
+    windowed = session.decode(z)
+    assert windowed.shape == whole.shape
+    np.testing.assert_allclose(windowed, whole, atol=1e-5)
+
+
+def test_too_little_context_would_show(voice: object) -> None:
+    """The comparison above can fail: with 2 frames of context the windows' edges differ."""
+    session = voice.session  # type: ignore[attr-defined]
+    z = _latent(voice)
+    whole = session.decoder.run(None, {session.latent: z})[0]
+    saved = session.context
+    try:
+        session.context = 2
+        windowed = session.decode(z)
+    finally:
+        session.context = saved
+    assert np.abs(windowed - whole).max() > 1e-3
+
+
+def test_synthesis_lasts_as_its_alignments_say(voice: object) -> None:
+    chunks = list(voice.synthesize(LONG, include_alignments=True))  # type: ignore[attr-defined]
+    assert len(chunks) == 1
+    samples = len(chunks[0].audio_float_array)
+    aligned = sum(a.num_samples for a in chunks[0].phoneme_alignments)
+    assert samples > 10 * 22050  # a long sentence, decoded in several windows
+    assert abs(samples - aligned) <= 256
+
+
+def _graph(decoder_inputs: list[str]) -> object:
+    """A toy graph: ``/dec/`` nodes reading ``decoder_inputs`` and writing the output."""
+    nodes = [helper.make_node("Identity", ["x"], ["z"], name="/flow/Identity")]
+    nodes.append(helper.make_node("Sum", decoder_inputs, ["y"], name="/dec/Sum"))
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, None])]
+    if "g" in decoder_inputs:
+        inputs.append(helper.make_tensor_value_info("g", TensorProto.FLOAT, [1, 4, 1]))
+    out = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, None])]
+    return helper.make_model(helper.make_graph(nodes, "toy", inputs, out))
+
+
+def test_decoder_cut_finds_the_latent_or_declines() -> None:
+    assert piper_model._decoder_cut(_graph(["z"])) == ("z", "y")
+    assert piper_model._decoder_cut(_graph(["z", "g"])) is None  # a speaker embedding too
