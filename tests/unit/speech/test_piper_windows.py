@@ -94,3 +94,27 @@ def _graph(decoder_inputs: list[str]) -> object:
 def test_decoder_cut_finds_the_latent_or_declines() -> None:
     assert piper_model._decoder_cut(_graph(["z"])) == ("z", "y")
     assert piper_model._decoder_cut(_graph(["z", "g"])) is None  # a speaker embedding too
+
+
+def test_subgraph_keeps_only_what_the_outputs_need() -> None:
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="a"),
+        helper.make_node("Neg", ["a"], ["b"], name="b"),
+        helper.make_node("Abs", ["x"], ["c"], name="c"),  # not on the way to b
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "toy",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+        [
+            helper.make_tensor_value_info("b", TensorProto.FLOAT, [2]),
+            helper.make_tensor_value_info("c", TensorProto.FLOAT, [2]),
+        ],
+    )
+    model = helper.make_model(graph)
+    tail = piper_model.subgraph(model, ["a"], ["b"])
+    assert [n.name for n in tail.graph.node] == ["b"]
+    assert [i.name for i in tail.graph.input] == ["a"]
+    onnx.checker.check_model(tail)
+    head = piper_model.subgraph(model, ["x"], ["a", "c"])
+    assert [n.name for n in head.graph.node] == ["a", "c"]
