@@ -86,6 +86,12 @@ def _reset_peak_rss() -> None:
         Path("/proc/self/clear_refs").write_text("5")
 
 
+def _cpu_s() -> float:
+    """CPU seconds this process has used so far, all threads, user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _peak_rss_mb() -> float:
     """This process's peak resident memory. ``ru_maxrss`` survives ``exec`` (a worker forked from a
     big parent would report the parent's size), so read the kernel's per-image high-water mark."""
@@ -267,10 +273,10 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
         render_video(pack, synthesize_stream(warm_up, VOICE), options, Path(tmp))
     _reset_peak_rss()
     with tempfile.TemporaryDirectory() as tmp, _RssSampler() as rss:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _cpu_s()
         pieces = _TimedPieces(synthesize_stream(script, VOICE), t0, keep=render_only)
         result = render_video(pack, pieces, options, Path(tmp), text_length=len(script))
-        e2e_s = time.perf_counter() - t0
+        e2e_s, cpu_s = time.perf_counter() - t0, _cpu_s() - cpu0
         frames = round(result.duration_s * fps)
         res: dict[str, Any] = {
             "case": case,
@@ -281,6 +287,8 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
             "rtf": round(e2e_s / result.duration_s, 3),
             "fps": round(frames / e2e_s, 1),
             "tts_s": round(pieces.tts_s, 2),
+            "cpu_s": round(cpu_s, 1),  # every thread of the worker, user + system
+            "cores_busy": round(cpu_s / e2e_s, 2),  # of the machine's os.cpu_count()
             "first_piece_s": round(pieces.first_s or 0.0, 2),
             "peak_rss_mb": round(_peak_rss_mb()),
             **rss.summary(),
