@@ -80,10 +80,10 @@ def test_synthesis_lasts_as_its_alignments_say(voice: object) -> None:
     assert abs(samples - aligned) <= 256
 
 
-def _graph(decoder_inputs: list[str]) -> object:
-    """A toy graph: ``/dec/`` nodes reading ``decoder_inputs`` and writing the output."""
+def _graph(decoder_inputs: list[str], op: str = "Add") -> object:
+    """A toy graph: a ``/dec/`` node ``op`` reading ``decoder_inputs`` and writing the output."""
     nodes = [helper.make_node("Identity", ["x"], ["z"], name="/flow/Identity")]
-    nodes.append(helper.make_node("Sum", decoder_inputs, ["y"], name="/dec/Sum"))
+    nodes.append(helper.make_node(op, decoder_inputs, ["y"], name=f"/dec/{op}"))
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, None])]
     if "g" in decoder_inputs:
         inputs.append(helper.make_tensor_value_info("g", TensorProto.FLOAT, [1, 4, 1]))
@@ -92,8 +92,10 @@ def _graph(decoder_inputs: list[str]) -> object:
 
 
 def test_decoder_cut_finds_the_latent_or_declines() -> None:
-    assert piper_model._decoder_cut(_graph(["z"])) == ("z", "y")
+    assert piper_model._decoder_cut(_graph(["z", "z"])) == ("z", "y")
     assert piper_model._decoder_cut(_graph(["z", "g"])) is None  # a speaker embedding too
+    # A normalisation over the whole utterance: windows would change the audio.
+    assert piper_model._decoder_cut(_graph(["z"], "InstanceNormalization")) is None
 
 
 def test_subgraph_keeps_only_what_the_outputs_need() -> None:

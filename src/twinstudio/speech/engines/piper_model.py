@@ -17,7 +17,8 @@ side, and only each window's own samples are kept. The decoder is convolutional 
 covers its receptive field, so the audio is *bit-identical* to a whole decode (checked by
 tests/unit/speech/test_piper_windows.py) while the spike stays ~60-90 MB whatever the sentence's
 length (13.6 s sentence: 288 → 60 MB, and 0.84 → 0.70 s: smaller tensors fault in less; measured
-2026-12-01). Voices whose decoder takes more than the latent (multi-speaker) decode whole.
+2026-12-01). Voices whose decoder takes more than the latent (multi-speaker), or does anything
+not local in time (``LOCAL_OPS``), decode whole.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ NOISE_TABLE_LENGTH = 8192  # phoneme ids per sentence; Piper splits text into se
 NOISE_SEED = 20240531
 DECODER_PREFIX = "/dec/"
 DECODER_WINDOW = 192  # latent frames (~2.2 s at 22.05 kHz): each window's tensors stay < 100 MB
+# Operations whose output at a time step depends only on nearby inputs (the convolutions' reach is
+# counted by receptive_context); a decoder with anything else (a normalisation over time,
+# attention, a recurrence) is decoded whole, since windows would change its audio.
+LOCAL_OPS = frozenset({"Conv", "ConvTranspose", "LeakyRelu", "Relu", "Tanh", "Sigmoid", "Add",
+                       "Sub", "Mul", "Div", "Constant", "Identity", "Cast"})  # fmt: skip
 
 
 def _fix_duration_noise(model: Any) -> bool:
@@ -136,6 +142,8 @@ def _decoder_cut(model: Any) -> tuple[str, str] | None:
     external = {i for n in nodes for i in n.input if i and i not in made and i not in constants}
     if len(external) != 1 or not graph.output:
         return None
+    if any(n.op_type not in LOCAL_OPS for n in nodes):
+        return None  # not purely local in time: windows would not give the same audio
     if any(a.type in (a.GRAPH, a.GRAPHS) for n in graph.node for a in n.attribute):
         return None  # control flow: a subgraph may read outer tensors this split cannot see
     return external.pop(), graph.output[0].name
