@@ -27,6 +27,7 @@ import numpy as np
 
 from twinstudio.errors import RenderError
 from twinstudio.render import yuv
+from twinstudio.twins.bank import compose_affine
 
 __all__ = ["FramePlan", "View", "plan_frame", "whole_view"]
 
@@ -243,9 +244,7 @@ def _make_view(
     sx, sy = dw / aw, dh / ah
     # Pixel centres: view x = (placed x − crop x0 + ½) · s − ½ (cv2.resize's mapping).
     placed = np.array([[sx, 0.0, (0.5 - cx0) * sx - 0.5], [0.0, sy, (0.5 - cy0) * sy - 0.5]])
-    to_view = placed.copy()
-    to_view[:, :2] = placed[:, :2] @ to_source[:, :2]
-    to_view[:, 2] = placed[:, :2] @ to_source[:, 2] + placed[:, 2]
+    to_view = compose_affine(placed, to_source)
     chroma = (cx0 // 2, cy0 // 2, cx1 // 2, cy1 // 2)
     chroma_resize = yuv.Resizer((cw // 2, ch // 2), (dw // 2, dh // 2))
     return View((dw, dh), to_view, crop, resize, chroma, chroma_resize, source)

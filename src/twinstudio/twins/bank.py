@@ -103,6 +103,14 @@ def invert_affine(m: np.ndarray) -> np.ndarray:
     return np.hstack([lin, -lin @ m[:, 2:3]])
 
 
+def compose_affine(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """The 2x3 affine ``outer ∘ inner`` (``inner`` applied first)."""
+    out = np.empty((2, 3))
+    out[:, :2] = outer[:, :2] @ inner[:, :2]
+    out[:, 2] = outer[:, :2] @ inner[:, 2] + outer[:, 2]
+    return out
+
+
 def frame_to_crop(geom: CropGeometry, lm: np.ndarray) -> np.ndarray:
     """Affine image px → crop px for one frame's landmarks (478, 2)."""
     return fit_affine(lm[list(STABLE)].astype(np.float64), geom.to_px(geom.template))

@@ -42,7 +42,7 @@ from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_e
 from twinstudio.render.lipsync.select import SelectionWeights, viterbi_select
 from twinstudio.render.motion import MouthTrack
 from twinstudio.twins import pack as P
-from twinstudio.twins.bank import MouthCrops, apply_affine, fit_affine
+from twinstudio.twins.bank import MouthCrops, apply_affine, compose_affine, fit_affine
 from twinstudio.twins.faces import JAW, STABLE
 
 # The bottom of the chin: the only part of the region allowed past the jaw line.
@@ -143,7 +143,7 @@ class _Paster:
         """
         m_b = self.to_crop[b]
         polys = [self.polygon(b), self.polygon(frame_j)]
-        inv = _compose(self.to_view, _invert(m_b))  # crop px → view px
+        inv = compose_affine(self.to_view, _invert(m_b))  # crop px → view px
         pts = apply_affine(inv, np.vstack(polys).astype(np.float64))
         x0, y0 = (np.floor(pts.min(axis=0)).astype(int) - 2).tolist()
         x1, y1 = (np.ceil(pts.max(axis=0)).astype(int) + 2).tolist()
@@ -182,14 +182,14 @@ class _Paster:
         size = (x1 - x0, y1 - y0)
         # Bank cut px → bank frame px → canonical → base (view) ROI px: one affine, one
         # resampling.
-        inv_roi = _compose(self.to_view, _invert(self.to_crop[b]))
+        inv_roi = compose_affine(self.to_view, _invert(self.to_crop[b]))
         inv_roi[:, 2] -= (x0, y0)
         ox, oy = self.origin[frame_j]
         cut_to_canon = self.to_crop[frame_j].copy()
         cut_to_canon[:, 2] += cut_to_canon[:, :2] @ np.array([ox, oy], np.float64)
-        m_cut = _compose(inv_roi, cut_to_canon)
+        m_cut = compose_affine(inv_roi, cut_to_canon)
         if self.cut_scale < 1.0:
-            m_cut = _compose(m_cut, self.from_small_cut)
+            m_cut = compose_affine(m_cut, self.from_small_cut)
         mouth = cv2.warpAffine(self._cut(bank_j), m_cut, size, flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
         box = (x0, y0, x1, y1)
@@ -230,14 +230,6 @@ def _invert(m: np.ndarray) -> np.ndarray:
     ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det
     # Plain floats: this runs a few times per frame, where NumPy's per-call overhead dominated.
     return np.array([[ia, ib, -(ia * e + ib * f)], [ic, id_, -(ic * e + id_ * f)]])
-
-
-def _compose(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
-    """The 2x3 affine ``outer ∘ inner``."""
-    out = np.empty((2, 3))
-    out[:, :2] = outer[:, :2] @ inner[:, :2]
-    out[:, 2] = outer[:, :2] @ inner[:, 2] + outer[:, 2]
-    return out
 
 
 @lipsync_engines.register("sample")
