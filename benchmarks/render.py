@@ -13,9 +13,8 @@ What it does, in one run on one machine:
    before: it loads the voice and renders a short script (the first three sentences) of the same
    case; then it resets its peak-memory count and times exactly what the product does:
    ``render_video(pack, synthesize_stream(script, VOICE), options, tmp, text_length=len(script))``
-   — TTS of piece
-   k+1 overlapping the rendering of piece k, audio streamed into the encoder, GIF and thumbnail
-   included. RTF = that wall time / the video's duration. ``tts_s`` is the time spent inside
+   — TTS of piece k+1 overlapping the rendering of piece k, audio streamed into the encoder, GIF
+   and thumbnail included. RTF = that wall time / the video's duration. ``tts_s`` is the time spent inside
    Piper (in the prefetch thread, competing for the same 2 cores), ``first_piece_s`` the wait
    before the first piece exists.
 4. ``--render-only``: the same case again from the already synthesised speech (one
@@ -243,10 +242,10 @@ class _RssSampler:
         out = {"rss_p50_mb": pick(0.5), "rss_p95_mb": pick(0.95)}
         per_minute = 120  # samples
         if len(self.samples) >= 3 * per_minute:  # a long render: is memory flat with time?
-            out["rss_p50_first_min_mb"] = round(sorted(self.samples[:per_minute])[per_minute // 2])
-            out["rss_p50_last_min_mb"] = round(sorted(self.samples[-per_minute:])[per_minute // 2])
-            out["rss_max_first_min_mb"] = round(max(self.samples[:per_minute]))
-            out["rss_max_last_min_mb"] = round(max(self.samples[-per_minute:]))
+            for name, minute in (("first", self.samples[:per_minute]),
+                                 ("last", self.samples[-per_minute:])):  # fmt: skip
+                out[f"rss_p50_{name}_min_mb"] = round(sorted(minute)[per_minute // 2])
+                out[f"rss_max_{name}_min_mb"] = round(max(minute))
         return out
 
 
