@@ -239,7 +239,7 @@ class _RssSampler:
         def pick(q: float) -> int:
             return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
 
-        out = {"rss_p50_mb": pick(0.5), "rss_p95_mb": pick(0.95)}
+        out: dict[str, float] = {"rss_p50_mb": pick(0.5), "rss_p95_mb": pick(0.95)}
         per_minute = 120  # samples
         if len(self.samples) >= 3 * per_minute:  # a long render: is memory flat with time?
             for name, minute in (("first", self.samples[:per_minute]),
