@@ -13,9 +13,9 @@ What it does, in one run on one machine:
    before: it loads the voice and renders a short script (the first three sentences) of the same
    case; then it resets its peak-memory count and times exactly what the product does:
    ``render_video(pack, synthesize_stream(script, VOICE), options, tmp, text_length=len(script))``
-   — TTS of piece k+1 overlapping the rendering of piece k, audio streamed into the encoder, GIF
-   and thumbnail included. RTF = that wall time / the video's duration. ``tts_s`` is the time spent inside
-   Piper (in the prefetch thread, competing for the same 2 cores), ``first_piece_s`` the wait
+   — every piece synthesised and spooled to disk first, then rendered, audio streamed into the
+   encoder, GIF and thumbnail included. RTF = that wall time / the video's duration. ``tts_s`` is
+   the time spent inside Piper (all of it before the first frame), ``first_piece_s`` the wait
    before the first piece exists.
 4. ``--render-only``: the same case again from the already synthesised speech (one
    :class:`Speech`), for the render's own RTF and fps.

@@ -29,8 +29,8 @@ DEFAULT_VOICE = "en_US-joe-medium"
 def _speech(
     script: str | None, audio: Path | None, voice: str, speed: float, pitch: float
 ) -> Speech | Iterator[Speech]:
-    """Decoded audio, or the script's speech streamed sentence group by sentence group (the
-    render starts with the first sentence; voice and settings are checked at once)."""
+    """Decoded audio, or the script's speech made sentence group by sentence group (voice and
+    settings are checked at once; the render spools the groups to disk before its first frame)."""
     from twinstudio.speech import VoiceSettings, load_audio, synthesize_stream
 
     if audio is not None:

@@ -7,19 +7,23 @@ It only orchestrates (check inputs → motion → lip-sync stream → compose �
 - encode: exactly ``round(duration × fps)`` frames, so the video lasts as long as the speech.
 
 Speech may come whole (a :class:`Speech`) or as pieces (any iterable of them, e.g.
-``speech.synthesize_stream``'s sentence groups). Pieces are consecutive stretches of one timeline:
-each one's audio is fed to the encoder and its mouth track computed when the engine reaches it,
-and the next piece is synthesised in a background thread meanwhile. So a 5,000-character script
-starts rendering once its first sentence is spoken, TTS and rendering overlap on the cores, and
-neither the audio nor the track is ever held whole: memory does not grow with the length.
+``speech.synthesize_stream``'s sentence groups). Pieces are all made *before* the first frame and
+kept on disk (``speech.spool``), then read back one at a time: each one's audio is fed to the
+encoder and its mouth track computed when the engine reaches it, so neither the audio nor the
+track is ever held whole. Synthesising first is what keeps memory flat with length: a TTS
+decoder's temporaries (+50–90 MB while a Piper window decodes) would otherwise meet the render's
+full buffers at some point of every long render, and only by luck in a short one (a 10-minute
+1080p render peaked 41–47 MB above a 1-minute one when the next piece was synthesised while
+this one rendered; benchmarks/README.md). It costs no time: the same CPU work is done either way
+(TTS is ~5 % of a render), and the whole duration is then known, so progress is exact.
 
 A piece covers the output frames whose start lies in its audio: piece k ends at frame
 ``round(audio_end_k × fps)``, and its phoneme times are shifted by the (< ½ frame) difference
 between its audio start and its first frame, so the mouth stays on the sound across pieces.
 
 Frames flow one at a time from decoder to encoder. Stages overlap on the cores: base-loop decoding
-(a prefetch thread), TTS of the next piece (a prefetch thread), lip-sync + compose (this thread),
-and RGB→YUV + x264 + muxing (the encoder's thread, behind a 4-frame queue).
+(a prefetch thread), lip-sync + compose (this thread), and RGB→YUV + x264 + muxing (the encoder's
+thread, behind a 4-frame queue).
 """
 
 from __future__ import annotations
@@ -39,11 +43,13 @@ from twinstudio.speech.types import Speech, Timing
 if TYPE_CHECKING:
     from twinstudio.render.encode import VideoEncoder
     from twinstudio.render.motion import MouthTrack
+    from twinstudio.speech.spool import SpeechSpool
     from twinstudio.twins.pack import TwinPack
 
 
-# Frames between two returns of the heap's free pages to the system (~10 s of video).
-RELEASE_EVERY = 250
+# Frames between two returns of the heap's free pages to the system (~2 s of video; each costs
+# a few ms: see twinstudio.memory).
+RELEASE_EVERY = 50
 
 
 def _thumbnail_index(norm_open: np.ndarray, speaking: np.ndarray) -> int:
@@ -73,28 +79,24 @@ def _with_last(items: Iterator[Speech]) -> Iterator[tuple[Speech, bool]]:
 
 class _Timeline:
     """Turns speech pieces into mouth tracks, one piece at a time, feeding their audio to the
-    encoder and keeping the words (in the whole video's time) for the captions."""
+    encoder and keeping the words (in the whole video's time) for the captions.
+
+    ``total_frames``: the whole video's frames (known before the first one, since every piece
+    is made first); progress runs from ``lead`` (the share already reported while the speech was
+    made) to 0.99 with the frames written."""
 
     def __init__(
-        self,
-        pack: TwinPack,
-        options: RenderOptions,
-        report: ProgressFn,
-        text_length: int | None,
+        self, pack: TwinPack, options: RenderOptions, rate: int, total_frames: int, lead: float
     ) -> None:
         self.pack = pack
         self.options = options
-        self.report = report
-        self.text_length = text_length
-        self.rate = 0
+        self.rate = rate
+        self.total_frames = total_frames
+        self.lead = lead
         self.samples = 0  # audio samples of the pieces so far
         self.frames = 0  # output frames planned so far
         self.words: list[Timing] = []
         self.thumbnail_at = -1
-        self.piece_start = 0  # first frame of the current piece
-        self.piece_frames = 0
-        self.done_weight = 0.0  # progress share of the pieces before the current one
-        self.piece_weight = 1.0
 
     def tracks(self, pieces: Iterator[Speech], encoder: VideoEncoder) -> Iterator[MouthTrack]:
         from twinstudio.render.motion import track_for_pack
@@ -112,7 +114,6 @@ class _Timeline:
             self.words.extend(_shifted(piece.words, start_s * 1000))
             end = round(self.samples / self.rate * self.pack.fps)
             n = max(end, 1 if last else 0) - self.frames
-            self._advance_progress(piece, n)
             if n <= 0:  # a piece shorter than half a frame: its sound plays over the next one
                 continue
             delta_ms = (start_s - self.frames / self.pack.fps) * 1000
@@ -123,18 +124,29 @@ class _Timeline:
             self.frames += n
             yield track
 
-    def _advance_progress(self, piece: Speech, n: int) -> None:
-        self.done_weight += self.piece_weight if self.piece_frames else 0.0
-        self.piece_start, self.piece_frames = self.frames, max(0, n)
-        if self.text_length:
-            share = len(piece.text) / self.text_length
-            self.piece_weight = min(share, max(0.0, 0.99 - self.done_weight))
-        else:
-            self.piece_weight = 1.0 - self.done_weight
-
     def progress(self, written: int) -> float:
-        within = (written - self.piece_start) / max(1, self.piece_frames)
-        return min(0.99, self.done_weight + self.piece_weight * min(1.0, within))
+        return min(0.99, self.lead + (1.0 - self.lead) * written / max(1, self.total_frames))
+
+
+# Share of the progress given to making the speech of a script (TTS is ~5–15 % of a render).
+SPEECH_SHARE = 0.1
+
+
+def _spool(
+    pieces: Iterable[Speech], folder: Path, report: ProgressFn, text_length: int | None
+) -> SpeechSpool:
+    """Every piece, made now and written to ``folder``; progress up to :data:`SPEECH_SHARE` by
+    the characters spoken so far when ``text_length`` is known."""
+    from twinstudio.speech.spool import SpeechSpool
+
+    spool = SpeechSpool(folder)
+    spoken = 0
+    for piece in pieces:
+        spool.add(piece)
+        if text_length:
+            spoken += len(piece.text) + (1 if spoken else 0)  # the space between pieces
+            report(SPEECH_SHARE * min(1.0, spoken / text_length))
+    return spool
 
 
 def render_video(
@@ -149,13 +161,13 @@ def render_video(
     """Render ``speech`` (whole, or pieces in order) spoken by the twin in ``pack_dir``.
 
     Writes ``video.mp4`` (or ``video.webm``), ``thumbnail.jpg`` and ``preview.gif`` into
-    ``workdir``. ``text_length``: the characters of the script the pieces come from, when they
-    carry their ``text``, so progress can be told before the total duration is known. Raises
-    ``RenderError`` (``matting_required`` when a background removal is asked of a twin trained
-    without matting, ``empty_speech`` for no audio); errors raised while producing the pieces
-    (a TTS failure) come through unchanged, and no partial video is left behind.
+    ``workdir``. Pieces are all consumed before the first frame (kept on disk meanwhile);
+    ``text_length``: the characters of the script they come from, when they carry their
+    ``text``, so progress can be told while they are made. Raises ``RenderError``
+    (``matting_required`` when a background removal is asked of a twin trained without
+    matting, ``empty_speech`` for no audio); errors raised while producing the pieces (a TTS
+    failure) come through unchanged, and no partial video is left behind.
     """
-    from twinstudio.render.baseloop import prefetch
     from twinstudio.twins import pack as P
 
     keep_heap_flat()
@@ -169,28 +181,27 @@ def render_video(
             "This avatar was trained without background removal; train it again with matting "
             "enabled, or render without remove_background.",
         )
-    # The next piece is synthesised while this one renders (one piece ahead: flat memory).
-    pieces: Iterator[Speech] = (
-        prefetch(iter(speech), depth=1) if not isinstance(speech, Speech) else iter([speech])
-    )
+    spool: SpeechSpool | None = None
     try:
-        first = next(pieces, None)
-        if first is None or first.audio is None or len(first.audio) == 0 or first.sample_rate <= 0:
+        if isinstance(speech, Speech):
+            pieces: Iterable[Speech] = [speech]
+            rate, samples, lead = speech.sample_rate, len(speech.audio), 0.0
+        else:
+            spool = _spool(speech, workdir / "speech", report, text_length)
+            release_free_memory()  # the decoder's temporaries, before the render's buffers
+            pieces = spool
+            rate, samples = spool.sample_rate, spool.samples
+            lead = SPEECH_SHARE if text_length else 0.0
+        if samples == 0 or rate <= 0:
             raise RenderError(
                 "empty_speech", "The speech has no audio; give a script or an audio file."
             )
-        timeline = _Timeline(pack, options, report, text_length)
-        timeline.rate = first.sample_rate
-        return _render(pack, timeline, _chain(first, pieces), options, workdir)
+        total_frames = max(1, round(samples / rate * pack.fps))
+        timeline = _Timeline(pack, options, rate, total_frames, lead)
+        return _render(pack, timeline, iter(pieces), options, workdir, report)
     finally:
-        close = getattr(pieces, "close", None)
-        if close is not None:
-            close()
-
-
-def _chain(first: Speech, rest: Iterator[Speech]) -> Iterator[Speech]:
-    yield first
-    yield from rest
+        if spool is not None:
+            spool.remove()
 
 
 def _rendition(pack: TwinPack, with_alpha: bool) -> tuple[int, int] | None:
@@ -210,6 +221,7 @@ def _render(
     pieces: Iterator[Speech],
     options: RenderOptions,
     workdir: Path,
+    report: ProgressFn,
 ) -> RenderResult:
     """Pieces → tracks → engine frames → composed frames → encoder, GIF and thumbnail."""
     from twinstudio.render.compose import Compositor
@@ -240,7 +252,7 @@ def _render(
                 make_thumbnail(out, thumb_path)
             written += 1
             if written % 10 == 0:
-                timeline.report(timeline.progress(written))
+                report(timeline.progress(written))
             if written % RELEASE_EVERY == 0:
                 release_free_memory()  # flat memory with length (twinstudio.memory)
         if written != timeline.frames or written == 0:
@@ -249,7 +261,7 @@ def _render(
             )
         duration = encoder.close()
     gif.close()
-    timeline.report(1.0)
+    report(1.0)
     w, h = compositor.out_size
     return RenderResult(
         video_path=video_path,

@@ -163,24 +163,32 @@ def test_streamed_pieces_make_one_continuous_video(video_pack: Path, tmp_path: P
 
 
 @pytest.mark.slow
-def test_rendering_starts_before_all_speech_exists(tmp_path: Path) -> None:
-    """The renderer pulls pieces as it goes: frames are made before the last piece is asked for;
-    a failure while making a later piece fails the render and leaves no video behind."""
+def test_all_speech_is_made_before_the_first_frame(tmp_path: Path) -> None:
+    """Pieces are all made (and kept on disk, not in memory) before the renderer draws a frame,
+    with progress told while they are made; the spool is gone afterwards. A failure while making
+    a later piece fails the render and leaves no video behind."""
+    from twinstudio.render.pipeline import SPEECH_SHARE
+
     train_twin(demo_source(), tmp_path / "demo", kind="photo")
     progress: list[float] = []
-    progress_when_last_asked: list[int] = []
+    spooled_when_asked: list[list[str]] = []
     pieces = _split(_speech(6.0), [1.0, 2.0, 3.0, 4.0, 5.0])
 
     def produce() -> Iterator[Speech]:
-        for i, piece in enumerate(pieces):
-            if i == len(pieces) - 1:
-                progress_when_last_asked.append(len(progress))
+        for piece in pieces:
+            spooled_when_asked.append(sorted(p.name for p in (tmp_path / "out").rglob("*.f32")))
             yield piece
 
     result = render_video(tmp_path / "demo", produce(), RenderOptions(resolution="720p"),
-                          tmp_path / "out", progress=progress.append)  # fmt: skip
+                          tmp_path / "out", progress=progress.append,
+                          text_length=6 * len("piece 0"))  # fmt: skip
     assert result.duration_s == 6.0
-    assert progress_when_last_asked and progress_when_last_asked[0] > 0
+    # Piece k is asked for once the k pieces before it are on disk.
+    assert [len(names) for names in spooled_when_asked] == [0, 1, 2, 3, 4, 5]
+    told_while_made = progress[: len(pieces)]
+    assert told_while_made == sorted(told_while_made) and told_while_made[-1] == SPEECH_SHARE
+    assert all(f > SPEECH_SHARE for f in progress[len(pieces) :]) and progress[-1] == 1.0
+    assert not (tmp_path / "out" / "speech").exists()
 
     def failing() -> Iterator[Speech]:
         yield from pieces[:3]
