@@ -207,7 +207,11 @@ def to_descriptors(norm: np.ndarray, ranges: dict[str, dict[str, float]]) -> np.
     return np.stack([opening, wide, jaw], axis=1).astype(np.float32)
 
 
-PREDICT_BLOCK_S = 30.0  # audio-model prediction in blocks of this length (flat memory)
+# Audio-model prediction in blocks of this length (+ 1 s margins), so that its features (MFCC
+# frames every 10 ms, FFTs in float64) never exist for a whole piece of speech: a 24 s piece
+# took a 37.5 MB transient in 30 s blocks, 11 MB in 5 s ones, with the same output (±1e-8);
+# that transient, once per piece, set the peak of a long render.
+PREDICT_BLOCK_S = 5.0
 AUDIO_WEIGHT = 0.6  # share of the person's audio model in the opening while speaking
 
 
@@ -340,8 +344,7 @@ def _audio_opening(pack: TwinPack, speech: Speech, n_frames: int) -> np.ndarray 
 
         classes = (pack.meta.get("labels") or {}).get("visemes") or VISEMES
         vis = viseme_frames(speech.phonemes, n_frames, pack.fps, classes)
-        # In blocks with a margin either side: the model's features (MFCC frames every 10 ms)
-        # would otherwise cost ~90 MB per minute of speech at once.
+        # In blocks with a margin either side (see PREDICT_BLOCK_S).
         fps, rate = pack.fps, speech.sample_rate
         out = np.zeros(n_frames, np.float32)
         block, margin = int(PREDICT_BLOCK_S * fps), int(fps)

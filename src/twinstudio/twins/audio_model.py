@@ -70,8 +70,8 @@ def mfcc(audio: np.ndarray) -> np.ndarray:
     n_fft = 512
     x = np.pad(np.asarray(audio, np.float32), (win // 2, win))
     n = max(1, (len(x) - win) // hop + 1)
-    idx = np.arange(n)[:, None] * hop + np.arange(win)[None, :]
-    frames = x[idx] * np.hamming(win).astype(np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(x, win)[::hop][:n]  # a view: no copy
+    frames = windows * np.hamming(win).astype(np.float32)
     power = np.abs(np.fft.rfft(frames, n=n_fft, axis=1)) ** 2
     log_mel = np.log(power @ _mel_filterbank(n_fft).T + 1e-8)
     coeffs = dct(log_mel, type=2, axis=1, norm="ortho")[:, :N_MFCC]
