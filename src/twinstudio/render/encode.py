@@ -143,10 +143,12 @@ class _AudioFeed:
     arrives; thread-safe (the pipeline feeds, the encoder thread reads).
 
     Streamed speech arrives sentence group by sentence group, and a 10-minute speech resampled
-    at once held ~115 MB more: here blocks of ~1 s are converted once the input reaches a
-    margin past them (or the feed has ended), with that margin on each side, which gives the
-    same samples as one ``resample_poly`` call over the whole audio (the filter is far shorter
-    than the margin). Consumed input and output are dropped: memory stays flat.
+    at once held ~115 MB more: here blocks of ~1 s are converted when they are read (so a 24 s
+    piece is never converted, float64 temporaries and all, in one go: that transient once per
+    piece set a long render's peak), each once the input reaches a margin past it (or the feed
+    has ended), with that margin on each side, which gives the same samples as one
+    ``resample_poly`` call over the whole audio (the filter is far shorter than the margin).
+    Consumed input and output are dropped: memory stays flat.
     """
 
     def __init__(self, rate: int, target: int) -> None:
@@ -174,29 +176,39 @@ class _AudioFeed:
                 raise RenderError("audio_closed", "Audio fed after the audio track was ended.")
             self._src = np.concatenate([self._src, mono])
             self._src_end += mono.size
-            self._convert()
 
     def end(self) -> None:
-        """No more input: convert what is left."""
+        """No more input: the rest can be converted."""
         with self._lock:
             self._ended = True
-            self._convert()
 
     @property
     def available(self) -> int:
-        """Output samples (absolute count) converted so far."""
+        """Output samples (absolute count) that exist so far: those of the input's blocks that
+        can be converted (see the class docstring), whether converted yet or not."""
         with self._lock:
-            return self._out_at + self._out.size
+            if self._same:
+                return self._src_end
+            if self._ended:
+                return -(-self._src_end * self._up // self._down)
+            ready = self._done_in
+            if self._src_end - ready >= self._block_in + self._pad_in:
+                blocks = (self._src_end - self._pad_in - ready) // self._block_in
+                ready += blocks * self._block_in
+            return ready * self._up // self._down  # block ends are multiples of ``down``
 
-    def _convert(self) -> None:
+    def _convert(self, until: int) -> None:
+        """Convert input blocks until output sample ``until`` exists (or none is left)."""
         if self._same:
             self._out = np.concatenate([self._out, self._src])
             self._src_at = self._done_in = self._src_end
             self._src = np.zeros(0, np.float32)
             return
         pieces = [self._out]
-        while self._done_in < self._src_end and (
-            self._ended or self._src_end - self._done_in >= self._block_in + self._pad_in
+        while (
+            self._out_at + sum(len(x) for x in pieces) < until
+            and self._done_in < self._src_end
+            and (self._ended or self._src_end - self._done_in >= self._block_in + self._pad_in)
         ):
             s0 = self._done_in
             s1 = min(self._src_end, s0 + self._block_in)
@@ -217,6 +229,7 @@ class _AudioFeed:
         """Converted output samples ``start`` … ``stop - 1`` that exist so far; reads go in
         order (earlier output is dropped once read past)."""
         with self._lock:
+            self._convert(stop)
             start = max(start, self._out_at)
             got = self._out[start - self._out_at : max(0, stop - self._out_at)].copy()
             drop = start + got.size - self._out_at

@@ -221,6 +221,17 @@ def test_audio_fed_in_pieces_is_resampled_like_at_once(pieces: int) -> None:
     assert np.abs(out - whole).max() < 1e-5  # seamless across blocks and pieces
 
 
+def test_audio_is_converted_as_it_is_read_not_a_whole_piece_at_once() -> None:
+    """A 20 s piece fed at once is resampled a block at a time as the encoder reads it: what
+    waits converted is never more than about a block (flat memory per piece)."""
+    feed = encode._AudioFeed(22050, 48000)
+    feed.feed(np.zeros(22050 * 20, np.float32))
+    assert feed.available >= 48000 * 18  # it all exists (as far as the margins allow) ...
+    assert feed._out.size == 0  # ... but none of it has been converted yet
+    got = feed.read(0, 1024)
+    assert got.size == 1024 and feed._out.size < 48000 * 1.5  # one ~1 s block, not 20 s
+
+
 def test_streamed_audio_gives_the_same_file_length(tmp_path: Path) -> None:
     rate, fps = 22050, 25
     audio = _tone(2.0, rate)
