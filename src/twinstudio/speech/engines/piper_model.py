@@ -115,8 +115,9 @@ def _session(model: Any) -> Any:
     # onnxruntime's arena would keep the largest ever seen for the process's lifetime (+385 MB
     # after a few long sentences decoded whole, measured). Without the arena they are freed.
     options.enable_cpu_mem_arena = False
-    # Its threads must not spin between calls: the renderer works on the same cores while the
-    # next piece is synthesised (spinning cost ~15 % more CPU for the same speech, measured).
+    # Its threads must not spin between calls: spinning cost ~15 % more CPU for the same speech
+    # while a render shared the cores, and even alone it is no faster (the 63 s benchmark script:
+    # 4.2–4.5 s at 1.7 busy cores without, 4.4–4.8 s at 2.0 with; 2026-12-02).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
         model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
