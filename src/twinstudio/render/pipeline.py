@@ -28,6 +28,7 @@ thread, behind a 4-frame queue).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -187,7 +188,8 @@ def render_video(
             pieces: Iterable[Speech] = [speech]
             rate, samples, lead = speech.sample_rate, len(speech.audio), 0.0
         else:
-            spool = _spool(speech, workdir / "speech", report, text_length)
+            folder = Path(tempfile.mkdtemp(prefix="speech-", dir=workdir))  # never a caller's
+            spool = _spool(speech, folder, report, text_length)
             release_free_memory()  # the decoder's temporaries, before the render's buffers
             pieces = spool
             rate, samples = spool.sample_rate, spool.samples
