@@ -205,8 +205,9 @@ class _AudioFeed:
             self._src = np.zeros(0, np.float32)
             return
         pieces = [self._out]
+        have = self._out_at + self._out.size  # output samples that exist, converted
         while (
-            self._out_at + sum(len(x) for x in pieces) < until
+            have < until
             and self._done_in < self._src_end
             and (self._ended or self._src_end - self._done_in >= self._block_in + self._pad_in)
         ):
@@ -219,6 +220,7 @@ class _AudioFeed:
             lead = (s0 - p0) * self._up // self._down
             length = -(-(s1 - s0) * self._up // self._down)
             pieces.append(np.asarray(res[lead : lead + length], dtype=np.float32))
+            have += pieces[-1].size
             self._done_in = s1
         self._out = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
         keep_from = max(self._src_at, self._done_in - self._pad_in)
