@@ -19,14 +19,16 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from twinstudio.speech.types import Speech, Timing
 
 
-def _timings(rows: list[list[object]]) -> list[Timing]:
-    return [Timing(str(s), int(str(a)), int(str(b))) for s, a, b in rows]
+def _timings(rows: list[list[Any]]) -> list[Timing]:
+    """Timings from their JSON rows ``[symbol, start_ms, end_ms]``."""
+    return [Timing(str(s), int(a), int(b)) for s, a, b in rows]
 
 
 class SpeechSpool:
