@@ -14,8 +14,10 @@ track is ever held whole. Synthesising first is what keeps memory flat with leng
 decoder's temporaries (+50–90 MB while a Piper window decodes) would otherwise meet the render's
 full buffers at some point of every long render, and only by luck in a short one (a 10-minute
 1080p render peaked 41–47 MB above a 1-minute one when the next piece was synthesised while
-this one rendered; benchmarks/README.md). It costs no time: the same CPU work is done either way
-(TTS is ~5 % of a render), and the whole duration is then known, so progress is exact.
+this one rendered; benchmarks/README.md). The same CPU work is done either way; a minute of
+video renders in the same time (within noise), a 10-minute one 3–4 % slower (1.68 of the 2 cores
+busy against 1.74 when the render soaked up what Piper's threads left idle). The whole duration is
+then known, so progress is exact.
 
 A piece covers the output frames whose start lies in its audio: piece k ends at frame
 ``round(audio_end_k × fps)``, and its phoneme times are shifted by the (< ½ frame) difference
