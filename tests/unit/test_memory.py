@@ -32,10 +32,15 @@ print(rss_mb() - base)
 """
 
 
-def _growth(fixed: bool) -> float:
-    out = subprocess.run([sys.executable, "-c", CHILD.format(fixed=fixed)], capture_output=True,
-                         text=True, check=True)  # fmt: skip
+def _child(code: str) -> float:
+    """The number a fresh interpreter prints last running ``code`` (allocator settings are per
+    process, so each measure needs its own)."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def _growth(fixed: bool) -> float:
+    return _child(CHILD.format(fixed=fixed))
 
 
 def test_freed_big_blocks_go_back_to_the_system() -> None:
@@ -62,9 +67,7 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 50)
 
 def test_per_frame_buffers_are_reused_without_page_faults() -> None:
     def faults(fixed: bool) -> float:
-        out = subprocess.run([sys.executable, "-c", FAULTS.format(fixed=fixed)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
-        return float(out.stdout.strip().splitlines()[-1])
+        return _child(FAULTS.format(fixed=fixed))
 
     assert faults(fixed=True) < 20  # a 6 MB frame is ~1,500 pages: reused, not faulted in again
 
@@ -102,9 +105,7 @@ print(rss_mb() - base)
 
 def test_threads_share_few_arenas_so_freed_frames_are_not_kept_in_each() -> None:
     def kept(capped: bool) -> float:
-        out = subprocess.run([sys.executable, "-c", ARENAS.format(capped=capped)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
-        return float(out.stdout.strip().splitlines()[-1])
+        return _child(ARENAS.format(capped=capped))
 
     # 8 threads x 25 MB freed: each arena keeps up to the 32 MB trim threshold at its top (and
     # a little more where the freed blocks interleave). Measured: 60-90 MB capped, 200 not.
