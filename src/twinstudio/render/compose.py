@@ -13,8 +13,8 @@ gradient.
 
 Matting (``remove_background`` with an alpha)
     The alpha gets a slight feather (a 3x3 blur that softens stair-stepped mask edges), then the
-    person is blended over the background, each plane with its alpha (``yuv.blend_pictures``:
-    only the soft band is computed; 0 and 255 are copies). When the background is smooth (a
+    person is blended over the background, each plane with its alpha (``yuv.blend_pictures``,
+    dense fixed-point SIMD, into the handed-over picture itself). When the background is smooth (a
     colour or the studio gradient) the blend happens *in the view* and the composite is resized
     once: resizing is linear and its weights sum to one, so for a flat colour this is exactly the
     blend at output size (for the gradient, which barely changes over a pixel,
@@ -304,11 +304,11 @@ class Compositor:
             dx0, dy0, dx1, dy1 = self.plan.dest
             self._resize_alpha(soft, dst=out_alpha[dy0:dy1, dx0:dx1])
             return self._place(picture), out_alpha
-        if self._behind_view is not None:  # blend in the view (soft pixels only), resize once
-            return self._place(yuv.blend_pictures(picture, self._behind_view, soft)), None
+        if self._behind_view is not None:  # blend in the view, in place; resize once
+            return self._place(yuv.blend_pictures(picture, self._behind_view, soft, picture)), None
         assert self._behind is not None and self._background is not None
-        composite = yuv.blend_pictures(self._resize(picture), self._behind,
-                                       self._resize_alpha(soft))  # fmt: skip
+        placed = self._resize(picture)  # the picture itself at the same size: handed over
+        composite = yuv.blend_pictures(placed, self._behind, self._resize_alpha(soft), placed)
         if self.plan.full:
             return composite, None
         out = self._background.copy()

@@ -65,13 +65,6 @@ _UV_ROWS = (
 _LIMITED_CHROMA = np.clip(np.round(128 + (np.arange(256) - 128) * 224 / 255), 0, 255).astype(
     np.uint8
 )
-# blend_over: above this share of soft (0 < alpha < 255) pixels, one dense blend is cheaper.
-SPARSE_BLEND_MAX = 0.25
-# Lookup tables alpha → 0/1: opaque (255), and the soft band (1..254). ``cv2.LUT`` makes either
-# mask in one SIMD pass (0.14 ms a 1080p plane) where NumPy's ``(alpha - 1) < 254`` took 1.1 ms,
-# and 0/1 bytes are valid NumPy booleans (fast ``flatnonzero``).
-_OPAQUE = (np.arange(256) == 255).astype(np.uint8)
-_BAND = ((np.arange(256) >= 1) & (np.arange(256) <= 254)).astype(np.uint8)
 
 
 def is_picture(frame: np.ndarray) -> bool:
@@ -221,47 +214,34 @@ def blend_over(
     front: np.ndarray, behind: np.ndarray, alpha: np.ndarray, out: np.ndarray | None = None
 ) -> np.ndarray:
     """``front`` over ``behind`` (uint8, same shape: (H, W) or (H, W, C)) with uint8 ``alpha``
-    (H, W): ``round(front·a + behind·(1 − a))``, ``a = alpha / 255``, into ``out`` (a new array
-    when not given).
+    (H, W): ``front·a + behind·(1 − a)``, ``a = alpha / 255``, into ``out`` (a new array when
+    not given; it may be ``front`` or ``behind`` itself).
 
-    A matte is 0 or 255 almost everywhere; only a band a few pixels wide round the person is in
-    between. So the background is copied, the opaque pixels are copied over it with a mask, and
-    only the band's pixels are blended, in float, one gathered array (a dense blend when the
-    band is large).
+    Dense fixed-point SIMD in OpenCV: each of the two products is rounded to a level, then they
+    are added (saturating), so every pixel is within one level of the exactly rounded blend, and
+    exact where alpha is 0 or 255 (the products are then the pixel and 0). A 720p I420 picture
+    takes 1.1 ms on one core; gathering, blending and scattering only the soft band (5–6 % of a
+    matte's pixels, but NumPy fancy indexing plus the masks that find it) took 2.8 ms, and 5.3
+    against 2.2 ms at 1080p (2026-12-02).
     """
-    if out is None:
-        out = behind.copy()
-    else:
-        np.copyto(out, behind)
-    cv2.copyTo(front, cv2.LUT(alpha, _OPAQUE), out)
-    index = np.flatnonzero(cv2.LUT(alpha, _BAND).view(np.bool_))  # on bool: ~7x faster
-    if index.size == 0:
-        return out
-    if index.size > SPARSE_BLEND_MAX * alpha.size:
-        a = alpha.astype(np.float32) * np.float32(1 / 255)
-        out[...] = cv2.blendLinear(np.ascontiguousarray(front), behind, a, 1.0 - a)
-        return out
-    channels = 1 if front.ndim == 2 else front.shape[2]
-    # Flat indices and np.take: ~8x faster than findNonZero + 2-D fancy indexing.
-    a = np.take(alpha.reshape(-1), index).astype(np.float32)[:, None] * np.float32(1 / 255)
-    b = np.take(behind.reshape(-1, channels), index, axis=0).astype(np.float32)
-    f = np.take(np.ascontiguousarray(front).reshape(-1, channels), index, axis=0)
-    mixed = b + (f.astype(np.float32) - b) * a + np.float32(0.5)  # 0..255.5: truncation rounds
-    out.reshape(-1, channels)[index] = mixed.astype(np.uint8)
-    return out
+    if front.ndim == 3:
+        alpha = cv2.merge([alpha] * front.shape[2])
+    below = cv2.multiply(behind, cv2.bitwise_not(alpha), scale=1 / 255)  # behind·(255 − alpha)
+    above = cv2.multiply(front, alpha, scale=1 / 255, dst=out)
+    return cv2.add(above, below, dst=above)
 
 
 def blend_pictures(
     front: np.ndarray, behind: np.ndarray, alpha: np.ndarray, out: np.ndarray | None = None
 ) -> np.ndarray:
     """:func:`blend_over` for I420 pictures: luma with ``alpha`` (h, w), chroma with its 2x2
-    mean."""
+    mean; into ``out`` (a new picture when not given; it may be ``front`` itself)."""
     if out is None:
         out = new(size_of(front))
-    h = size_of(front)[1]
-    blend_over(front[:h], behind[:h], alpha, out[:h])
-    ac = half(alpha)
-    blend_over(chroma(front), chroma(behind), np.vstack([ac, ac]), chroma(out))
+    small = half(alpha)
+    for f, b, o, a in zip(planes(front), planes(behind), planes(out), (alpha, small, small),
+                          strict=True):  # fmt: skip
+        blend_over(f, b, a, o)
     return out
 
 

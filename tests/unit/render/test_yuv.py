@@ -133,6 +133,9 @@ def test_blend_over_matches_a_float_blend() -> None:
         assert np.array_equal(out[alpha == 0], behind[alpha == 0])
         single = yuv.blend_over(front[:, :, 0].copy(), behind[:, :, 0].copy(), alpha)
         assert np.array_equal(single, out[:, :, 0])  # one channel: the same arithmetic
+        in_place = front.copy()
+        assert yuv.blend_over(in_place, behind, alpha, in_place) is in_place
+        assert np.array_equal(in_place, out)
 
 
 def test_blend_pictures_is_the_rgb_blend_converted() -> None:
@@ -145,7 +148,8 @@ def test_blend_pictures_is_the_rgb_blend_converted() -> None:
     expected = yuv.from_rgb(np.round(front_rgb * a + behind_rgb * (1 - a)).astype(np.uint8))
     y, u, v = yuv.planes(out)
     ey, eu, ev = yuv.planes(expected)
-    assert _diff(y, ey).max() <= 1
+    # One level for the blend (two rounded products), one for rounding the conversion.
+    assert _diff(y, ey).max() <= 2 and _diff(y, ey).mean() < 0.1
     assert _diff(u, eu).max() <= 2 and _diff(v, ev).max() <= 2
     by, _, _ = yuv.planes(yuv.from_rgb(behind_rgb))
     assert np.array_equal(y[alpha == 0], by[alpha == 0])
