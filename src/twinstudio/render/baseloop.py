@@ -205,10 +205,10 @@ def _read_matte(path: Path, start: int = 0, fps: float | None = None) -> Iterato
     """Alphas of a matte file from frame ``start`` on, decoded with frame threads
     (``twins.matte.read_matte`` decodes on one thread: ~8 ms a 1080p frame).
 
-    With ``fps``, a start past 0 seeks to the keyframe before it (FFV1 mattes have one every 60
-    frames) and skips by timestamp, instead of decoding every frame from 0 on each loop run
-    (a loop starting 6 s into the footage decoded 180 needless 1080p frames per run). A file
-    without timestamps falls back to counting from frame 0."""
+    With ``fps``, a start past 0 seeks to the keyframe before it (every frame of a PNG matte;
+    one in 60 of an older pack's FFV1 one) and skips by timestamp, instead of decoding every
+    frame from 0 on each loop run (a loop starting 6 s into the footage decoded 180 needless
+    1080p frames per run). A file without timestamps falls back to counting from frame 0."""
     import av
 
     try:

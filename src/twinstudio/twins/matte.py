@@ -28,8 +28,15 @@ blue or green screen), a clean-plate colour model of that backdrop, learned from
 calls background with high confidence, is used to cut away backdrop colour inside the soft band
 of the mask. On footage with a busy background the check finds no flat backdrop and does nothing.
 
-Mattes are stored as a grayscale FFV1 video in Matroska (lossless, ~1-3 % of raw size for the
-mostly flat alpha), read back frame by frame with :func:`read_matte`.
+Storage (pack revision 5): lossless grayscale PNG frames ("up" row prediction, zlib level 3) in a
+QuickTime file, read back frame by frame with :func:`read_matte` (or seeked, by the renderer).
+Every frame is a keyframe, so a seek lands on the frame asked for, and decoding costs less CPU
+than the FFV1 used before (revision ≤ 4: FFV1 in Matroska, which every reader still decodes).
+Measured on the development clip's mattes (2026-12-02, one core): 720p 1.0 ms a frame against
+FFV1's 1.7, 1080p 1.8 against 3.3; FFV1 also decoded, at each jump back to the loop's start, the
+frames from its keyframe (one every 60) up to the start. A 720p render with background removal
+took 5 % less time, a 1080p one 8 % less. The price is size: ~1.8x FFV1's (~80 KB a 1080p frame;
+zlib level 9 would save a fifth of it for 10x the training-time encoding).
 """
 
 from __future__ import annotations
@@ -46,18 +53,20 @@ import numpy as np
 from twinstudio.errors import MissingDependency, RenderError
 
 __all__ = [
-    "FFV1_OPTIONS",
+    "MATTE_FORMAT",
     "Matter",
     "build_matte",
     "clear_edge",
     "guided_filter",
+    "matte_stream",
     "read_matte",
     "write_matte",
 ]
 
-# FFV1 settings of stored mattes: a keyframe every 60 frames (the renderer seeks to loop
-# points), 4 slices (decoded in parallel).
-FFV1_OPTIONS = {"level": "3", "slices": "4", "slicecrc": "0", "g": "60"}
+# Stored mattes (see the module docstring): PNG frames in a QuickTime container.
+MATTE_FORMAT = "mov"
+MATTE_CODEC = "png"
+MATTE_OPTIONS = {"pred": "up", "compression_level": "3"}
 # Working resolution of the mask (long side) for the temporal filter and the guided filter.
 WORK_SIZE = 384
 # Guided filter radius (in working pixels) and regularisation (on 0..1 luminance).
@@ -282,7 +291,8 @@ def build_matte(
     *,
     matter: Matter | None = None,
 ) -> int:
-    """Matte every frame of ``video_path`` into ``out_path`` (FFV1 gray .mkv); returns the count."""
+    """Matte every frame of ``video_path`` into ``out_path`` (a stored matte, see the module
+    docstring); returns the count."""
     matter = matter or Matter()
     matter.reset()
     try:
@@ -294,16 +304,12 @@ def build_matte(
     count = 0
     out_path = Path(out_path)
     try:
-        with source, av.open(str(out_path), "w", format="matroska") as sink:
+        with source, av.open(str(out_path), "w", format=MATTE_FORMAT) as sink:
             stream = source.streams.video[0]
             stream.thread_type = "AUTO"
             total = _frame_count(stream)
-            rate = stream.average_rate or 25
-            out = sink.add_stream("ffv1", rate=rate)
-            out.width = stream.codec_context.width
-            out.height = stream.codec_context.height
-            out.pix_fmt = "gray"
-            out.options = dict(FFV1_OPTIONS)
+            size = (stream.codec_context.width, stream.codec_context.height)
+            out = matte_stream(sink, stream.average_rate or 25, size)
             for frame in source.decode(stream):
                 alpha = matter.alpha(frame.to_ndarray(format="rgb24"))
                 gray = av.VideoFrame.from_ndarray(alpha, format="gray")
@@ -341,18 +347,27 @@ def read_matte(path: Path) -> Iterator[np.ndarray]:
             ) from exc
 
 
+def matte_stream(sink: Any, rate: Any, size: tuple[int, int]) -> Any:
+    """Add a stored matte's video stream (``size`` (w, h), ``rate`` frames a second) to ``sink``,
+    a container opened for writing with ``format=MATTE_FORMAT``."""
+    stream = sink.add_stream(MATTE_CODEC, rate=rate)
+    stream.width, stream.height = size
+    stream.pix_fmt = "gray"
+    stream.options = dict(MATTE_OPTIONS)
+    return stream
+
+
 def write_matte(
     path: Path, alphas: Iterator[np.ndarray] | list[np.ndarray], fps: float = 25
 ) -> int:
-    """Write given alphas as a matte file (used by tests and by tools that matte elsewhere)."""
+    """Write given alphas as a stored matte (used by photo twins, tests and tools that matte
+    elsewhere)."""
     count = 0
-    with av.open(str(path), "w", format="matroska") as sink:
+    with av.open(str(path), "w", format=MATTE_FORMAT) as sink:
         stream: Any = None
         for alpha in alphas:
             if stream is None:
-                stream = sink.add_stream("ffv1", rate=round(fps))
-                stream.width, stream.height = alpha.shape[1], alpha.shape[0]
-                stream.pix_fmt = "gray"
+                stream = matte_stream(sink, round(fps), (alpha.shape[1], alpha.shape[0]))
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(alpha), format="gray")
             frame.pts = count
             for packet in stream.encode(frame):

@@ -17,9 +17,9 @@ pack_dir/
                    into meta["labels"]["phones"] (ARPAbet, 0 = SIL), viseme (T,) int8 index into
                    meta["labels"]["visemes"] (Oculus 15: sil PP FF TH DD kk CH SS nn RR aa E ih
                    oh ou), voiced (T,) bool (VAD)
-  matte.mkv        per-frame alpha of the person (when trained with matting)
+  matte.mov        per-frame alpha of the person (when trained with matting; ``twins.matte``)
   base_small.mp4   (revision 4) the loop ± 1 s again at 720 px on the short side, for 720p
-  matte_small.mkv  outputs (``twins.rendition``; footage with a short side ≥ 900 px); the matte's
+  matte_small.mov  outputs (``twins.rendition``; footage with a short side ≥ 900 px); the matte's
                    the same frames, when trained with matting; meta["rendition"]: size, first, count
   image.png        photo twins: the still image (≤1080p)
   preview.jpg      a frame for the dashboard;  preview.mp4  a short small clip (video twins)
@@ -41,6 +41,12 @@ every revision render, and an older reader with OpenCV's WebP decoder reads revi
 
 Revision 4 (same ``version``) adds the 720p rendition (``base_small.mp4``, ``matte_small.mkv``,
 ``meta["rendition"]``); a pack without it renders from the full base as before.
+
+Revision 5 (same ``version``) stores the mattes as PNG frames in QuickTime, ``matte.mov`` and
+``matte_small.mov``, instead of FFV1 in Matroska (``matte.mkv``, ``matte_small.mkv``): cheaper to
+decode and exactly seekable (``twins.matte``). :meth:`TwinPack.file` and :meth:`TwinPack.has`
+answer for the new names with the old files in older packs, which render as before; a reader
+older than revision 5 does not see a newer pack's matte (it refuses background removal).
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ import numpy as np
 from twinstudio.errors import RenderError
 
 PACK_VERSION = 1
-PACK_REVISION = 4  # additive changes within a version (older readers ignore what they don't know)
+PACK_REVISION = 5  # additive changes within a version (older readers ignore what they don't know)
 META = "meta.json"
 BASE_VIDEO = "base.mp4"
 TRACK = "track.npz"
@@ -63,9 +69,11 @@ MOUTHS = "mouths.npz"
 AUDIO = "audio.npz"
 AUDIO_MODEL = "audio_model.npz"
 LABELS = "labels.npz"
-MATTE = "matte.mkv"
+MATTE = "matte.mov"
 BASE_SMALL = "base_small.mp4"
-MATTE_SMALL = "matte_small.mkv"
+MATTE_SMALL = "matte_small.mov"
+# Files of older revisions that stand for a current name when the pack has no file of that name.
+LEGACY_NAMES = {MATTE: "matte.mkv", MATTE_SMALL: "matte_small.mkv"}
 IMAGE = "image.png"
 PREVIEW_IMAGE = "preview.jpg"
 PREVIEW_VIDEO = "preview.mp4"
@@ -162,7 +170,14 @@ class TwinPack:
         return Rendition((int(w), int(h)), int(info["first"]), int(info["count"]))
 
     def file(self, name: str) -> Path:
-        return self.path / name
+        """The path of the pack's file ``name``: an older revision's file standing for it
+        (:data:`LEGACY_NAMES`) when only that exists."""
+        path = self.path / name
+        legacy = LEGACY_NAMES.get(name)
+        if legacy is not None and not path.is_file() and (self.path / legacy).is_file():
+            return self.path / legacy
+        return path
 
     def has(self, name: str) -> bool:
-        return (self.path / name).is_file()
+        """Whether the pack has file ``name`` (or an older revision's file standing for it)."""
+        return self.file(name).is_file()

@@ -10,7 +10,7 @@ averaging (swscale ``AREA``), where the renderer's per-frame resize was bilinear
 
 What is kept: frames ``first .. first + count - 1`` of the base video, i.e. the loop with a second
 of margin either side (the loop-point crossfades read up to 0.2 s outside it), re-encoded like
-the base video; the matte for the same frames, FFV1 like the full one. Footage whose short side is
+the base video; the matte for the same frames, stored like the full one (``twins.matte``). Footage whose short side is
 under ``MIN_SHORT_SIDE`` gets none: a 720p video of it is (nearly) at its own scale. The renderer
 uses the rendition whenever the view it draws in is no larger than the rendition's part of the
 crop (``render.framing``); otherwise the full base.
@@ -81,22 +81,20 @@ class RenditionWriter:
 
 def shrink_matte(matte: Path, out: Path, size: tuple[int, int], span: tuple[int, int],
                  fps: int) -> int:  # fmt: skip
-    """The rendition of a matte: frames ``span`` of ``matte`` at ``size`` (area averaging), FFV1
-    gray like the full matte. Returns the frames written."""
+    """The rendition of a matte: frames ``span`` of ``matte`` at ``size`` (area averaging),
+    stored like the full matte. Returns the frames written."""
     import av
 
-    from twinstudio.twins.matte import FFV1_OPTIONS
+    from twinstudio.twins.matte import MATTE_FORMAT, matte_stream
 
     first, count = span
     w, h = size
     written = 0
     try:
-        with av.open(str(matte)) as source, av.open(str(out), "w", format="matroska") as sink:
+        with av.open(str(matte)) as source, av.open(str(out), "w", format=MATTE_FORMAT) as sink:
             stream = source.streams.video[0]
             stream.thread_type = "AUTO"
-            dest = sink.add_stream("ffv1", rate=fps)
-            dest.width, dest.height, dest.pix_fmt = w, h, "gray"
-            dest.options = dict(FFV1_OPTIONS)
+            dest = matte_stream(sink, fps, size)
             for index, frame in enumerate(source.decode(stream)):
                 if index < first:
                     continue

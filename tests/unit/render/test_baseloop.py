@@ -155,7 +155,7 @@ def test_matte_frames_seek_to_each_run(tmp_path: Path, fps: int) -> None:
     from twinstudio.render.baseloop import matte_frames
     from twinstudio.twins.matte import write_matte
 
-    path = tmp_path / "matte.mkv"
+    path = tmp_path / "matte.mov"
     n = 150
     write_matte(path, [np.full((16, 24), i, np.uint8) for i in range(n)], fps=fps)
     pack: Any = _MattePack(path, n, fps)

@@ -131,12 +131,12 @@ def test_the_shrunk_matte_is_seekable_frame_by_frame(tmp_path: Path) -> None:
 
     fps = 30
     alphas = [np.full((1080, 1920), 2 * k, np.uint8) for k in range(100)]
-    write_matte(tmp_path / "matte.mkv", alphas, fps)
+    write_matte(tmp_path / "matte.mov", alphas, fps)
     written = shrink_matte(
-        tmp_path / "matte.mkv", tmp_path / "small.mkv", (1280, 720), (20, 70), fps
+        tmp_path / "matte.mov", tmp_path / "small.mov", (1280, 720), (20, 70), fps
     )
     assert written == 70
-    got = _read_matte(tmp_path / "small.mkv", 65, fps)  # base frame 85
+    got = _read_matte(tmp_path / "small.mov", 65, fps)  # base frame 85
     first = next(got)
     assert first.shape == (720, 1280) and int(first[0, 0]) == 2 * 85
     assert int(next(got)[0, 0]) == 2 * 86

@@ -24,6 +24,44 @@ def test_meta_and_arrays_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(pack.track["landmarks"], lm)
 
 
+def _ffv1_matte(path: Path, n: int, fps: int) -> None:
+    """A revision-4 matte: FFV1 in Matroska, a keyframe every 60 frames, frame k all k."""
+    import av
+
+    with av.open(str(path), "w", format="matroska") as sink:
+        stream = sink.add_stream("ffv1", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 32, 16, "gray"
+        stream.options = {"level": "3", "slices": "4", "slicecrc": "0", "g": "60"}
+        for k in range(n):
+            frame = av.VideoFrame.from_ndarray(np.full((16, 32), k, np.uint8), format="gray")
+            frame.pts = k
+            for packet in stream.encode(frame):
+                sink.mux(packet)
+        for packet in stream.encode(None):
+            sink.mux(packet)
+
+
+def test_older_packs_mattes_stand_for_the_current_names(tmp_path: Path) -> None:
+    """A revision-4 pack (``matte.mkv``, ``matte_small.mkv``: FFV1) keeps its background removal:
+    the current names resolve to its files, and they seek and decode as before."""
+    from twinstudio.render.baseloop import _read_matte
+    from twinstudio.twins.matte import write_matte
+
+    P.write_meta(tmp_path, {"kind": "video", "fps": 30, "width": 32, "height": 16})
+    pack = P.TwinPack.open(tmp_path)
+    assert not pack.has(P.MATTE) and not pack.has(P.MATTE_SMALL)
+    _ffv1_matte(tmp_path / "matte.mkv", 100, 30)
+    _ffv1_matte(tmp_path / "matte_small.mkv", 10, 30)
+    assert pack.has(P.MATTE) and pack.file(P.MATTE) == tmp_path / "matte.mkv"
+    assert pack.has(P.MATTE_SMALL) and pack.file(P.MATTE_SMALL) == tmp_path / "matte_small.mkv"
+    got = _read_matte(pack.file(P.MATTE), 75, 30.0)  # past a keyframe, between two
+    assert [int(next(got)[0, 0]) for _ in range(3)] == [75, 76, 77]
+    # A pack that has the current file reads that one.
+    write_matte(tmp_path / P.MATTE, [np.zeros((16, 32), np.uint8)], fps=30)
+    assert pack.file(P.MATTE) == tmp_path / P.MATTE
+    assert pack.file(P.BASE_VIDEO) == tmp_path / P.BASE_VIDEO  # other names are untouched
+
+
 def test_object_arrays_are_refused(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         P.save_arrays(tmp_path / "x.npz", bad=np.array([{"a": 1}], dtype=object))
