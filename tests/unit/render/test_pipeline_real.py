@@ -109,6 +109,26 @@ def test_demo_photo_twin_renders(tmp_path: Path) -> None:
     assert n == 50 and found == n
 
 
+@pytest.mark.slow
+def test_a_matted_photo_twin_renders_onto_a_background_colour(tmp_path: Path) -> None:
+    """Training with matting stores the matte (``matte.mov``, PNG frames) and background removal
+    reads it: the corners show the colour asked for, the face is still found on every frame."""
+    from twinstudio.render.types import Background
+    from twinstudio.twins import pack as P
+
+    train_twin(demo_source(), tmp_path / "demo", kind="photo", matting=True)
+    assert (tmp_path / "demo" / P.MATTE).is_file()
+    options = RenderOptions(resolution="720p", remove_background=True,
+                            background=Background(color="#2f6fb0"))  # fmt: skip
+    result = render_video(tmp_path / "demo", _speech(1.0), options, tmp_path / "out")
+    frames = _frames(result.video_path)
+    blue = np.array([0x2F, 0x6F, 0xB0])
+    for corner in (frames[:, :8, :8], frames[:, :8, -8:]):  # the top corners: backdrop only
+        assert np.abs(corner.reshape(-1, 3).mean(axis=0) - blue).max() < 4
+    n, found = _faces_on_every_frame(result.video_path)
+    assert n == 25 and found == n
+
+
 def _split(speech: Speech, cuts_s: list[float]) -> list[Speech]:
     """``speech`` cut into pieces at ``cuts_s`` (not on frame boundaries), each piece timed from
     its own start, as ``synthesize_stream`` yields them."""
