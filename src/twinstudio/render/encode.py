@@ -191,11 +191,15 @@ class _AudioFeed:
                 return self._src_end
             if self._ended:
                 return -(-self._src_end * self._up // self._down)
-            ready = self._done_in
-            if self._src_end - ready >= self._block_in + self._pad_in:
-                blocks = (self._src_end - self._pad_in - ready) // self._block_in
-                ready += blocks * self._block_in
-            return ready * self._up // self._down  # block ends are multiples of ``down``
+            return self._ready_in() * self._up // self._down  # block ends: multiples of ``down``
+
+    def _ready_in(self) -> int:
+        """Input samples (absolute count) whose blocks can be converted: all of them once the
+        feed has ended, else the whole blocks with the margin fed past them."""
+        if self._ended:
+            return self._src_end
+        blocks = max(0, (self._src_end - self._pad_in - self._done_in) // self._block_in)
+        return self._done_in + blocks * self._block_in
 
     def _convert(self, until: int) -> None:
         """Convert input blocks until output sample ``until`` exists (or none is left)."""
@@ -206,11 +210,8 @@ class _AudioFeed:
             return
         pieces = [self._out]
         have = self._out_at + self._out.size  # output samples that exist, converted
-        while (
-            have < until
-            and self._done_in < self._src_end
-            and (self._ended or self._src_end - self._done_in >= self._block_in + self._pad_in)
-        ):
+        ready = self._ready_in()
+        while have < until and self._done_in < ready:
             s0 = self._done_in
             s1 = min(self._src_end, s0 + self._block_in)
             p0, p1 = max(0, s0 - self._pad_in), min(self._src_end, s1 + self._pad_in)
