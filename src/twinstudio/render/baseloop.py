@@ -3,7 +3,9 @@
 Training chose loop points ``start``/``end`` (``twins.loop``): output frame k shows footage frame
 ``start + k mod (end - start)``. Frames are decoded as they are needed; at each jump back the
 reader seeks (the pack video has a keyframe every second), so memory stays one frame deep
-whatever the length of the video.
+whatever the length of the video. A render decodes the loop (and its matte) once: its first
+turn also writes each placed frame to a temporary file, which later turns read back
+(``render.framestore``; the same bytes, far less CPU than decoding again).
 
 The jump itself is hidden by a short crossfade (``crossfades``): for ``CROSSFADE_S`` after each
 jump back to ``start``, the frames that would have followed ``end`` in the footage fade out
@@ -25,6 +27,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from twinstudio.errors import RenderError
+from twinstudio.render.framestore import FrameStore
 from twinstudio.render.framing import View
 from twinstudio.twins import pack as P
 from twinstudio.twins.pack import TwinPack
@@ -145,10 +148,15 @@ def base_frames(
     pack: TwinPack,
     indices: np.ndarray | Iterable[tuple[int, int]],
     view: View | None = None,
+    *,
+    keep_loop: bool = False,
 ) -> Iterator[np.ndarray]:
     """Frames of the pack video in the order of ``indices`` (consecutive runs stream), or of
     (first, count) runs such as :func:`loop_runs`'s: I420 pictures placed in ``view`` when given
-    (``View.place_decoded``: from the decoded planes, never converted), else RGB at full size."""
+    (``View.place_decoded``: from the decoded planes, never converted), else RGB at full size.
+
+    ``keep_loop``: the loop's frames are decoded once and read back on later turns
+    (``render.framestore``); for the endless :func:`loop_runs` schedule."""
     path, shift = _source(pack, P.BASE_VIDEO, view.source if view is not None else "base")
 
     def read(first: int) -> Iterator[np.ndarray]:
@@ -157,7 +165,13 @@ def base_frames(
         return read_frames(path, first - shift, pack.fps, convert=view.place_decoded)
 
     # A fresh array for each held frame: frames are edited in place downstream.
-    return _by_runs(_as_runs(indices), read, lambda last: last.copy(), path)
+    return _by_runs(_as_runs(indices), read, lambda last: last.copy(), path,
+                    _loop_store(pack) if keep_loop else None)  # fmt: skip
+
+
+def _loop_store(pack: TwinPack) -> FrameStore:
+    start, end = _loop_points(pack)
+    return FrameStore(end - start)
 
 
 def _by_runs(
@@ -165,29 +179,42 @@ def _by_runs(
     read: Callable[[int], Iterator[np.ndarray]],
     hold: Callable[[np.ndarray], np.ndarray],
     path: Path,
+    store: FrameStore | None = None,
 ) -> Iterator[np.ndarray]:
     """``count`` items of ``read(first)`` for each (first, count) run; a file that ends early
     holds its last item (``hold(last)`` each time). A run that finds nothing at all, with
     nothing before it to hold, fails: the endless schedule would otherwise read the file again
-    and again without ever getting a frame."""
+    and again without ever getting a frame. With a ``store``, decoded items are kept in it
+    (before they are handed on and edited) and a run it holds whole is read back from it."""
     last: np.ndarray | None = None
-    for first, count in runs:
-        got = 0
-        for item in read(first):
-            last = item
-            yield item
-            got += 1
-            if got == count:
-                break
-        if last is None:
-            raise RenderError(
-                "unreadable_twin_video",
-                f"{path.name} has no frame for footage frame {first}: the twin's files are "
-                "damaged; train it again.",
-            )
-        while got < count:
-            yield hold(last)
-            got += 1
+    try:
+        for first, count in runs:
+            if store is not None and store.covers(first, count):
+                for key in range(first, first + count):
+                    last = store.get(key)
+                    yield last
+                continue
+            got = 0
+            for item in read(first):
+                if store is not None:
+                    store.put(first + got, item)
+                last = item
+                yield item
+                got += 1
+                if got == count:
+                    break
+            if last is None:
+                raise RenderError(
+                    "unreadable_twin_video",
+                    f"{path.name} has no frame for footage frame {first}: the twin's files are "
+                    "damaged; train it again.",
+                )
+            while got < count:
+                yield hold(last)
+                got += 1
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _source(pack: TwinPack, name: str, source: str) -> tuple[Path, int]:
@@ -239,13 +266,25 @@ def _read_matte(path: Path, start: int = 0, fps: float | None = None) -> Iterato
 
 
 def matte_frames(
-    pack: TwinPack, indices: np.ndarray | Iterable[tuple[int, int]], source: str = "base"
+    pack: TwinPack,
+    indices: np.ndarray | Iterable[tuple[int, int]],
+    source: str = "base",
+    *,
+    place: Callable[[np.ndarray], np.ndarray] | None = None,
+    keep_loop: bool = False,
 ) -> Iterator[np.ndarray]:
     """Alpha (H, W) uint8 for each index (or run, as :func:`base_frames`), from the pack's
-    matte, or from its rendition's (``source`` "rendition"); each run seeks to its first frame."""
+    matte, or from its rendition's (``source`` "rendition"); each run seeks to its first frame.
+    ``place``: applied to each alpha as it is decoded (``View.place``); ``keep_loop`` as for
+    :func:`base_frames` (what is kept is the placed alpha)."""
     path, shift = _source(pack, P.MATTE, source)
-    return _by_runs(_as_runs(indices), lambda first: _read_matte(path, first - shift, pack.fps),
-                    lambda last: last, path)  # fmt: skip
+
+    def read(first: int) -> Iterator[np.ndarray]:
+        alphas = _read_matte(path, first - shift, pack.fps)
+        return alphas if place is None else map(place, alphas)
+
+    return _by_runs(_as_runs(indices), read, lambda last: last, path,
+                    _loop_store(pack) if keep_loop else None)  # fmt: skip
 
 
 def prefetch(items: Iterator[T], depth: int = 3) -> Generator[T, None, None]:

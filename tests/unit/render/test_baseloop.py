@@ -180,3 +180,38 @@ def test_paster_region_polygons_are_computed_once_per_frame() -> None:
     expected = region_polygon(apply_affine(paster.to_crop[1], paster.landmarks[1]), 100.0)
     assert np.array_equal(got, expected)
     assert got.shape[1] == 2 and got.dtype == np.int32
+
+
+def test_a_kept_loop_is_decoded_once_and_gives_the_same_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The endless schedule read through the frame store: every turn of the loop gives the
+    frames decoding gives, even when they are edited downstream, but only the first turn
+    decodes."""
+    import twinstudio.render.baseloop as bl
+    from twinstudio.twins.matte import write_matte
+
+    path = tmp_path / "matte.mov"
+    n = 40
+    write_matte(path, [np.full((16, 24), 3 * i, np.uint8) for i in range(n)], fps=25)
+    pack: Any = _MattePack(path, n, 25)
+    pack.meta["loop"] = {"start": 7, "end": 19}
+    decoded: list[int] = []
+    real = bl._read_matte
+
+    def counted(*args: Any, **kwargs: Any) -> Iterator[np.ndarray]:
+        for alpha in real(*args, **kwargs):
+            decoded.append(int(alpha[0, 0]) // 3)
+            yield alpha
+
+    monkeypatch.setattr(bl, "_read_matte", counted)
+    plain = [a.copy() for a in itertools.islice(bl.matte_frames(pack, loop_runs(pack, 5)), 60)]
+    decoded.clear()
+    kept = []
+    for alpha in itertools.islice(bl.matte_frames(pack, loop_runs(pack, 5), keep_loop=True), 60):
+        kept.append(alpha.copy())
+        alpha[...] = 255  # edited downstream, as frames are: later turns are not
+    assert [int(a[0, 0]) // 3 for a in kept] == schedule(pack, 60, 5).tolist()
+    assert all(np.array_equal(a, b) for a, b in zip(plain, kept, strict=True))
+    assert sorted(set(decoded)) == list(range(7, 19))  # each loop frame decoded, then read back
+    assert len(decoded) <= 12 + 7  # the first partial turn and the one after it, no more

@@ -16,7 +16,8 @@ Per output frame t, with base footage frame b and selected bank frame j (``selec
 4. At the base loop's jump back (``baseloop.crossfades``) the frame that would have followed in
    the footage gets the same mouth and is morphed into the loop frame over ~0.2 s
    (``_LoopMorph``): no jump, and no double face as a plain dissolve would show.
-Base frames (and mattes) are decoded a few frames ahead in a thread (``baseloop.prefetch``).
+Base frames (and mattes) are decoded a few frames ahead in a thread (``baseloop.prefetch``), the
+loop's once per render: later turns read them back from a temporary file (``render.framestore``).
 """
 
 from __future__ import annotations
@@ -280,12 +281,12 @@ class SampleEngine(LipSyncEngine):
         bank_frame = pack.track["bank_index"]
         view = view if view is not None else whole_view(pack.size)
         paster = _Paster(pack, view)
-        bases = prefetch(base_frames(pack, loop_runs(pack), view))
-        alphas = (
-            prefetch(_placed(matte_frames(pack, loop_runs(pack), view.source), view))
-            if with_alpha
-            else None
-        )
+        bases = prefetch(base_frames(pack, loop_runs(pack), view, keep_loop=True))
+        alphas = None
+        if with_alpha:
+            alphas = prefetch(
+                matte_frames(pack, loop_runs(pack), view.source, place=view.place, keep_loop=True)
+            )
         partners: _Partners | None = None
         offset = 0
         try:
@@ -321,12 +322,6 @@ class SampleEngine(LipSyncEngine):
                 alphas.close()
 
 
-def _placed(images: Iterator[np.ndarray], view: View) -> Iterator[np.ndarray]:
-    """``images`` placed in ``view``."""
-    for image in images:
-        yield view.place(image)
-
-
 class _Partners:
     """The footage frames (and mattes) that loop-point crossfades fade with: the same few
     frames at every jump, so they are decoded once, on first use, and kept."""
@@ -336,7 +331,7 @@ class _Partners:
         self.pictures = dict(zip(wanted.tolist(), base_frames(pack, wanted, view), strict=False))
         self.alpha: dict[int, np.ndarray] = {}
         if with_alpha:
-            alphas = _placed(matte_frames(pack, wanted, view.source), view)
+            alphas = matte_frames(pack, wanted, view.source, place=view.place)
             self.alpha = dict(zip(wanted.tolist(), alphas, strict=False))
 
     def get(self, frame: int) -> tuple[np.ndarray, np.ndarray | None]:

@@ -1,0 +1,105 @@
+"""Decode the base loop once per render: frames kept in a temporary file, read back on each turn.
+
+A render shows the same few seconds of footage over and over (``render.baseloop``): a minute of
+video at 30 fps turns a 97-frame loop ~20 times, and every turn used to decode the loop again,
+plus the frames from the keyframe before the loop's start up to it. Decoding is not cheap on
+two cores: H.264 with frame threads took 3.4 CPU-s of a minute of 720p video (11 % of the
+render's CPU, ``perf``, 2026-12-02) and the PNG matte another 2 CPU-s, while reading a frame
+already decoded is one copy from the page cache.
+
+So the first turn writes each frame, as it is decoded and placed in the view, to an unnamed
+temporary file (``tempfile.TemporaryFile``: unlinked at once, so even a killed worker leaves
+nothing behind), and later turns read them back. The frames read back are the very bytes the
+decoder gave, so the video is identical, byte for byte. Memory does not change: the file lives
+in the kernel's page cache (reclaimable, not part of the process's RSS) and each read fills a
+fresh array, as decoding did. The file holds the loop's frames only: ~130 MB for a 97-frame
+loop at 720p, ~300 MB at 1080p. A loop larger than :data:`MAX_BYTES` (4k, or a very long
+loop) is not kept and is decoded every turn, as is everything after a write fails (a full
+disk): the store only ever saves work, it never fails a render.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from typing import IO
+
+import numpy as np
+
+_LOGGER = logging.getLogger(__name__)
+
+# The most a render keeps on disk per stream (base frames, matte): a 1080p loop of ~10 s.
+MAX_BYTES = 1 << 30
+
+
+class FrameStore:
+    """Fixed-size frames by key (a footage frame number), kept in an unnamed temporary file.
+
+    ``capacity``: how many frames will be put at most (the loop's length); the first frame
+    put fixes the shape and dtype, and the store turns itself off when ``capacity`` such frames
+    would exceed ``max_bytes``.
+    """
+
+    def __init__(self, capacity: int, max_bytes: int = MAX_BYTES) -> None:
+        self.capacity = max(0, int(capacity))
+        self.max_bytes = max_bytes
+        self._file: IO[bytes] | None = None
+        self._slots: dict[int, int] = {}
+        self._shape: tuple[int, ...] = ()
+        self._dtype = np.dtype(np.uint8)
+        self._nbytes = 0
+        self.enabled = self.capacity > 0
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def covers(self, first: int, count: int) -> bool:
+        """True when frames ``first`` … ``first + count − 1`` are all kept."""
+        return self.enabled and all(k in self._slots for k in range(first, first + count))
+
+    def put(self, key: int, frame: np.ndarray) -> None:
+        """Keep ``frame`` (a copy of its bytes) under ``key``, unless it is kept already, the
+        store is full or off, or ``frame`` differs in shape or dtype from the first one."""
+        if not self.enabled or key in self._slots:
+            return
+        if self._file is None:
+            if frame.nbytes * self.capacity > self.max_bytes:
+                self.enabled = False
+                return
+            self._shape, self._dtype, self._nbytes = frame.shape, frame.dtype, frame.nbytes
+            # Kept open for the render's length; close() (or the collector) drops it.
+            self._file = tempfile.TemporaryFile(prefix="twinstudio-loop-", buffering=0)  # noqa: SIM115
+        if frame.shape != self._shape or frame.dtype != self._dtype:
+            return
+        if len(self._slots) >= self.capacity:
+            return
+        slot = len(self._slots)
+        data = np.ascontiguousarray(frame).data.cast("B")
+        try:
+            done = 0
+            while done < len(data):  # a regular file takes it all at once, but be sure
+                done += os.pwrite(self._file.fileno(), data[done:], slot * self._nbytes + done)
+        except OSError as exc:  # a full disk: decode every turn instead
+            _LOGGER.warning("Frame store off (%s); the loop will be decoded on every turn.", exc)
+            self.close()
+            return
+        self._slots[key] = slot
+
+    def get(self, key: int) -> np.ndarray:
+        """A fresh array holding frame ``key`` (which :meth:`covers` said is kept)."""
+        assert self._file is not None
+        out = np.empty(self._shape, self._dtype)
+        got = os.preadv(self._file.fileno(), [out.data.cast("B")],
+                        self._slots[key] * self._nbytes)  # fmt: skip
+        if got != self._nbytes:
+            raise OSError(f"frame store: read {got} of {self._nbytes} bytes")
+        return out
+
+    def close(self) -> None:
+        """Drop every frame (the file disappears); the store stays off."""
+        self.enabled = False
+        self._slots.clear()
+        if self._file is not None:
+            self._file.close()
+            self._file = None

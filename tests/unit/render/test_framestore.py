@@ -1,0 +1,68 @@
+"""The frame store: a loop's frames decoded once, read back byte for byte."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twinstudio.render.framestore import FrameStore
+
+
+def _frame(value: int, shape: tuple[int, ...] = (6, 8)) -> np.ndarray:
+    return (np.arange(np.prod(shape)).reshape(shape) + value).astype(np.uint8)
+
+
+def test_frames_come_back_exactly_and_as_fresh_arrays() -> None:
+    store = FrameStore(capacity=4)
+    for key in (10, 11, 12):
+        store.put(key, _frame(key))
+    assert store.covers(10, 3) and not store.covers(10, 4) and not store.covers(9, 1)
+    got = store.get(11)
+    assert np.array_equal(got, _frame(11)) and got.dtype == np.uint8
+    got[...] = 0  # edited downstream: the kept frame is untouched
+    assert np.array_equal(store.get(11), _frame(11))
+    store.close()
+    assert not store.covers(10, 1)
+
+
+def test_a_frame_is_kept_once_and_the_first_copy_wins() -> None:
+    store = FrameStore(capacity=2)
+    store.put(1, _frame(1))
+    store.put(1, _frame(99))
+    assert len(store) == 1 and np.array_equal(store.get(1), _frame(1))
+
+
+def test_views_are_kept_as_their_values() -> None:
+    """A placed alpha is often a crop view of a bigger array: its values are what is kept."""
+    big = _frame(3, (10, 12))
+    store = FrameStore(capacity=1)
+    store.put(0, big[2:8, 4:12])
+    assert np.array_equal(store.get(0), big[2:8, 4:12])
+
+
+def test_capacity_shape_and_size_limits() -> None:
+    store = FrameStore(capacity=2)
+    store.put(0, _frame(0))
+    store.put(1, _frame(1, (4, 4)))  # another shape: not kept
+    store.put(2, _frame(2))
+    store.put(3, _frame(3))  # past the capacity: not kept
+    assert store.covers(0, 1) and store.covers(2, 1)
+    assert not store.covers(1, 1) and not store.covers(3, 1)
+
+    too_big = FrameStore(capacity=100, max_bytes=1000)  # 100 frames of 48 bytes > 1000
+    too_big.put(0, _frame(0))
+    assert not too_big.enabled and not too_big.covers(0, 1)
+    assert not FrameStore(capacity=0).enabled
+
+
+def test_a_failed_write_turns_the_store_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import twinstudio.render.framestore as fs
+
+    def full_disk(*_args: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    store = FrameStore(capacity=2)
+    store.put(0, _frame(0))
+    monkeypatch.setattr(fs.os, "pwrite", full_disk)
+    store.put(1, _frame(1))
+    assert not store.enabled and not store.covers(0, 1)
