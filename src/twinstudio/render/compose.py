@@ -13,8 +13,9 @@ gradient.
 
 Matting (``remove_background`` with an alpha)
     The alpha gets a slight feather (a 3x3 blur that softens stair-stepped mask edges), then the
-    person is blended over the background, each plane with its alpha (``yuv.blend_pictures``,
-    dense fixed-point SIMD, into the handed-over picture itself). When the background is smooth (a
+    person is blended over the background, each plane with its alpha, into the handed-over
+    picture itself (``yuv.blend_onto``: dense fixed-point SIMD inside the person's box, the
+    background copied, or its flat colour filled, outside it). When the background is smooth (a
     colour or the studio gradient) the blend happens *in the view* and the composite is resized
     once: resizing is linear and its weights sum to one, so for a flat colour this is exactly the
     blend at output size (for the gradient, which barely changes over a pixel,
@@ -159,11 +160,14 @@ class Compositor:
             self._blur_maps = self._plan_blur()
         self._behind: np.ndarray | None = None  # the background behind the picture (dest)
         self._behind_view: np.ndarray | None = None  # the same at view size, when smooth
+        self._flat: tuple[int, int, int] | None = None  # its (Y, U, V) when a flat colour
         if self._matting and self._background is not None:
             self._behind = yuv.crop(self._background, self.plan.dest)
             smooth = options.background is None or options.background.image_path is None
             if smooth:
                 self._behind_view = yuv.PictureResizer(dest_size, self.view.size)(self._behind)
+                if options.background is not None and options.background.color is not None:
+                    self._flat = yuv.colour_of(parse_color(options.background.color))
 
     @property
     def out_size(self) -> tuple[int, int]:
@@ -305,10 +309,11 @@ class Compositor:
             self._resize_alpha(soft, dst=out_alpha[dy0:dy1, dx0:dx1])
             return self._place(picture), out_alpha
         if self._behind_view is not None:  # blend in the view, in place; resize once
-            return self._place(yuv.blend_pictures(picture, self._behind_view, soft, picture)), None
+            blended = yuv.blend_onto(picture, soft, self._behind_view, self._flat)
+            return self._place(blended), None
         assert self._behind is not None and self._background is not None
         placed = self._resize(picture)  # the picture itself at the same size: handed over
-        composite = yuv.blend_pictures(placed, self._behind, self._resize_alpha(soft), placed)
+        composite = yuv.blend_onto(placed, self._resize_alpha(soft), self._behind)
         if self.plan.full:
             return composite, None
         out = self._background.copy()

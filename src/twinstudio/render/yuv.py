@@ -29,6 +29,7 @@ __all__ = [
     "Resizer",
     "add_rgb",
     "as_rgb",
+    "blend_onto",
     "blend_over",
     "blend_pictures",
     "box_planes",
@@ -243,6 +244,55 @@ def blend_pictures(
                           strict=True):  # fmt: skip
         blend_over(f, b, a, o)
     return out
+
+
+def blend_onto(
+    picture: np.ndarray,
+    alpha: np.ndarray,
+    behind: np.ndarray,
+    colour: tuple[int, int, int] | None = None,
+) -> np.ndarray:
+    """``picture`` over ``behind`` (I420 pictures of one size) with ``alpha`` (h, w), in place:
+    exactly ``blend_pictures(picture, behind, alpha, picture)``, for less work.
+
+    A matte is zero over most of a frame (70 % of the benchmark twin's 720p frames), and the
+    person's box (alpha > 0) is about half of it. Outside that box the result is ``behind``
+    itself, so it is copied, or filled with ``colour`` (its flat (Y, U, V) colour, when it is
+    one); only the box is blended. With a flat colour the background's term is a 256-entry
+    table of alpha, computed by the same OpenCV product :func:`blend_over` uses, so the values
+    are identical. 720p, one core, the benchmark twin's frames: 1.16 against 1.55 ms
+    (2026-12-02)."""
+    w, h = size_of(picture)
+    x, y, bw, bh = cv2.boundingRect(alpha)
+    x0, y0 = x - x % 2, y - y % 2  # even: a chroma sample covers 2x2 pixels
+    x1, y1 = min(w, x + bw + (x + bw) % 2), min(h, y + bh + (y + bh) % 2)
+    if bw == 0 or bh == 0:
+        x0 = y0 = x1 = y1 = 0
+    small = half(alpha[y0:y1, x0:x1]) if x1 > x0 and y1 > y0 else alpha[:0, :0]
+    levels = np.arange(256, dtype=np.uint8).reshape(1, 256)
+    for k, (front, back) in enumerate(zip(planes(picture), planes(behind), strict=True)):
+        f = 1 if k == 0 else 2
+        bx0, by0, bx1, by1 = x0 // f, y0 // f, x1 // f, y1 // f
+        ph, pw = front.shape
+        for rx0, ry0, rx1, ry1 in ((0, 0, pw, by0), (0, by1, pw, ph), (0, by0, bx0, by1),
+                                   (bx1, by0, pw, by1)):  # fmt: skip
+            if rx1 > rx0 and ry1 > ry0:
+                if colour is None:
+                    front[ry0:ry1, rx0:rx1] = back[ry0:ry1, rx0:rx1]
+                else:
+                    front[ry0:ry1, rx0:rx1] = colour[k]
+        if bx1 <= bx0 or by1 <= by0:
+            continue
+        a = alpha[y0:y1, x0:x1] if k == 0 else small
+        box = front[by0:by1, bx0:bx1]
+        if colour is None:
+            blend_over(box, back[by0:by1, bx0:bx1], a, box)
+            continue
+        table = cv2.multiply(np.full((1, 256), colour[k], np.uint8), cv2.bitwise_not(levels),
+                             scale=1 / 255)  # fmt: skip
+        above = cv2.multiply(box, a, scale=1 / 255, dst=box)
+        cv2.add(above, cv2.LUT(a, table), dst=above)
+    return picture
 
 
 class Resizer:

@@ -155,6 +155,35 @@ def test_blend_pictures_is_the_rgb_blend_converted() -> None:
     assert np.array_equal(y[alpha == 0], by[alpha == 0])
 
 
+@pytest.mark.parametrize("where", ["middle", "odd edge", "nothing", "everything"])
+def test_blend_onto_is_blend_pictures_exactly(where: str) -> None:
+    """Only the person's box is blended, the rest copied or filled: the same bytes as the dense
+    blend, onto a flat colour (table) or a picture (copied), wherever the box lies."""
+    size = (128, 96)
+    front = yuv.from_rgb(_scene(size, 5))
+    gradient = yuv.from_rgb(_scene(size, 9))
+    colour = yuv.colour_of((47, 111, 176))
+    flat = yuv.new(size)
+    yuv.fill(flat, (0, 0, *size), colour)
+    alpha = np.zeros((96, 128), np.uint8)
+    if where == "middle":
+        cv2.ellipse(alpha, (60, 50), (21, 30), 0, 0, 360, (255,), -1)
+    elif where == "odd edge":  # odd first row/column, the box reaching the right and bottom
+        cv2.ellipse(alpha, (119, 90), (35, 20), 0, 0, 360, (255,), -1)
+    elif where == "everything":
+        alpha[...] = 255
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 1.5)
+    if where == "odd edge":
+        alpha[:, :91] = 0
+        alpha[:73] = 0
+        assert alpha[:, 91].any() and alpha[73].any() and alpha[:, -1].any() and alpha[-1].any()
+    for behind, fill in ((flat, colour), (gradient, None), (flat, None)):
+        expected = yuv.blend_pictures(front, behind, alpha)
+        got = front.copy()
+        assert yuv.blend_onto(got, alpha, behind, fill) is got
+        assert np.array_equal(got, expected)
+
+
 @pytest.mark.parametrize(("src", "dst"), [((160, 96), (96, 58)), ((96, 160), (120, 200))])
 def test_picture_resizer_is_resizing_then_converting(
     src: tuple[int, int], dst: tuple[int, int]
