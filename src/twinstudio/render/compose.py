@@ -12,7 +12,8 @@ and it follows the person). With ``remove_background`` and no background, a neut
 gradient.
 
 Matting (``remove_background`` with an alpha)
-    The alpha gets a slight feather (a 3x3 blur that softens stair-stepped mask edges), then the
+    The alpha comes feathered (a 3x3 blur that softens stair-stepped mask edges, applied where it
+    is placed in the view: ``View.place_alpha``, in the engine's decoding thread), then the
     person is blended over the background, each plane with its alpha, into the handed-over
     picture itself (``yuv.blend_onto``: dense fixed-point SIMD inside the person's box, the
     background copied, or its flat colour filled, outside it). When the background is smooth (a
@@ -262,14 +263,15 @@ class Compositor:
                 "frame_size_mismatch",
                 f"Alpha of shape {alpha.shape} does not match the source size {sw}x{sh}.",
             )
-        placed_alpha = self.view.place(alpha) if alpha is not None and self._matting else None
+        placed_alpha = self.view.place_alpha(alpha) if alpha is not None and self._matting else None
         return self.compose_placed(self.view.place(rgb[:, :, :3]), placed_alpha)
 
     def compose_placed(self, picture: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
         """One output frame from a picture already in the view (:attr:`view`, as engines draw
         when given it): I420, or RGB (converted here); ``alpha`` in the view too. Returns I420
         for MP4, RGB(A) for WebM. An I420 picture is handed over: when the output is the picture
-        unchanged, it is returned itself, not copied."""
+        unchanged, it is returned itself, not copied. ``alpha`` is feathered, as
+        ``View.place_alpha`` gives it."""
         vw, vh = self.view.size
         if yuv.is_picture(picture):
             ok = picture.shape == (vh * 3 // 2, vw)
@@ -302,7 +304,7 @@ class Compositor:
         self, picture: np.ndarray, alpha: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Person over background (or, transparent, the person and the alpha to carry)."""
-        soft = cv2.GaussianBlur(alpha, (3, 3), 0.8)
+        soft = alpha  # feathered when placed (View.place_alpha)
         if self._transparent:
             out_alpha = np.zeros((self._out_size[1], self._out_size[0]), np.uint8)
             dx0, dy0, dx1, dy1 = self.plan.dest

@@ -23,11 +23,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from twinstudio.errors import RenderError
 from twinstudio.render import yuv
 from twinstudio.twins.bank import compose_affine
+
+# The feather of a placed matte (``View.place_alpha``): a 3x3 Gaussian.
+FEATHER_KSIZE = (3, 3)
+FEATHER_SIGMA = 0.8
 
 __all__ = ["FramePlan", "View", "plan_frame", "whole_view"]
 
@@ -86,6 +91,14 @@ class View:
         new array."""
         x0, y0, x1, y1 = self.crop
         return self.resize(image[y0:y1, x0:x1])
+
+    def place_alpha(self, alpha: np.ndarray) -> np.ndarray:
+        """A matte placed (:meth:`place`) and feathered: a 3x3 Gaussian softens the stair steps
+        of a mask's edge at pixel scale. The compositor blends with such alphas; engines place
+        their mattes so in their decoding threads, where a loop's are feathered once (its
+        frames are kept by ``render.framestore``) instead of once per output frame on the
+        thread every other stage waits on (7 % of that thread's samples in a 720p render)."""
+        return cv2.GaussianBlur(self.place(alpha), FEATHER_KSIZE, FEATHER_SIGMA)
 
     def place_decoded(self, frame: Any) -> np.ndarray:
         """A decoded ``av.VideoFrame`` (of the view's ``source``) placed in the view: a new I420

@@ -238,7 +238,7 @@ def test_shrunk_matte_is_blended_at_output_scale() -> None:
     want = yuv.from_rgb(np.round(expected).astype(np.uint8)).astype(int)
     assert np.abs(out[:720].astype(int) - want[:720]).max() <= 2  # luma
     assert np.abs(out[720:].astype(int) - want[720:]).max() <= 3  # chroma: 2x2 means of both
-    assert np.array_equal(comp.compose_placed(comp.view.place(frame), comp.view.place(alpha)),
+    assert np.array_equal(comp.compose_placed(comp.view.place(frame), comp.view.place_alpha(alpha)),
                           out)  # fmt: skip
 
 

@@ -74,7 +74,9 @@ class LipSyncEngine(ABC):
 
         With a ``view`` (``Compositor.view``) frames and alphas come placed in it (its size:
         the shown part of the source, at no more than the output's scale) rather than at the
-        pack's size: an engine draws only what will be seen, at the scale it will be seen."""
+        pack's size: an engine draws only what will be seen, at the scale it will be seen.
+        Alphas placed in a view are feathered (``View.place_alpha``), ready to blend; without
+        a view they are the pack's own."""
 
 
 lipsync_engines: Registry[LipSyncEngine] = Registry("lip-sync engine")

@@ -172,7 +172,7 @@ class PhotoEngine(LipSyncEngine):
 
             alpha = next(iter(read_matte(pack.file(P.MATTE))))
             if view is not None:
-                alpha = view.place(alpha)
+                alpha = view.place_alpha(alpha)
         for track in tracks:
             for t in range(len(track)):
                 rgb = face.render(float(track.norm[t, 0]), float(track.norm[t, 1]))

@@ -23,7 +23,7 @@ loop's once per render: later turns read them back from a temporary file (``rend
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -279,13 +279,15 @@ class SampleEngine(LipSyncEngine):
         there (see ``LipSyncEngine.stream``); without one, in the whole frame. Frames are I420
         pictures (``render.yuv``)."""
         bank_frame = pack.track["bank_index"]
+        feather = view is not None  # whole frames, for no compositor: alphas as stored
         view = view if view is not None else whole_view(pack.size)
+        place_alpha = view.place_alpha if feather else view.place
         paster = _Paster(pack, view)
         bases = prefetch(base_frames(pack, loop_runs(pack), view, keep_loop=True))
         alphas = None
         if with_alpha:
             alphas = prefetch(
-                matte_frames(pack, loop_runs(pack), view.source, place=view.place, keep_loop=True)
+                matte_frames(pack, loop_runs(pack), view.source, place=place_alpha, keep_loop=True)
             )
         partners: _Partners | None = None
         offset = 0
@@ -295,7 +297,7 @@ class SampleEngine(LipSyncEngine):
                 base_idx, chosen = self.plan(pack, track, offset)
                 partner, weight = crossfade_window(pack, offset, n)
                 if partners is None and (partner >= 0).any():
-                    partners = _Partners(pack, with_alpha, view)
+                    partners = _Partners(pack, with_alpha, view, place_alpha)
                 for t in range(n):
                     base = next(bases)
                     alpha = next(alphas) if alphas is not None else None
@@ -326,12 +328,18 @@ class _Partners:
     """The footage frames (and mattes) that loop-point crossfades fade with: the same few
     frames at every jump, so they are decoded once, on first use, and kept."""
 
-    def __init__(self, pack: P.TwinPack, with_alpha: bool, view: View) -> None:
+    def __init__(
+        self,
+        pack: P.TwinPack,
+        with_alpha: bool,
+        view: View,
+        place_alpha: Callable[[np.ndarray], np.ndarray],
+    ) -> None:
         wanted = crossfade_partners(pack)
         self.pictures = dict(zip(wanted.tolist(), base_frames(pack, wanted, view), strict=False))
         self.alpha: dict[int, np.ndarray] = {}
         if with_alpha:
-            alphas = matte_frames(pack, wanted, view.source, place=view.place)
+            alphas = matte_frames(pack, wanted, view.source, place=place_alpha)
             self.alpha = dict(zip(wanted.tolist(), alphas, strict=False))
 
     def get(self, frame: int) -> tuple[np.ndarray, np.ndarray | None]:
