@@ -253,3 +253,52 @@ def test_engine_drawing_in_a_smaller_view_matches_the_placed_full_frames(video_p
     opening = [int(np.abs(a.astype(int) - full[0].astype(int))[my - r : my + r, mx - r : mx + r]
                    .sum()) for a in full[1:]]  # fmt: skip
     assert max(opening) > 0  # the mouth moves: a pasted mouth, not the base frame twice
+
+
+@pytest.mark.slow
+def test_loop_crossfades_are_morphed_once_and_reused(
+    video_pack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every jump back to the loop's start morphs the same frames with the same partners: the
+    morphs are made at the first jump only, and later jumps show the very same pictures away
+    from the pasted mouth (which follows the speech)."""
+    from twinstudio.render import yuv
+    from twinstudio.render.baseloop import crossfade_window
+    from twinstudio.render.compose import _make_view
+    from twinstudio.render.lipsync.base import engine_for
+    from twinstudio.render.motion import track_for_pack
+    from twinstudio.twins.pack import TwinPack
+
+    pack = TwinPack.open(video_pack)
+    w, h = pack.size
+    loop = pack.meta["loop"]
+    length = int(loop["end"]) - int(loop["start"])
+    n = 3 * length + 10  # three jumps back
+    partner, _ = crossfade_window(pack, 0, n)
+    fading = np.flatnonzero(partner >= 0)
+    per_jump = len(fading) // 3
+    assert per_jump >= 2 and len(fading) == 3 * per_jump
+    warps = 0
+    real_warp = yuv.warp
+
+    def counted(*args: object, **kwargs: object) -> np.ndarray:
+        nonlocal warps
+        warps += 1
+        return real_warp(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yuv, "warp", counted)
+    view = _make_view((0, 0, w, h), (w // 2, h // 2))
+    track = track_for_pack(pack, _speech(n / pack.fps), n, 1.0)
+    frames = {t: f.picture for t, f in enumerate(engine_for(pack).stream(pack, [track], view=view))
+              if t in set(fading.tolist()) | {int(fading[0]) - 1}}  # fmt: skip
+    assert warps == 2 * per_jump  # loop frame and partner, at the first jump only
+    # Landmarks 145 and 374: the lower eyelids. Mouths are pasted well below them (half-size
+    # view; the highest they are in any frame, less the morph's small motion).
+    eye_line = int(pack.track["landmarks"][:, [145, 374], 1].min() / 2) - 4
+    assert eye_line > h // 8
+    for k in range(per_jump):
+        first, second, third = (frames[int(fading[k + i * per_jump])] for i in range(3))
+        assert np.array_equal(second[:eye_line], third[:eye_line])
+        assert np.array_equal(first[:eye_line], second[:eye_line])
+    before = frames[int(fading[0]) - 1]
+    assert not np.array_equal(frames[int(fading[0])][:eye_line], before[:eye_line])
