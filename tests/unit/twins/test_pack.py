@@ -118,3 +118,16 @@ def test_mouth_crops_are_lossless_and_old_jpeg_packs_still_read(tmp_path: Path) 
     for i, chunk in enumerate(chunks):
         as_before = cv2.imdecode(np.frombuffer(chunk, np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
         np.testing.assert_array_equal(legacy.get(i), as_before)
+
+
+def test_compose_affine_is_the_matrix_product() -> None:
+    from twinstudio.twins.bank import apply_affine, compose_affine
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        outer, inner = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+        full = np.vstack([outer, [0, 0, 1]]) @ np.vstack([inner, [0, 0, 1]])
+        assert np.allclose(compose_affine(outer, inner), full[:2])
+        pts = rng.normal(size=(5, 2))
+        assert np.allclose(apply_affine(compose_affine(outer, inner), pts),
+                           apply_affine(outer, apply_affine(inner, pts)))  # fmt: skip
