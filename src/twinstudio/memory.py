@@ -17,10 +17,19 @@ the sentence (~40 MB per second of speech). Two glibc behaviours pull in opposit
 So :func:`keep_heap_flat` fixes the threshold at 8 MB: every per-frame buffer up to a 1080p RGB
 frame (6.2 MB) comes from the heap and is reused without faults, while a TTS decoder's big
 tensors (tens of MB for a long sentence) are still mapped and given back the moment they are
-freed. The automatic top trim is raised to 32 MB (so the top of the heap is not given back and
-faulted in again every frame), and :func:`release_free_memory` (``malloc_trim(0)``, which also
-gives back whole free pages *inside* the heap, in every thread's arena) runs at coarse points:
-after each synthesised chunk of speech and every 50 rendered frames.
+freed. The automatic top trim is set to the same 8 MB (a freed frame at the heap's top stays
+for the next one), and :func:`release_free_memory` (``malloc_trim(0)``,
+which also gives back whole free pages *inside* the heap, in every thread's arena) runs at coarse
+points: after each synthesised chunk of speech and every 50 rendered frames. The top trim was
+32 MB (so that the heap's top would not be given back and faulted in again every frame), but
+each arena then kept up to 32 MB free between two trims, and where it stood when the peak was
+taken varied from run to run: 1080p 16:9 renders of one minute peaked at 661–677 MB with it.
+At 8 MB (2026-12-02, back to back): 1080p peak 676 / 675 → 652 / 653 MB, median RSS 663 / 667 →
+643 / 638 MB, wall 25.6 / 25.1 → 24.3 / 23.7 s. 4 MB did as well on memory (peaks 650 / 662 MB;
+720p with background removal 539 / 533 → 529 / 524 MB, wall within noise) but gave a 6 MB frame
+freed at the top back at once, to fault in again (``tests/unit/test_memory.py``). Decoding the
+base loop once per render (``render.framestore``) had already taken most per-frame allocation
+churn away.
 
 One more glibc behaviour: every thread that allocates gets its own *arena* (up to 8 per core),
 and each arena keeps up to the trim threshold of free memory at its top. A render has a dozen
@@ -45,7 +54,7 @@ M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers
 M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
 MMAP_THRESHOLD_BYTES = 8 << 20  # above a 1080p RGB frame (6.2 MB); TTS's big tensors stay mapped
-TRIM_THRESHOLD_BYTES = 32 << 20  # automatic top trims only past this: release_free_memory does it
+TRIM_THRESHOLD_BYTES = 8 << 20  # automatic top trims past this; release_free_memory does the rest
 ARENA_MAX = 2  # malloc arenas shared by all threads (glibc's default: 8 per core)
 
 _done = False

@@ -107,7 +107,7 @@ def test_threads_share_few_arenas_so_freed_frames_are_not_kept_in_each() -> None
     def kept(capped: bool) -> float:
         return _child(ARENAS.format(capped=capped))
 
-    # 8 threads x 25 MB freed: each arena keeps up to the 32 MB trim threshold at its top (and
+    # 8 threads x 25 MB freed: each arena keeps up to the 8 MB trim threshold at its top (and
     # more where the freed blocks interleave, which depends on how the threads were scheduled).
     # Measured on an idle machine: 60-85 MB capped (12 runs), 200 not; once, during a CI run,
     # 120 MB capped. So the best of three runs is judged: a missing cap gives 200 in every run.
