@@ -68,8 +68,11 @@ class FrameStore:
                 self.enabled = False
                 return
             self._shape, self._dtype, self._nbytes = frame.shape, frame.dtype, frame.nbytes
-            # Kept open for the render's length; close() (or the collector) drops it.
-            self._file = tempfile.TemporaryFile(prefix="twinstudio-loop-", buffering=0)  # noqa: SIM115
+            try:  # kept open for the render's length; close() (or the collector) drops it
+                self._file = tempfile.TemporaryFile(prefix="twinstudio-loop-", buffering=0)  # noqa: SIM115
+            except OSError as exc:  # no writable temporary folder
+                self._off(exc)
+                return
         if frame.shape != self._shape or frame.dtype != self._dtype:
             return
         if len(self._slots) >= self.capacity:
@@ -79,12 +82,18 @@ class FrameStore:
         try:
             done = 0
             while done < len(data):  # a regular file takes it all at once, but be sure
-                done += os.pwrite(self._file.fileno(), data[done:], slot * self._nbytes + done)
+                wrote = os.pwrite(self._file.fileno(), data[done:], slot * self._nbytes + done)
+                if wrote <= 0:
+                    raise OSError("the temporary file takes no more bytes")
+                done += wrote
         except OSError as exc:  # a full disk: decode every turn instead
-            _LOGGER.warning("Frame store off (%s); the loop will be decoded on every turn.", exc)
-            self.close()
+            self._off(exc)
             return
         self._slots[key] = slot
+
+    def _off(self, exc: OSError) -> None:
+        _LOGGER.warning("Frame store off (%s); the loop will be decoded on every turn.", exc)
+        self.close()
 
     def get(self, key: int) -> np.ndarray:
         """A fresh array holding frame ``key`` (which :meth:`covers` said is kept)."""

@@ -66,3 +66,15 @@ def test_a_failed_write_turns_the_store_off(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(fs.os, "pwrite", full_disk)
     store.put(1, _frame(1))
     assert not store.enabled and not store.covers(0, 1)
+
+
+def test_no_writable_temporary_folder_turns_the_store_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import twinstudio.render.framestore as fs
+
+    def read_only(*_args: object, **_kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fs.tempfile, "TemporaryFile", read_only)
+    store = FrameStore(capacity=2)
+    store.put(0, _frame(0))  # no error: the render goes on decoding
+    assert not store.enabled and not store.covers(0, 1)
