@@ -303,19 +303,19 @@ class Compositor:
     def _blend(
         self, picture: np.ndarray, alpha: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Person over background (or, transparent, the person and the alpha to carry)."""
-        soft = alpha  # feathered when placed (View.place_alpha)
+        """Person over background (or, transparent, the person and the alpha to carry); the
+        alpha comes feathered (``View.place_alpha``)."""
         if self._transparent:
             out_alpha = np.zeros((self._out_size[1], self._out_size[0]), np.uint8)
             dx0, dy0, dx1, dy1 = self.plan.dest
-            self._resize_alpha(soft, dst=out_alpha[dy0:dy1, dx0:dx1])
+            self._resize_alpha(alpha, dst=out_alpha[dy0:dy1, dx0:dx1])
             return self._place(picture), out_alpha
         if self._behind_view is not None:  # blend in the view, in place; resize once
-            blended = yuv.blend_onto(picture, soft, self._behind_view, self._flat)
+            blended = yuv.blend_onto(picture, alpha, self._behind_view, self._flat)
             return self._place(blended), None
         assert self._behind is not None and self._background is not None
         placed = self._resize(picture)  # the picture itself at the same size: handed over
-        composite = yuv.blend_onto(placed, self._resize_alpha(soft), self._behind)
+        composite = yuv.blend_onto(placed, self._resize_alpha(alpha), self._behind)
         if self.plan.full:
             return composite, None
         out = self._background.copy()

@@ -21,6 +21,8 @@ matrix, limited range (Y 16..235, C 16..240), as ``render.encode`` explains.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -246,6 +248,16 @@ def blend_pictures(
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _behind_table(level: int) -> np.ndarray:
+    """``level · (255 − a) / 255`` for every alpha ``a``, rounded by the same OpenCV product as
+    :func:`blend_over`'s background term (a flat background's term in :func:`blend_onto`)."""
+    levels = np.arange(256, dtype=np.uint8).reshape(1, 256)
+    table = cv2.multiply(np.full((1, 256), level, np.uint8), cv2.bitwise_not(levels), scale=1 / 255)
+    table.flags.writeable = False
+    return table
+
+
 def blend_onto(
     picture: np.ndarray,
     alpha: np.ndarray,
@@ -269,7 +281,6 @@ def blend_onto(
     if bw == 0 or bh == 0:
         x0 = y0 = x1 = y1 = 0
     small = half(alpha[y0:y1, x0:x1]) if x1 > x0 and y1 > y0 else alpha[:0, :0]
-    levels = np.arange(256, dtype=np.uint8).reshape(1, 256)
     for k, (front, back) in enumerate(zip(planes(picture), planes(behind), strict=True)):
         f = 1 if k == 0 else 2
         bx0, by0, bx1, by1 = x0 // f, y0 // f, x1 // f, y1 // f
@@ -288,10 +299,8 @@ def blend_onto(
         if colour is None:
             blend_over(box, back[by0:by1, bx0:bx1], a, box)
             continue
-        table = cv2.multiply(np.full((1, 256), colour[k], np.uint8), cv2.bitwise_not(levels),
-                             scale=1 / 255)  # fmt: skip
         above = cv2.multiply(box, a, scale=1 / 255, dst=box)
-        cv2.add(above, cv2.LUT(a, table), dst=above)
+        cv2.add(above, cv2.LUT(a, _behind_table(colour[k])), dst=above)
     return picture
 
 

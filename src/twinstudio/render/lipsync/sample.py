@@ -381,11 +381,7 @@ class _Partners:
         key = (b, p, round(w, 6))
         known = self._fades.get(key)
         if known is None:
-            paster = self.paster
-            fade = _LoopMorph(apply_affine(paster.to_view, paster.landmarks[p]),
-                              apply_affine(paster.to_view, paster.landmarks[b]), w)  # fmt: skip
-            fade.place(paster, b, p)
-            known = self._fades[key] = (len(self._fades), fade)
+            known = self._fades[key] = (len(self._fades), _LoopMorph.in_view(self.paster, b, p, w))
         slot, fade = known
         if self._morphed.covers(slot, 1):
             picture = self._morphed.get(slot)
@@ -422,18 +418,23 @@ class _LoopMorph:
         self.w = w
         self.to_mid_partner = eye + (1.0 - w) * (m - eye)  # partner → in-between
         self.to_mid_base = eye + w * (_invert(m) - eye)  # base → in-between
-        self.to_view = eye  # the loop frame's source px → its place in the morph (see place)
+        self.to_view = self.to_mid_base  # the loop frame's px → its place in the morph
         self.partner_region: tuple[np.ndarray, ...] = ()
 
-    def place(self, paster: _Paster, b: int, p: int) -> None:
-        """Where a mouth pasted on the morph goes: the loop frame ``b``'s face moved to the
-        in-between position (``to_view``), its region widened by the partner ``p``'s lower face
-        there (``partner_region``, view px), so that neither frame's own chin shows under it."""
-        self.to_view = compose_affine(self.to_mid_base, paster.to_view)
+    @classmethod
+    def in_view(cls, paster: _Paster, b: int, p: int, w: float) -> _LoopMorph:
+        """Loop frame ``b`` towards partner ``p`` at weight ``w``, in the paster's view, with
+        where a mouth pasted on the morph goes: ``to_view`` takes the loop frame's source px to
+        the in-between position, and ``partner_region`` (view px) is the partner's lower face
+        there, which widens the paste so that neither frame's own chin shows under it."""
+        fade = cls(apply_affine(paster.to_view, paster.landmarks[p]),
+                   apply_affine(paster.to_view, paster.landmarks[b]), w)  # fmt: skip
+        fade.to_view = compose_affine(fade.to_mid_base, paster.to_view)
         if paster.valid[p]:
-            partner_to_view = compose_affine(self.to_mid_partner, paster.to_view)
+            partner_to_view = compose_affine(fade.to_mid_partner, paster.to_view)
             inv = compose_affine(partner_to_view, _invert(paster.to_crop[p]))  # crop → view
-            self.partner_region = (apply_affine(inv, paster.polygon(p).astype(np.float64)),)
+            fade.partner_region = (apply_affine(inv, paster.polygon(p).astype(np.float64)),)
+        return fade
 
     def pictures(self, base: np.ndarray, partner: np.ndarray) -> np.ndarray:
         """The morph of two I420 pictures."""
