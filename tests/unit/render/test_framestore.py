@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twinstudio.render.framestore import FrameStore
+from twinstudio.render.framestore import FrameStore, KeptFrames
 
 
 def _frame(value: int, shape: tuple[int, ...] = (6, 8)) -> np.ndarray:
@@ -78,3 +78,49 @@ def test_no_writable_temporary_folder_turns_the_store_off(monkeypatch: pytest.Mo
     store = FrameStore(capacity=2)
     store.put(0, _frame(0))  # no error: the render goes on decoding
     assert not store.enabled and not store.covers(0, 1)
+
+
+def test_kept_frames_live_in_the_store_and_come_back_exactly() -> None:
+    made: list[int] = []
+
+    def make() -> list[tuple[int, np.ndarray]]:
+        made.append(1)
+        return [(key, _frame(key)) for key in (4, 7)]
+
+    kept = KeptFrames(make, capacity=2)
+    assert made == [1] and 4 in kept and 7 in kept and 5 not in kept
+    assert not kept._held  # in the store, not in the process's memory
+    assert np.array_equal(kept.get(7), _frame(7))
+    with pytest.raises(KeyError):
+        kept.get(5)
+    kept.close()
+    assert 4 not in kept
+
+
+def test_kept_frames_are_held_in_memory_when_the_store_fails_part_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full disk at the second frame drops the first one from the store too: every frame is
+    made again and held, so none is lost."""
+    import twinstudio.render.framestore as fs
+
+    writes = {"n": 0}
+    real_pwrite = fs.os.pwrite
+
+    def fail_second(fd: int, data: object, offset: int) -> int:
+        writes["n"] += 1
+        if writes["n"] == 2:
+            raise OSError(28, "No space left on device")
+        return real_pwrite(fd, data, offset)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fs.os, "pwrite", fail_second)
+    made: list[int] = []
+
+    def make() -> list[tuple[int, np.ndarray]]:
+        made.append(1)
+        return [(key, _frame(key)) for key in (1, 2, 3)]
+
+    kept = KeptFrames(make, capacity=3)
+    assert made == [1, 1]
+    for key in (1, 2, 3):
+        assert key in kept and np.array_equal(kept.get(key), _frame(key))
