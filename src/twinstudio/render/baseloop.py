@@ -11,7 +11,8 @@ The jump itself is hidden by a short crossfade (``crossfades``): for ``CROSSFADE
 jump back to ``start``, the frames that would have followed ``end`` in the footage fade out
 over the loop's own frames, so head and body glide instead of snapping. When the footage ends
 too soon after ``end``, the fade happens before the jump instead, towards the frames that
-precede ``start``. The few partner frames are decoded once and kept (constant memory).
+precede ``start``. The few partner frames are decoded once and kept in a frame store
+(``render.framestore.KeptFrames``), off the process's memory.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from twinstudio.errors import RenderError
 from twinstudio.render.framestore import FrameStore
 from twinstudio.render.framing import View
 from twinstudio.twins import pack as P
+from twinstudio.twins.loop import CROSSFADE_S
 from twinstudio.twins.pack import TwinPack
 from twinstudio.twins.video import read_frames
 
@@ -52,9 +54,6 @@ def loop_runs(pack: TwinPack, offset: int = 0) -> Iterator[tuple[int, int]]:
     yield start + into, length - into
     while True:
         yield start, length
-
-
-CROSSFADE_S = 0.2
 
 
 def _loop_points(pack: TwinPack) -> tuple[int, int]:

@@ -5,7 +5,9 @@ that frame ``end`` (the one that would naturally follow) looks as much as possib
 ``start``: head position, pose and face shape, with the mouth left out (it is replaced anyway).
 Longer loops are preferred because every jump is a small risk. Blinks are kept (the base loop is
 the footage itself, eyes and all), but a loop point is never put inside a blink: a jump from
-half-closed eyes to open ones is the most visible cut there is.
+half-closed eyes to open ones is the most visible cut there is. Nor is one put where a blink
+falls in the crossfade that hides the jump (``CROSSFADE_S`` either side): the fade would dissolve
+closed eyelids over open ones, and show both.
 
 Edited footage often starts with a fade-in, ends with a fade-out or holds a cut. Played in a loop
 such a jump of the whole picture flashes again at every turn of the loop (a development clip's
@@ -22,6 +24,8 @@ from twinstudio.twins.faces import STABLE, head_pose, inter_ocular
 # Upper/lower eyelid landmarks of the two eyes (MediaPipe face mesh).
 EYELIDS = ((159, 145), (386, 374))
 BLINK_RATIO = 0.55  # eyes open less than this share of their usual opening: a blink
+# How long the renderer crossfades around a jump back to the loop's start (render.baseloop).
+CROSSFADE_S = 0.2
 
 
 def eye_openness(landmarks: np.ndarray) -> np.ndarray:
@@ -83,6 +87,15 @@ def longest_valid_run(valid: np.ndarray) -> tuple[int, int]:
     return best
 
 
+def _near(flags: np.ndarray, reach: int) -> np.ndarray:
+    """(T,) True where a flagged frame lies within ``reach`` frames either side."""
+    sums = np.concatenate([[0], np.cumsum(flags.astype(np.int64))])
+    idx = np.arange(len(flags))
+    lo = np.clip(idx - reach, 0, len(flags))
+    hi = np.clip(idx + reach + 1, 0, len(flags))
+    return (sums[hi] - sums[lo]) > 0
+
+
 def choose_loop(
     landmarks: np.ndarray, valid: np.ndarray, fps: int, blinks: np.ndarray | None = None
 ) -> tuple[int, int]:
@@ -108,6 +121,10 @@ def choose_loop(
     if blinks is not None:
         b = blinks[s:e]
         cost = cost + 10.0 * (b[tails][:, None] | b[heads][None, :])
+        # The jump is hidden by a crossfade of the frames around the two points: a blink in it
+        # shows two pairs of eyelids at once, so it is avoided too, less strongly.
+        near = _near(b, max(2, round(CROSSFADE_S * fps)))
+        cost = cost + 3.0 * (near[tails][:, None] | near[heads][None, :])
     ti, hi = np.unravel_index(int(np.argmin(cost)), cost.shape)
     start = s + int(heads[hi])
     end = s + int(tails[ti])

@@ -155,6 +155,24 @@ def test_blinks_are_found_and_loop_points_avoid_them() -> None:
         assert not b[start] and not b[end]
 
 
+def test_loop_points_keep_blinks_out_of_the_crossfade() -> None:
+    """The jump is crossfaded over ``CROSSFADE_S`` either side: a blink a few frames from a
+    loop point would be dissolved over open eyes (two pairs of eyelids), so it is avoided too."""
+    from twinstudio.twins.loop import CROSSFADE_S
+
+    n, fps = 200, 25
+    reach = max(2, round(CROSSFADE_S * fps))
+    rng = np.random.default_rng(0)
+    lm = np.tile(rng.random((1, 478, 2)).astype(np.float32) * 100, (n, 1, 1))
+    lm[:, 33], lm[:, 133], lm[:, 362], lm[:, 263] = (0, 0), (10, 0), (30, 0), (40, 0)
+    b = np.zeros(n, bool)
+    b[[3, 196]] = True  # near the points a still head would loop between (0 and 199)
+    start, end = choose_loop(lm, np.ones(n, bool), fps, blinks=b)
+    assert not b[max(0, start - reach) : start + reach + 1].any()
+    assert not b[max(0, end - reach) : end + reach + 1].any()
+    assert end - start > n // 2  # still a long loop
+
+
 def test_picture_jumps_find_fades_and_cuts_not_head_motion() -> None:
     from twinstudio.twins.loop import frame_thumbnail, picture_jumps
 
