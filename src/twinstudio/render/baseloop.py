@@ -32,6 +32,7 @@ from twinstudio.render.framestore import FrameStore
 from twinstudio.render.framing import View
 from twinstudio.twins import pack as P
 from twinstudio.twins.loop import CROSSFADE_S
+from twinstudio.twins.matte import read_matte
 from twinstudio.twins.pack import TwinPack
 from twinstudio.twins.video import read_frames
 
@@ -227,43 +228,6 @@ def _source(pack: TwinPack, name: str, source: str) -> tuple[Path, int]:
     return pack.file(P.BASE_SMALL if name == P.BASE_VIDEO else P.MATTE_SMALL), rendition.first
 
 
-def _read_matte(path: Path, start: int = 0, fps: float | None = None) -> Iterator[np.ndarray]:
-    """Alphas of a matte file from frame ``start`` on, decoded with frame threads
-    (``twins.matte.read_matte`` decodes on one thread: ~8 ms a 1080p frame).
-
-    With ``fps``, a start past 0 seeks to the keyframe before it (every frame of a PNG matte;
-    one in 60 of an older pack's FFV1 one) and skips by timestamp, instead of decoding every
-    frame from 0 on each loop run (a loop starting 6 s into the footage decoded 180 needless
-    1080p frames per run). A file without timestamps falls back to counting from frame 0."""
-    import av
-
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError) as exc:
-        raise RenderError("unreadable_matte", f"Could not open matte {path.name}: {exc}") from exc
-    with container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        seek = start > 0 and fps is not None and stream.time_base is not None
-        try:
-            if seek:
-                assert fps is not None and stream.time_base is not None
-                target = int(start / fps / stream.time_base)
-                container.seek(target, stream=stream, backward=True, any_frame=False)
-            index = 0
-            for frame in container.decode(stream):
-                if seek:
-                    if frame.time is None:  # cannot tell where we are: count from 0 instead
-                        yield from _read_matte(path, start)
-                        return
-                    index = round(float(frame.time) * float(fps or 1))
-                if index >= start:
-                    yield frame.to_ndarray(format="gray")
-                index += 1
-        except av.FFmpegError as exc:
-            raise RenderError("unreadable_matte", f"Matte {path.name} is damaged: {exc}") from exc
-
-
 def matte_frames(
     pack: TwinPack,
     indices: np.ndarray | Iterable[tuple[int, int]],
@@ -279,7 +243,7 @@ def matte_frames(
     path, shift = _source(pack, P.MATTE, source)
 
     def read(first: int) -> Iterator[np.ndarray]:
-        alphas = _read_matte(path, first - shift, pack.fps)
+        alphas = read_matte(path, first - shift, pack.fps)
         return alphas if place is None else map(place, alphas)
 
     return _by_runs(_as_runs(indices), read, lambda last: last, path,

@@ -197,14 +197,14 @@ def test_a_kept_loop_is_decoded_once_and_gives_the_same_frames(
     pack: Any = _MattePack(path, n, 25)
     pack.meta["loop"] = {"start": 7, "end": 19}
     decoded: list[int] = []
-    real = bl._read_matte
+    real = bl.read_matte
 
     def counted(*args: Any, **kwargs: Any) -> Iterator[np.ndarray]:
         for alpha in real(*args, **kwargs):
             decoded.append(int(alpha[0, 0]) // 3)
             yield alpha
 
-    monkeypatch.setattr(bl, "_read_matte", counted)
+    monkeypatch.setattr(bl, "read_matte", counted)
     plain = [a.copy() for a in itertools.islice(bl.matte_frames(pack, loop_runs(pack, 5)), 60)]
     decoded.clear()
     kept = []

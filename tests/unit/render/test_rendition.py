@@ -125,8 +125,7 @@ def test_training_keeps_a_rendition_and_720p_renders_read_it(
 def test_the_shrunk_matte_is_seekable_frame_by_frame(tmp_path: Path) -> None:
     """The renderer seeks the rendition's matte by time (loop runs start mid-file): frame k of
     the span must be found at k / fps (a copy with every timestamp 0 hung the render)."""
-    from twinstudio.render.baseloop import _read_matte
-    from twinstudio.twins.matte import write_matte
+    from twinstudio.twins.matte import read_matte, write_matte
     from twinstudio.twins.rendition import shrink_matte
 
     fps = 30
@@ -136,7 +135,7 @@ def test_the_shrunk_matte_is_seekable_frame_by_frame(tmp_path: Path) -> None:
         tmp_path / "matte.mov", tmp_path / "small.mov", (1280, 720), (20, 70), fps
     )
     assert written == 70
-    got = _read_matte(tmp_path / "small.mov", 65, fps)  # base frame 85
+    got = read_matte(tmp_path / "small.mov", 65, fps)  # base frame 85
     first = next(got)
     assert first.shape == (720, 1280) and int(first[0, 0]) == 2 * 85
     assert int(next(got)[0, 0]) == 2 * 86

@@ -44,8 +44,7 @@ def _ffv1_matte(path: Path, n: int, fps: int) -> None:
 def test_older_packs_mattes_stand_for_the_current_names(tmp_path: Path) -> None:
     """A revision-4 pack (``matte.mkv``, ``matte_small.mkv``: FFV1) keeps its background removal:
     the current names resolve to its files, and they seek and decode as before."""
-    from twinstudio.render.baseloop import _read_matte
-    from twinstudio.twins.matte import write_matte
+    from twinstudio.twins.matte import read_matte, write_matte
 
     P.write_meta(tmp_path, {"kind": "video", "fps": 30, "width": 32, "height": 16})
     pack = P.TwinPack.open(tmp_path)
@@ -54,7 +53,7 @@ def test_older_packs_mattes_stand_for_the_current_names(tmp_path: Path) -> None:
     _ffv1_matte(tmp_path / "matte_small.mkv", 10, 30)
     assert pack.has(P.MATTE) and pack.file(P.MATTE) == tmp_path / "matte.mkv"
     assert pack.has(P.MATTE_SMALL) and pack.file(P.MATTE_SMALL) == tmp_path / "matte_small.mkv"
-    got = _read_matte(pack.file(P.MATTE), 75, 30.0)  # past a keyframe, between two
+    got = read_matte(pack.file(P.MATTE), 75, 30.0)  # past a keyframe, between two
     assert [int(next(got)[0, 0]) for _ in range(3)] == [75, 76, 77]
     # A pack that has the current file reads that one.
     write_matte(tmp_path / P.MATTE, [np.zeros((16, 32), np.uint8)], fps=30)
