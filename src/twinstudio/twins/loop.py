@@ -2,7 +2,8 @@
 
 The renderer plays frames ``start .. end-1`` and then jumps back to ``start``. ``end`` is chosen so
 that frame ``end`` (the one that would naturally follow) looks as much as possible like frame
-``start``: head position, pose and face shape, with the mouth left out (it is replaced anyway).
+``start``: head position, pose, face shape, brows and eyelids, with the mouth left out (it is
+replaced anyway).
 Longer loops are preferred because every jump is a small risk. Blinks are kept (the base loop is
 the footage itself, eyes and all), but a loop point is never put inside a blink: a jump from
 half-closed eyes to open ones is the most visible cut there is. Nor is one put where a blink
@@ -23,6 +24,10 @@ from twinstudio.twins.faces import STABLE, head_pose, inter_ocular
 
 # Upper/lower eyelid landmarks of the two eyes (MediaPipe face mesh).
 EYELIDS = ((159, 145), (386, 374))
+# Brows and eyelids: the expression a loop point must match besides the head's position, since
+# the crossfade at the jump dissolves one frame's over the other's (a frown over raised brows
+# shows two pairs of brows for a few frames).
+EXPRESSION = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336, 159, 145, 386, 374)
 BLINK_RATIO = 0.55  # eyes open less than this share of their usual opening: a blink
 # How long the renderer crossfades around a jump back to the loop's start (render.baseloop).
 CROSSFADE_S = 0.2
@@ -106,7 +111,8 @@ def choose_loop(
         return s, e
     lm = landmarks[s:e]
     iod = float(np.median(inter_ocular(lm)))
-    stable = lm[:, list(STABLE), :].reshape(n, -1) / iod
+    points = list(STABLE) + list(EXPRESSION)
+    stable = lm[:, points, :].reshape(n, -1) / iod
     pose = head_pose(lm) * np.array([1.0, 1.0, 3.0], np.float32)
     feat = np.hstack([stable, pose * 2.0])
     third = max(1, n // 3)
@@ -115,7 +121,7 @@ def choose_loop(
     tails = np.arange(n - third, n, step)
     # Distance between the would-be next frame (tail) and the loop start (head).
     d = np.linalg.norm(feat[tails][:, None, :] - feat[heads][None, :, :], axis=-1)
-    d /= np.sqrt(len(STABLE))
+    d /= np.sqrt(len(points))
     length = (tails[:, None] - heads[None, :]) / n
     cost = d - 0.02 * length
     if blinks is not None:

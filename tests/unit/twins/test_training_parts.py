@@ -173,6 +173,20 @@ def test_loop_points_keep_blinks_out_of_the_crossfade() -> None:
     assert end - start > n // 2  # still a long loop
 
 
+def test_loop_points_match_the_brows_not_only_the_head() -> None:
+    """A still head that raises its brows near the end: jumping from raised brows back to
+    level ones would dissolve one over the other, so the loop ends before they rise."""
+    n, fps = 200, 25
+    rng = np.random.default_rng(2)
+    lm = np.tile(rng.random((1, 478, 2)).astype(np.float32) * 100, (n, 1, 1))
+    lm[:, 33], lm[:, 133], lm[:, 362], lm[:, 263] = (0, 0), (10, 0), (30, 0), (40, 0)
+    brows = [70, 63, 105, 66, 107, 300, 293, 334, 296, 336]  # MediaPipe's brow points
+    lm[170:, brows, 1] -= 6.0  # raised brows over the last 30 frames
+    start, end = choose_loop(lm, np.ones(n, bool), fps)
+    assert np.allclose(lm[end, brows], lm[start, brows])
+    assert end - start > n // 2
+
+
 def test_picture_jumps_find_fades_and_cuts_not_head_motion() -> None:
     from twinstudio.twins.loop import frame_thumbnail, picture_jumps
 
