@@ -114,6 +114,36 @@ def test_loop_morph_glides_the_head_instead_of_showing_two() -> None:
     assert morphed[110, 120, 2] < 60  # the square's own colour (blue low), not a ghost's
 
 
+def test_loop_morph_moves_the_brows_instead_of_dissolving_them() -> None:
+    """A frown (low brows) in the loop frame, raised brows in its partner, the head still: the
+    half-way morph shows one pair of brows half-way up, not two faint pairs."""
+    from twinstudio.render import yuv
+    from twinstudio.render.lipsync.sample import _LoopMorph
+    from twinstudio.twins.faces import STABLE
+    from twinstudio.twins.loop import EXPRESSION
+
+    rng = np.random.default_rng(3)
+    lm = np.zeros((478, 2))
+    lm[list(STABLE)] = rng.uniform([40, 85], [90, 120], (len(STABLE), 2))  # nose, cheeks
+    lm[33], lm[133], lm[362], lm[263] = (40, 62), (56, 62), (72, 62), (88, 62)  # eye corners
+    brows = list(EXPRESSION[:10])
+    lm[brows] = np.column_stack([np.linspace(40, 88, 10), np.full(10, 40.0)])
+    lm[list(EXPRESSION[10:])] = [(48, 59), (48, 65), (80, 59), (80, 65)]  # eyelids
+    lm_partner = lm.copy()
+    lm_partner[brows, 1] -= 8.0  # raised by 8 px
+
+    def face(brow_y: int) -> np.ndarray:
+        luma = np.full((128, 128), 200, np.uint8)
+        luma[brow_y - 1 : brow_y + 1, 40:89] = 20
+        return yuv.from_rgb(np.dstack([luma] * 3))
+
+    morph = _LoopMorph(lm_partner, lm, 0.5).pictures(face(40), face(32))
+    column = yuv.to_rgb(morph)[20:56, 64, 0].astype(int)  # down the middle of the brows
+    darkest = 20 + int(np.argmin(column))
+    assert 34 <= darkest <= 38 and column.min() < 90  # one dark brow, half-way up
+    assert column[40 - 20] > 140 and column[32 - 20] > 140  # no faint brow where either was
+
+
 @pytest.mark.parametrize("loop", [(10, 110, 200), (20, 200, 200)])
 def test_pieces_of_the_endless_schedule_match_one_long_schedule(loop: tuple[int, int, int]) -> None:
     """Streamed speech renders piece by piece: every piece's base frames and fades must be

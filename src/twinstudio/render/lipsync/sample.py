@@ -46,6 +46,7 @@ from twinstudio.render.motion import MouthTrack
 from twinstudio.twins import pack as P
 from twinstudio.twins.bank import MouthCrops, apply_affine, compose_affine, fit_affine
 from twinstudio.twins.faces import JAW, STABLE
+from twinstudio.twins.loop import EXPRESSION
 
 # The bottom of the chin: the only part of the region allowed past the jaw line.
 _CHIN_BOTTOM = (149, 176, 148, 152, 377, 400, 378)
@@ -413,6 +414,53 @@ class _Partners:
         self._morphed_alpha.close()
 
 
+# The flow that moves brows and eyelids at a loop crossfade: Gaussian weights of this many
+# inter-ocular distances around each point, on a grid of this many px (then resized).
+FLOW_SIGMA_IOD = 0.18
+FLOW_STEP = 4
+
+Flow = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]
+
+
+def _expression_flow(
+    targets: np.ndarray, offsets: np.ndarray, anchors: np.ndarray, iod: float
+) -> Flow | None:
+    """A backward flow (box, fx, fy) that fetches the pixel at each ``targets`` point from
+    ``targets + offsets`` and leaves the ``anchors`` (and everything ~3 sigma away) in place:
+    normalised Gaussian weights, with a constant that lets the flow fade out far from every
+    point. None when nothing moves by a tenth of a pixel."""
+    finite = np.isfinite(targets).all() and np.isfinite(offsets).all() and np.isfinite(iod)
+    if not len(targets) or not finite or float(np.abs(offsets).max()) < 0.1 or iod <= 0:
+        return None
+    sigma = FLOW_SIGMA_IOD * iod
+    lo = np.floor((targets.min(axis=0) - 3 * sigma) / 2).astype(int) * 2
+    hi = np.ceil((targets.max(axis=0) + 3 * sigma) / 2).astype(int) * 2
+    xs = np.arange(lo[0], hi[0], FLOW_STEP, dtype=np.float64)
+    ys = np.arange(lo[1], hi[1], FLOW_STEP, dtype=np.float64)
+    points = np.vstack([targets, anchors])
+    values = np.vstack([offsets, np.zeros_like(anchors)])
+    d2 = (xs[None, :, None] - points[None, None, :, 0]) ** 2 + (
+        ys[:, None, None] - points[None, None, :, 1]
+    ) ** 2
+    g = np.exp(-d2 / (2 * sigma * sigma))
+    norm = g.sum(axis=-1) + np.exp(-2.0)  # far from every point the flow fades to 0
+    size = (int(hi[0] - lo[0]), int(hi[1] - lo[1]))
+    fx = cv2.resize((g @ values[:, 0] / norm).astype(np.float32), size)
+    fy = cv2.resize((g @ values[:, 1] / norm).astype(np.float32), size)
+    return (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1])), fx, fy
+
+
+def _clip_flow(flow: Flow, size: tuple[int, int]) -> Flow:
+    """``flow`` cut to a picture of ``size`` (w, h)."""
+    (x0, y0, x1, y1), fx, fy = flow
+    cx0, cy0 = max(0, x0), max(0, y0)
+    cx1, cy1 = min(size[0] - size[0] % 2, x1), min(size[1] - size[1] % 2, y1)
+    if cx1 <= cx0 or cy1 <= cy0:
+        return (0, 0, 0, 0), fx[:0, :0], fy[:0, :0]
+    cut = (slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0))
+    return (cx0, cy0, cx1, cy1), fx[cut], fy[cut]
+
+
 class _LoopMorph:
     """Crossfade of a loop frame with its partner *and* of their geometry.
 
@@ -420,6 +468,11 @@ class _LoopMorph:
     first moved (one affine each, fitted on the stable face points) to the same in-between head
     position, ``w`` of the way from the loop frame to the partner, then dissolved: the head
     glides from where the footage was to where the loop goes on.
+
+    The brows and eyelids are moved as well, to their in-between shape (a smooth flow around
+    them, zero at the stable points and away from the eyes): the two frames of a jump often
+    differ in expression, and dissolving a frown over raised brows showed two pairs of brows for
+    a few frames. The lower face is left to the affine, so the mouth pasted on the morph fits.
     """
 
     def __init__(self, lm_partner: np.ndarray, lm_base: np.ndarray, w: float) -> None:
@@ -431,6 +484,15 @@ class _LoopMorph:
         self.to_mid_base = eye + w * (_invert(m) - eye)  # base → in-between
         self.to_view = self.to_mid_base  # the loop frame's px → its place in the morph
         self.partner_region: tuple[np.ndarray, ...] = ()
+        moved_b = apply_affine(self.to_mid_base, lm_base.astype(np.float64))
+        moved_p = apply_affine(self.to_mid_partner, lm_partner.astype(np.float64))
+        target = (1.0 - w) * moved_b[list(EXPRESSION)] + w * moved_p[list(EXPRESSION)]
+        anchors = 0.5 * (moved_b[idx] + moved_p[idx])
+        iod = float(np.linalg.norm(moved_b[33] - moved_b[263]))
+        self._flows = (
+            _expression_flow(target, moved_b[list(EXPRESSION)] - target, anchors, iod),
+            _expression_flow(target, moved_p[list(EXPRESSION)] - target, anchors, iod),
+        )
 
     @classmethod
     def in_view(cls, paster: _Paster, b: int, p: int, w: float) -> _LoopMorph:
@@ -451,6 +513,9 @@ class _LoopMorph:
         """The morph of two I420 pictures."""
         a = yuv.warp(base, self.to_mid_base)
         b = yuv.warp(partner, self.to_mid_partner)
+        for picture, flow in zip((a, b), self._flows, strict=True):
+            if flow is not None:
+                yuv.displace(picture, *_clip_flow(flow, yuv.size_of(picture)))
         return yuv.crossfade(a, b, self.w)
 
     def alphas(self, base: np.ndarray, partner: np.ndarray) -> np.ndarray:
