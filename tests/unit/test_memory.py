@@ -69,7 +69,9 @@ def test_per_frame_buffers_are_reused_without_page_faults() -> None:
     def faults(fixed: bool) -> float:
         return _child(FAULTS.format(fixed=fixed))
 
-    assert faults(fixed=True) < 20  # a 6 MB frame is ~1,500 pages: reused, not faulted in again
+    # A 6 MB frame is ~1,500 pages: reused, not faulted in again. (~30 faults a frame remain,
+    # the heap's top pad given back and taken again, now that huge pages are off.)
+    assert faults(fixed=True) < 100
 
 
 ARENAS = """
@@ -113,3 +115,26 @@ def test_threads_share_few_arenas_so_freed_frames_are_not_kept_in_each() -> None
     # 120 MB capped. So the best of three runs is judged: a missing cap gives 200 in every run.
     assert min(kept(capped=True) for _ in range(3)) < 120
     assert kept(capped=False) > 170  # what the cap prevents (and proof the measure can fail)
+
+
+def test_the_process_opts_out_of_transparent_huge_pages() -> None:
+    """khugepaged collapsed NumPy's and x264's huge-page ranges minutes into a long render, the
+    untouched pages in them included: the process turns huge pages off for itself."""
+    code = """
+from pathlib import Path
+from twinstudio.memory import keep_heap_flat
+
+def thp():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("THP_enabled:"):
+            return int(line.split()[1])
+    return -1
+
+before = thp()
+assert keep_heap_flat()
+print(before * 10 + thp())
+"""
+    got = int(_child(code))
+    if got // 10 == -1:  # a kernel that does not report it (before Linux 5.0)
+        return
+    assert got == 10  # enabled before, disabled after
