@@ -130,6 +130,8 @@ def thp():
             return int(line.split()[1])
     return -1
 
+import ctypes
+ctypes.CDLL("libc.so.6").prctl(41, 0, 0, 0, 0)  # on again: a parent that rendered passed it off
 before = thp()
 assert keep_heap_flat()
 print(before * 10 + thp())
