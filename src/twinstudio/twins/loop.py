@@ -40,15 +40,21 @@ def eye_openness(landmarks: np.ndarray) -> np.ndarray:
     return (np.mean(gaps, axis=0) / iod).astype(np.float32)
 
 
+def _near(flags: np.ndarray, reach: int) -> np.ndarray:
+    """(T,) True where a flagged frame lies within ``reach`` frames either side."""
+    sums = np.concatenate([[0], np.cumsum(flags.astype(np.int64))])
+    idx = np.arange(len(flags))
+    lo = np.clip(idx - reach, 0, len(flags))
+    hi = np.clip(idx + reach + 1, 0, len(flags))
+    return (sums[hi] - sums[lo]) > 0
+
+
 def blink_frames(openness: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """(T,) True on frames of a blink (eyes much less open than the person's median), ±1 frame."""
     if not valid.any():
         return np.zeros(len(openness), bool)
     closed = valid & (openness < BLINK_RATIO * float(np.median(openness[valid])))
-    grown = closed.copy()
-    grown[1:] |= closed[:-1]
-    grown[:-1] |= closed[1:]
-    return grown
+    return _near(closed, 1)
 
 
 # A picture jump: mean |Δ| of a 64 px grey thumbnail from the previous frame above this many
@@ -90,15 +96,6 @@ def longest_valid_run(valid: np.ndarray) -> tuple[int, int]:
                 best = (start, i)
             start = None
     return best
-
-
-def _near(flags: np.ndarray, reach: int) -> np.ndarray:
-    """(T,) True where a flagged frame lies within ``reach`` frames either side."""
-    sums = np.concatenate([[0], np.cumsum(flags.astype(np.int64))])
-    idx = np.arange(len(flags))
-    lo = np.clip(idx - reach, 0, len(flags))
-    hi = np.clip(idx + reach + 1, 0, len(flags))
-    return (sums[hi] - sums[lo]) > 0
 
 
 def choose_loop(
