@@ -414,25 +414,27 @@ class _Partners:
         self._morphed_alpha.close()
 
 
-# The flow that moves brows and eyelids at a loop crossfade: Gaussian weights of this many
-# inter-ocular distances around each point, on a grid of this many px (then resized).
-FLOW_SIGMA_IOD = 0.18
+# The flow that moves brows and eyelids at a loop crossfade: Gaussian weights of this share of
+# the distance between the eyes' outer corners (~1.3 inter-ocular distances) around each point,
+# on a grid of this many px (then resized).
+FLOW_SIGMA_SPAN = 0.18
 FLOW_STEP = 4
 
 Flow = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]
 
 
 def _expression_flow(
-    targets: np.ndarray, offsets: np.ndarray, anchors: np.ndarray, iod: float
+    targets: np.ndarray, offsets: np.ndarray, anchors: np.ndarray, span: float
 ) -> Flow | None:
     """A backward flow (box, fx, fy) that fetches the pixel at each ``targets`` point from
     ``targets + offsets`` and leaves the ``anchors`` (and everything ~3 sigma away) in place:
     normalised Gaussian weights, with a constant that lets the flow fade out far from every
-    point. None when nothing moves by a tenth of a pixel."""
-    finite = np.isfinite(targets).all() and np.isfinite(offsets).all() and np.isfinite(iod)
-    if not len(targets) or not finite or float(np.abs(offsets).max()) < 0.1 or iod <= 0:
+    point; ``span`` (px) is the distance between the eyes' outer corners. None when nothing
+    moves by a tenth of a pixel."""
+    finite = np.isfinite(targets).all() and np.isfinite(offsets).all() and np.isfinite(span)
+    if not len(targets) or not finite or float(np.abs(offsets).max()) < 0.1 or span <= 0:
         return None
-    sigma = FLOW_SIGMA_IOD * iod
+    sigma = FLOW_SIGMA_SPAN * span
     lo = np.floor((targets.min(axis=0) - 3 * sigma) / 2).astype(int) * 2
     hi = np.ceil((targets.max(axis=0) + 3 * sigma) / 2).astype(int) * 2
     xs = np.arange(lo[0], hi[0], FLOW_STEP, dtype=np.float64)
@@ -484,14 +486,15 @@ class _LoopMorph:
         self.to_mid_base = eye + w * (_invert(m) - eye)  # base → in-between
         self.to_view = self.to_mid_base  # the loop frame's px → its place in the morph
         self.partner_region: tuple[np.ndarray, ...] = ()
+        expr = list(EXPRESSION)
         moved_b = apply_affine(self.to_mid_base, lm_base.astype(np.float64))
         moved_p = apply_affine(self.to_mid_partner, lm_partner.astype(np.float64))
-        target = (1.0 - w) * moved_b[list(EXPRESSION)] + w * moved_p[list(EXPRESSION)]
+        target = (1.0 - w) * moved_b[expr] + w * moved_p[expr]
         anchors = 0.5 * (moved_b[idx] + moved_p[idx])
-        iod = float(np.linalg.norm(moved_b[33] - moved_b[263]))
+        span = float(np.linalg.norm(moved_b[33] - moved_b[263]))  # the eyes' outer corners
         self._flows = (
-            _expression_flow(target, moved_b[list(EXPRESSION)] - target, anchors, iod),
-            _expression_flow(target, moved_p[list(EXPRESSION)] - target, anchors, iod),
+            _expression_flow(target, moved_b[expr] - target, anchors, span),
+            _expression_flow(target, moved_p[expr] - target, anchors, span),
         )
 
     @classmethod
