@@ -71,40 +71,42 @@ def _shifted(timings: list[Timing], delta_ms: float) -> list[Timing]:
     return timings if d == 0 else [replace(t, start_ms=t.start_ms + d, end_ms=t.end_ms + d) for t in timings]  # fmt: skip
 
 
-def _with_last(items: Iterator[Speech]) -> Iterator[tuple[Speech, bool]]:
-    """Each item with whether it is the last (one item of lookahead)."""
-    current = next(items, None)
-    while current is not None:
-        following = next(items, None)
-        yield current, following is None
-        current = following
-
-
 class _Timeline:
     """Turns speech pieces into mouth tracks, one piece at a time, feeding their audio to the
-    encoder and keeping the words (in the whole video's time) for the captions.
+    encoder. (The words, for the captions, are read once the frames are done: see
+    ``speech.spool``.)
 
     ``total_frames``: the whole video's frames (known before the first one, since every piece
     is made first); progress runs from ``lead`` (the share already reported while the speech was
-    made) to 0.99 with the frames written."""
+    made) to 0.99 with the frames written; ``count``: how many pieces there are."""
 
     def __init__(
-        self, pack: TwinPack, options: RenderOptions, rate: int, total_frames: int, lead: float
+        self,
+        pack: TwinPack,
+        options: RenderOptions,
+        rate: int,
+        total_frames: int,
+        lead: float,
+        count: int,
     ) -> None:
         self.pack = pack
+        self.count = count
         self.options = options
         self.rate = rate
         self.total_frames = total_frames
         self.lead = lead
         self.samples = 0  # audio samples of the pieces so far
         self.frames = 0  # output frames planned so far
-        self.words: list[Timing] = []
         self.thumbnail_at = -1
 
     def tracks(self, pieces: Iterator[Speech], encoder: VideoEncoder) -> Iterator[MouthTrack]:
+        """One track per piece (a piece of under half a frame gives none).
+        Only the current piece is held: no look-ahead, and its audio (which the encoder has
+        copied) and timings are let go before its frames are rendered."""
         from twinstudio.render.motion import track_for_pack
 
-        for piece, last in _with_last(pieces):
+        for k, piece in enumerate(pieces):
+            last = k == self.count - 1
             if piece.sample_rate != self.rate:
                 raise RenderError(
                     "invalid_audio",
@@ -114,7 +116,6 @@ class _Timeline:
             encoder.feed_audio(audio)
             start_s = self.samples / self.rate
             self.samples += audio.size
-            self.words.extend(_shifted(piece.words, start_s * 1000))
             end = round(self.samples / self.rate * self.pack.fps)
             n = max(end, 1 if last else 0) - self.frames
             if n <= 0:  # a piece shorter than half a frame: its sound plays over the next one
@@ -125,6 +126,7 @@ class _Timeline:
             if self.thumbnail_at < 0:
                 self.thumbnail_at = self.frames + _thumbnail_index(track.norm[:, 0], track.speaking)
             self.frames += n
+            del piece, audio, local
             yield track
 
     def progress(self, written: int) -> float:
@@ -188,12 +190,13 @@ def render_video(
     try:
         if isinstance(speech, Speech):
             pieces: Iterable[Speech] = [speech]
+            count = 1
             rate, samples, lead = speech.sample_rate, len(speech.audio), 0.0
         else:
             folder = Path(tempfile.mkdtemp(prefix="speech-", dir=workdir))  # never a caller's
             spool = _spool(speech, folder, report, text_length)
             release_free_memory()  # the decoder's temporaries, before the render's buffers
-            pieces = spool
+            pieces, count = spool, spool.count
             rate, samples = spool.sample_rate, spool.samples
             lead = SPEECH_SHARE if text_length else 0.0
         if samples == 0 or rate <= 0:
@@ -201,8 +204,10 @@ def render_video(
                 "empty_speech", "The speech has no audio; give a script or an audio file."
             )
         total_frames = max(1, round(samples / rate * pack.fps))
-        timeline = _Timeline(pack, options, rate, total_frames, lead)
-        return _render(pack, timeline, iter(pieces), options, workdir, report)
+        timeline = _Timeline(pack, options, rate, total_frames, lead, count)
+        result = _render(pack, timeline, iter(pieces), options, workdir, report)
+        words = speech.words if isinstance(speech, Speech) else spool.words() if spool else []
+        return replace(result, words=tuple(words))
     finally:
         if spool is not None:
             spool.remove()
@@ -274,5 +279,4 @@ def _render(
         duration_s=float(duration),
         width=w,
         height=h,
-        words=tuple(timeline.words),
     )

@@ -10,7 +10,11 @@ Why the renderer wants all of it first (``render.pipeline``): a TTS decoder's te
 buffers, so a long video's peak memory is the same as a short one's.
 
 Files per piece: ``NNNNN.f32`` (the audio, float32 mono) and ``NNNNN.json`` (rate, text and
-timings). Nothing but this module reads them.
+timings). ``words.jsonl`` has every piece's words in the whole timeline's time, one line per piece,
+for :meth:`SpeechSpool.words` once the render is done: so the render does not build a list that
+grows with the video while it runs (a 10-minute script's ~1,600 timed words, each a few small
+Python objects made between two frames, pinned a megabyte or two of the interpreter's memory).
+Nothing but this module reads these files.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from twinstudio.speech.types import Speech, Timing
+
+WORDS = "words.jsonl"
 
 
 def _timings(rows: list[list[Any]]) -> list[Timing]:
@@ -55,24 +61,42 @@ class SpeechSpool:
         stem.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
         if self.count == 0:
             self.sample_rate = piece.sample_rate
+        at = round(self.samples / self.sample_rate * 1000)  # this piece's start in the timeline
+        with (self.folder / WORDS).open("a", encoding="utf-8") as f:
+            f.write(json.dumps([[w.symbol, w.start_ms + at, w.end_ms + at] for w in piece.words]))
+            f.write("\n")
         self.count += 1
         self.samples += audio.size
 
     def __iter__(self) -> Iterator[Speech]:
-        """The pieces in order, each one's files deleted as it is read."""
+        """The pieces in order, each one's files deleted as it is read. The iterator keeps no
+        reference to a piece it has given (the renderer lets each go before its frames)."""
         for k in range(self.count):
-            stem = self.folder / f"{k:05d}"
-            meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
-            audio = np.fromfile(stem.with_suffix(".f32"), dtype=np.float32)
-            stem.with_suffix(".json").unlink()
-            stem.with_suffix(".f32").unlink()
-            yield Speech(
-                audio,
-                int(meta["sample_rate"]),
-                _timings(meta["phonemes"]),
-                _timings(meta["words"]),
-                str(meta["text"]),
-            )
+            yield self._read(k)
+
+    def _read(self, k: int) -> Speech:
+        stem = self.folder / f"{k:05d}"
+        meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+        audio = np.fromfile(stem.with_suffix(".f32"), dtype=np.float32)
+        stem.with_suffix(".json").unlink()
+        stem.with_suffix(".f32").unlink()
+        return Speech(
+            audio,
+            int(meta["sample_rate"]),
+            _timings(meta["phonemes"]),
+            _timings(meta["words"]),
+            str(meta["text"]),
+        )
+
+    def words(self) -> list[Timing]:
+        """Every piece's words, in the whole timeline's time (a piece starts where the audio of
+        the ones before it ends, at the first piece's rate); readable before, during and after
+        the iteration, until :meth:`remove`."""
+        path = self.folder / WORDS
+        if not path.exists():
+            return []
+        with path.open(encoding="utf-8") as f:
+            return [w for line in f for w in _timings(json.loads(line))]
 
     def remove(self) -> None:
         """Delete the folder and whatever is left in it."""

@@ -36,12 +36,16 @@ def test_each_piece_is_deleted_once_read_and_remove_clears_the_rest(tmp_path: Pa
     spool = SpeechSpool(tmp_path / "speech")
     for k in range(3):
         spool.add(_piece(k, 100))
-    assert len(list((tmp_path / "speech").iterdir())) == 6
+
+    def piece_files() -> list[str]:
+        return sorted(p.name for p in (tmp_path / "speech").iterdir() if p.name[0].isdigit())
+
+    assert len(piece_files()) == 6
     it = iter(spool)
     first = next(it)
     assert first.text == "Sentence 0."
-    assert sorted(p.name for p in (tmp_path / "speech").iterdir())[0].startswith("00001")
-    assert len(list((tmp_path / "speech").iterdir())) == 4
+    assert piece_files()[0].startswith("00001")
+    assert len(piece_files()) == 4
     spool.remove()
     assert not (tmp_path / "speech").exists()
 
@@ -52,3 +56,16 @@ def test_float64_or_2d_audio_is_stored_as_mono_float32(tmp_path: Path) -> None:
     (back,) = list(spool)
     assert back.audio.dtype == np.float32 and back.audio.shape == (300,)
     assert np.all(back.audio == 0.25)
+
+
+def test_words_come_in_the_timeline_s_time_before_and_after_reading(tmp_path: Path) -> None:
+    spool = SpeechSpool(tmp_path / "speech")
+    assert spool.words() == []
+    for k, n in enumerate([22050, 11025, 4410]):  # 1 s, 0.5 s, 0.2 s
+        spool.add(_piece(k, n))
+    # each piece's word runs from (its length in ms) // 3 to its end; pieces start at 0, 1000, 1500 ms
+    expected = [Timing("wörd0", 333, 1000), Timing("wörd1", 1000 + 166, 1500),
+                Timing("wörd2", 1500 + 66, 1700)]  # fmt: skip
+    assert spool.words() == expected
+    list(spool)
+    assert spool.words() == expected
