@@ -35,6 +35,7 @@ N_MELS = 26
 N_MFCC = 13
 WIN_S = 0.025
 HOP_S = 0.01
+MFCC_ROWS = 100  # hops (1 s of audio) transformed at once
 OFFSETS_MS = (-100, -67, -33, 0, 33, 67, 100)
 VISEME_NEAR = 2  # frames each side
 VISEME_FAR = 6
@@ -71,12 +72,18 @@ def mfcc(audio: np.ndarray) -> np.ndarray:
     x = np.pad(np.asarray(audio, np.float32), (win // 2, win))
     n = max(1, (len(x) - win) // hop + 1)
     windows = np.lib.stride_tricks.sliding_window_view(x, win)[::hop][:n]  # a view: no copy
-    frames = windows * np.hamming(win).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames, n=n_fft, axis=1)) ** 2
-    log_mel = np.log(power @ _mel_filterbank(n_fft).T + 1e-8)
-    coeffs = dct(log_mel, type=2, axis=1, norm="ortho")[:, :N_MFCC]
-    energy = np.log(power.sum(axis=1) + 1e-8)[:, None]
-    return np.hstack([coeffs, energy]).astype(np.float32)
+    hamming = np.hamming(win).astype(np.float32)
+    bank = _mel_filterbank(n_fft).T
+    out = np.empty((n, N_MFCC + 1), np.float32)
+    # MFCC_ROWS hops at a time: each row is its own FFT, so the result is the same, and the
+    # float64 spectra (~6 kB a hop) never exist for more than a second of audio.
+    for a in range(0, n, MFCC_ROWS):
+        frames = windows[a : a + MFCC_ROWS] * hamming
+        power = np.abs(np.fft.rfft(frames, n=n_fft, axis=1)) ** 2
+        log_mel = np.log(power @ bank + 1e-8)
+        out[a : a + len(frames), :N_MFCC] = dct(log_mel, type=2, axis=1, norm="ortho")[:, :N_MFCC]
+        out[a : a + len(frames), N_MFCC] = np.log(power.sum(axis=1) + 1e-8)
+    return out
 
 
 def audio_features(audio: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
