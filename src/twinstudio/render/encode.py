@@ -8,6 +8,16 @@ when the speech itself is streamed; either way it is resampled to 48 kHz as it i
 Duration contract: the caller writes ``round(audio_duration * fps)`` frames; on ``close`` the audio
 is trimmed or padded with silence to exactly the video's length, so both tracks end together.
 
+Memory with length: an MP4 muxer keeps one index entry (~64 bytes) per video frame and per AAC
+frame until the file is finished, to write the ``moov`` that faststart puts first: ~3 MB for a
+10-minute video, grown 1,024 entries at a time in the encoder thread's heap, where it also
+fragments what the frames free. So the MP4 is written *fragmented* while frames stream (a
+``moof`` every ``FRAGMENT_S``, which frees the index; ``delay_moov`` keeps the edit lists), then
+remuxed once into the delivered faststart MP4 on ``close``, when the render's frame buffers are
+gone. Traced on 10-minute 1080p renders (2026-12-02, RSS every 0.5 s): medians by tenth of the
+render 607 → 614 MB straight to faststart MP4, 605 → 607 MB through the fragmented file. The
+remux copies packets (no re-encoding): 0.3 s for 10 minutes of 1080p, 0.02 s for one.
+
 Colour: MP4 is tagged BT.709 primaries and transfer (the pixels are sRGB-like camera RGB) with
 the BT.601 ("smpte170m") Y'CbCr *matrix*, limited ("tv") range, and the RGB → YUV conversion uses
 exactly that matrix, so players show the colours as composed. The matrix is only how R'G'B' is
@@ -88,6 +98,8 @@ VP9_CRF = 30
 # libvpx speed (0 best .. 8 fastest); 5 keeps VP9 within a few times x264's veryfast cost.
 VP9_CPU_USED = 5
 QUEUE_DEPTH = 4  # frames waiting for the encoder thread (~6 MB each at 1080p)
+# Longest fragment of the MP4 written while rendering (its samples are held until it is cut).
+FRAGMENT_S = 2.0
 # FFmpeg's colour tags (AVCOL_*): 1 = BT.709, 6 = SMPTE 170M (the BT.601 matrix).
 _BT709 = 1
 _SMPTE170M = 6
@@ -149,6 +161,11 @@ class _AudioFeed:
     has ended), with that margin on each side, which gives the same samples as one
     ``resample_poly`` call over the whole audio (the filter is far shorter than the margin).
     Consumed input and output are dropped: memory stays flat.
+
+    Fed arrays are kept as they are (not copied into one buffer: that held a piece twice, and
+    the last one's rest, at every piece boundary), so a caller must not change one after
+    feeding it; what is left of a piece once most of it is converted is copied out, so the
+    whole piece is let go.
     """
 
     def __init__(self, rate: int, target: int) -> None:
@@ -160,7 +177,7 @@ class _AudioFeed:
         self._block_in = self._down * max(1, round(rate / self._down))  # ~1 s of input
         self._pad_in = self._down * max(1, math.ceil(0.1 * rate / self._down))
         self._lock = threading.Lock()
-        self._src = np.zeros(0, np.float32)  # input kept: from absolute sample ``_src_at`` on
+        self._src: list[np.ndarray] = []  # input kept, in order: from absolute sample ``_src_at``
         self._src_at = 0
         self._src_end = 0  # input samples fed so far
         self._done_in = 0  # input samples converted so far (a whole number of blocks)
@@ -174,7 +191,8 @@ class _AudioFeed:
         with self._lock:
             if self._ended:
                 raise RenderError("audio_closed", "Audio fed after the audio track was ended.")
-            self._src = np.concatenate([self._src, mono])
+            if mono.size:
+                self._src.append(mono)
             self._src_end += mono.size
 
     def end(self) -> None:
@@ -204,9 +222,9 @@ class _AudioFeed:
     def _convert(self, until: int) -> None:
         """Convert input blocks until output sample ``until`` exists (or none is left)."""
         if self._same:
-            self._out = np.concatenate([self._out, self._src])
+            self._out = np.concatenate([self._out, *self._src])
             self._src_at = self._done_in = self._src_end
-            self._src = np.zeros(0, np.float32)
+            self._src = []
             return
         pieces = [self._out]
         have = self._out_at + self._out.size  # output samples that exist, converted
@@ -215,18 +233,34 @@ class _AudioFeed:
             s0 = self._done_in
             s1 = min(self._src_end, s0 + self._block_in)
             p0, p1 = max(0, s0 - self._pad_in), min(self._src_end, s1 + self._pad_in)
-            res = resample_poly(
-                self._src[p0 - self._src_at : p1 - self._src_at], self._up, self._down
-            )
+            res = resample_poly(self._input(p0, p1), self._up, self._down)
             lead = (s0 - p0) * self._up // self._down
             length = -(-(s1 - s0) * self._up // self._down)
             pieces.append(np.asarray(res[lead : lead + length], dtype=np.float32))
             have += pieces[-1].size
             self._done_in = s1
         self._out = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
-        keep_from = max(self._src_at, self._done_in - self._pad_in)
-        self._src = self._src[keep_from - self._src_at :]
-        self._src_at = keep_from
+        self._drop_input(max(self._src_at, self._done_in - self._pad_in))
+
+    def _input(self, start: int, stop: int) -> np.ndarray:
+        """Input samples ``start`` … ``stop - 1`` (absolute; all kept), across fed arrays."""
+        parts, at = [], self._src_at
+        for chunk in self._src:
+            a, b = max(start, at), min(stop, at + chunk.size)
+            if a < b:
+                parts.append(chunk[a - at : b - at])
+            at += chunk.size
+        return parts[0] if len(parts) == 1 else np.concatenate(parts or [np.zeros(0, np.float32)])
+
+    def _drop_input(self, keep_from: int) -> None:
+        """Let go of the input before absolute sample ``keep_from``."""
+        while self._src and self._src_at + self._src[0].size <= keep_from:
+            self._src_at += self._src.pop(0).size
+        if self._src and keep_from > self._src_at:
+            rest = self._src[0][keep_from - self._src_at :]
+            base = rest.base if isinstance(rest.base, np.ndarray) else rest  # what it holds
+            self._src[0] = rest.copy() if 2 * rest.size < base.size else rest
+            self._src_at = keep_from
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Converted output samples ``start`` … ``stop - 1`` that exist so far; reads go in
@@ -281,6 +315,8 @@ class VideoEncoder:
             self._audio.feed(audio)
             self._audio.end()
         self._alpha = output_format == "webm"
+        # MP4: the fragmented file written while rendering (see the module's docs)
+        self._part = self.path.with_name(f".{self.path.name}.part")
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=QUEUE_DEPTH)
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -298,7 +334,13 @@ class VideoEncoder:
         width, height = self.size
         if self.output_format == "mp4":
             self._container: Any = av.open(
-                str(self.path), "w", format="mp4", options={"movflags": "+faststart"}
+                str(self._part),
+                "w",
+                format="mp4",
+                options={
+                    "movflags": "+frag_keyframe+empty_moov+delay_moov",
+                    "frag_duration": str(round(FRAGMENT_S * 1e6)),
+                },
             )
             video = self._container.add_stream("libx264", rate=self.fps)
             video.pix_fmt = "yuv420p"
@@ -331,8 +373,8 @@ class VideoEncoder:
         cc.thread_count = 0
         audio.layout = "mono"
         audio.time_base = Fraction(1, AUDIO_RATE)
-        self._video = video
-        self._audio_stream = audio
+        self._video: Any = video
+        self._audio_stream: Any = audio
 
     # ------------------------------------------------------------------ writing
 
@@ -482,6 +524,11 @@ class VideoEncoder:
             self._mux(self._video.encode(None))
             self._mux(self._audio_stream.encode(None))
             self._container.close()
+            # x264's buffers (~150 MB at 1080p) go with the last references to its streams
+            self._container = self._video = self._audio_stream = None
+            if self.output_format == "mp4":
+                _remux_faststart(self._part, self.path)
+                self._part.unlink()
         except av.FFmpegError as exc:
             self._abort()
             raise RenderError("encoder_failed", f"Finishing the video failed: {exc}") from exc
@@ -496,6 +543,22 @@ class VideoEncoder:
         with contextlib.suppress(Exception):
             self._container.close()
         self.path.unlink(missing_ok=True)
+        self._part.unlink(missing_ok=True)
+
+
+def _remux_faststart(source: Path, target: Path) -> None:
+    """Copy every packet of ``source`` (a fragmented MP4) into ``target``, a plain MP4 with its
+    index first (faststart): same streams, codec parameters, colour tags and timestamps."""
+    with (
+        av.open(str(source)) as src,
+        av.open(str(target), "w", format="mp4", options={"movflags": "+faststart"}) as dst,
+    ):
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        for packet in src.demux():
+            if packet.dts is None:  # the demuxer's end-of-stream marker
+                continue
+            packet.stream = streams[packet.stream.index]
+            dst.mux(packet)
 
 
 # ---------------------------------------------------------------------- previews

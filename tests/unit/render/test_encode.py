@@ -64,6 +64,30 @@ def test_mp4_is_h264_high_aac_faststart(
     assert info["color_range"] == 1
 
 
+def test_mp4_is_written_fragmented_and_delivered_as_one_faststart_file(tmp_path: Path) -> None:
+    """While frames stream, the MP4 is cut into fragments (so the muxer's index does not grow
+    with the video); on close it becomes one faststart file with every frame, nothing else left."""
+    import time
+
+    path = tmp_path / "out.mp4"
+    rate, fps, n = 16000, 25, 150  # 6 s: fragments of at most encode.FRAGMENT_S (2 s)
+    noise = np.random.default_rng(0).integers(0, 256, (n, SIZE[1], SIZE[0], 3), dtype=np.uint8)
+    with VideoEncoder(path, SIZE, fps, _tone(n / fps, rate), rate) as enc:
+        for frame in noise:  # noise: kilobytes a frame, so the file's buffer reaches the disk
+            enc.write(frame)
+        (part,) = list(tmp_path.iterdir())
+        assert part != path and not path.exists()
+        deadline = time.monotonic() + 30
+        while part.read_bytes().count(b"moof") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the encoder thread is a few frames behind
+        assert part.read_bytes().count(b"moof") >= 2
+    assert list(tmp_path.iterdir()) == [path]
+    data = path.read_bytes()
+    assert b"moof" not in data and -1 < data.find(b"moov") < data.find(b"mdat")
+    info = probe(path)
+    assert info["frames"] == n and abs(info["duration"] - n / fps) < 0.05
+
+
 def test_mp4_tracks_end_together(tmp_path: Path) -> None:
     path = tmp_path / "out.mp4"
     _encode(path, 1.0, 25, 22050)
@@ -151,7 +175,7 @@ def test_wrong_frame_size_is_rejected_and_no_file_left(tmp_path: Path) -> None:
         VideoEncoder(path, SIZE, 25, np.zeros(100, np.float32), 16000) as enc,
     ):
         enc.write(np.zeros((10, 10, 3), np.uint8))
-    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []  # neither the video nor the fragmented file
 
 
 def test_thumbnail_and_gif_open_with_pil(tmp_path: Path) -> None:
@@ -194,7 +218,7 @@ def test_error_in_the_encoder_thread_surfaces(
     ):
         for _ in range(50):
             enc.write(frame)
-    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("pieces", [1, 7])
