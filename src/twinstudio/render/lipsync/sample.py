@@ -492,10 +492,10 @@ class _LoopMorph:
         target = (1.0 - w) * moved_b[expr] + w * moved_p[expr]
         anchors = 0.5 * (moved_b[idx] + moved_p[idx])
         span = float(np.linalg.norm(moved_b[33] - moved_b[263]))  # the eyes' outer corners
-        self._flows = (
-            _expression_flow(target, moved_b[expr] - target, anchors, span),
-            _expression_flow(target, moved_p[expr] - target, anchors, span),
-        )
+        # What the brow-and-eyelid flows are made from: they are made in ``pictures`` and not
+        # kept (a render keeps its morphs' geometry to the end: ~2 MB of flows each at 1080p,
+        # 13 MB for a 1080p render of this benchmark's twin; mattes do not use them).
+        self._flow_from = (target, moved_b[expr] - target, moved_p[expr] - target, anchors, span)
 
     @classmethod
     def in_view(cls, paster: _Paster, b: int, p: int, w: float) -> _LoopMorph:
@@ -514,9 +514,11 @@ class _LoopMorph:
 
     def pictures(self, base: np.ndarray, partner: np.ndarray) -> np.ndarray:
         """The morph of two I420 pictures."""
+        target, off_base, off_partner, anchors, span = self._flow_from
         a = yuv.warp(base, self.to_mid_base)
         b = yuv.warp(partner, self.to_mid_partner)
-        for picture, flow in zip((a, b), self._flows, strict=True):
+        for picture, offsets in ((a, off_base), (b, off_partner)):
+            flow = _expression_flow(target, offsets, anchors, span)
             if flow is not None:
                 yuv.displace(picture, *_clip_flow(flow, yuv.size_of(picture)))
         return yuv.crossfade(a, b, self.w)
