@@ -154,6 +154,9 @@ class Compositor:
         self._webm = options.output_format == "webm"
         # WebM with alpha and no explicit background: transparent output.
         self._transparent = self._webm and self._matting and options.background is None
+        colour = options.background.color if options.background is not None else None
+        # The background colour as (Y, U, V), when it is one (a bad one is refused here)
+        self._colour = yuv.colour_of(parse_color(colour)) if colour is not None else None
         self._background = self._make_background()  # I420 at output size, or None
         # Bars with no background: a blurred copy of the frame, made per frame.
         self._blur = self._background is None and bool(self._bars) and not self._transparent
@@ -167,8 +170,7 @@ class Compositor:
             smooth = options.background is None or options.background.image_path is None
             if smooth:
                 self._behind_view = yuv.PictureResizer(dest_size, self.view.size)(self._behind)
-                if options.background is not None and options.background.color is not None:
-                    self._flat = yuv.colour_of(parse_color(options.background.color))
+                self._flat = self._colour
 
     @property
     def out_size(self) -> tuple[int, int]:
@@ -185,10 +187,9 @@ class Compositor:
             return None
         if background is not None and background.image_path is not None:
             return yuv.from_rgb(_load_image(background.image_path, self._out_size))
-        if background is not None and background.color is not None:
+        if self._colour is not None:
             out = yuv.new(self._out_size)
-            colour = yuv.colour_of(parse_color(background.color))
-            yuv.fill(out, (0, 0, *self._out_size), colour)
+            yuv.fill(out, (0, 0, *self._out_size), self._colour)
             return out
         if self._matting:
             return yuv.from_rgb(studio_background(self._out_size))
