@@ -16,7 +16,9 @@ fragments what the frames free. So the MP4 is written *fragmented* while frames 
 remuxed once into the delivered faststart MP4 on ``close``, when the render's frame buffers are
 gone. Traced on 10-minute 1080p renders (2026-12-02, RSS every 0.5 s): medians by tenth of the
 render 607 → 614 MB straight to faststart MP4, 605 → 607 MB through the fragmented file. The
-remux copies packets (no re-encoding): 0.3 s for 10 minutes of 1080p, 0.02 s for one.
+remux copies packets (no re-encoding): 0.3 s for 10 minutes of 1080p, 0.02 s for one. The
+fragmented file (``.video.mp4.part`` beside the video) is deleted once the video is whole, or when
+encoding fails; for that moment the job's folder holds the video twice.
 
 Colour: MP4 is tagged BT.709 primaries and transfer (the pixels are sRGB-like camera RGB) with
 the BT.601 ("smpte170m") Y'CbCr *matrix*, limited ("tv") range, and the RGB → YUV conversion uses
