@@ -101,8 +101,9 @@ class _Timeline:
 
     def tracks(self, pieces: Iterator[Speech], encoder: VideoEncoder) -> Iterator[MouthTrack]:
         """One track per piece (a piece of under half a frame gives none).
-        Only the current piece is held: no look-ahead, and its audio (which the encoder has
-        copied) and timings are let go before its frames are rendered."""
+        Only the current piece is held: no look-ahead, and its timings are let go before its
+        frames are rendered (its audio array lives on in the encoder, which keeps it, uncopied,
+        until it is converted)."""
         from twinstudio.render.motion import track_for_pack
 
         for k, piece in enumerate(pieces):
