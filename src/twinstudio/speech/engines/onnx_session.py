@@ -1,0 +1,43 @@
+"""One way to open an ONNX graph that a TTS engine has changed in memory, on the CPU.
+
+Both ONNX voices (Piper, Kokoro) patch their graph before running it (an alignment output, a
+seeded noise table, a decoder cut out), so the graph exists only as an ``onnx.ModelProto``.
+Handing ``InferenceSession`` its serialised bytes is the obvious way, but onnxruntime's Python
+wrapper then keeps those bytes for the session's lifetime (``InferenceSession._model_bytes``, in
+case it must rebuild the session for a fallback provider) on top of the weights its C++ session
+holds: the bundled Piper voice's two sessions kept 63 MB that nothing ever read, in every process
+that had spoken once, a render's included (RSS 267 → 207 MB once dropped; 2026-12-02). So the
+graph is written to a temporary file and opened by path: the session reads it whole while it is
+built, and only the path is kept (the file is gone by then; a CPU-only session never rebuilds).
+
+The options are the same for every voice:
+- no CPU memory arena: the decoder's intermediate tensors grow with the window (or the sentence,
+  decoded whole) and an arena would keep the largest ever seen for the process's lifetime (+385 MB
+  after a few long sentences decoded whole, measured); without it they are freed;
+- threads that do not spin between calls: spinning cost ~15 % more CPU for the same speech while a
+  render shared the cores, and even alone it is no faster (the 63 s benchmark script: 4.2–4.5 s at
+  1.7 busy cores without, 4.4–4.8 s at 2.0 with; 2026-12-02).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def cpu_session(model: Any) -> Any:
+    """An ``onnxruntime.InferenceSession`` on the CPU for ``model`` (an ``onnx.ModelProto``),
+    with the options above, that keeps no copy of the serialised graph."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    with tempfile.TemporaryDirectory(prefix="twinstudio-onnx-") as tmp:
+        path = Path(tmp) / "graph.onnx"
+        path.write_bytes(model.SerializeToString())
+        return onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
