@@ -184,15 +184,48 @@ def test_thumbnail_and_gif_open_with_pil(tmp_path: Path) -> None:
     with Image.open(thumb) as image:
         assert image.format == "JPEG" and image.size == SIZE
     gif = GifWriter(tmp_path / "p.gif", every_n=2, width=128, fps=25, seconds=0.8)
-    for frame in frames:
+    for frame in frames[:18]:
         gif.add(frame)
-    assert gif.full and len(gif._frames) == 10  # bounded: 0.8 s * 25 fps / 2
+    assert not gif.done and not gif.path.exists()
+    gif.add(frames[18])  # the 10th kept frame (0.8 s * 25 fps / 2): written at once, let go
+    assert gif.full and gif.done and gif.path.exists() and gif._frames == []
+    for frame in frames[19:]:
+        gif.add(frame)
+    assert gif._frames == []  # frames after the limit are not kept
     path = gif.close()
-    assert path is not None
+    assert path == gif.path
     with Image.open(path) as image:
         assert image.format == "GIF" and image.size == (128, 72)
         assert getattr(image, "n_frames", 1) == 10
         assert image.info["duration"] == 80
+
+
+def test_gif_from_i420_pictures_keeps_their_colours_and_is_written_on_close(
+    tmp_path: Path,
+) -> None:
+    from twinstudio.render import yuv
+
+    rgb = np.zeros((1920, 1080, 3), np.uint8)  # 9:16, as a portrait render's frames
+    rgb[:960] = (200, 40, 40)
+    rgb[960:] = (30, 90, 200)
+    gif = GifWriter(tmp_path / "p.gif", every_n=1, width=480, fps=25, seconds=1.0)
+    for i in range(5):  # fewer than the limit: written by close
+        rgb[:200, :200] = 50 * i  # a corner that changes, so no frame is merged away
+        gif.add(yuv.from_rgb(rgb))
+    assert not gif.done and gif._frames[0].nbytes == 480 * 854 * 3 // 2  # small I420
+    path = gif.close()
+    assert path is not None and gif.done
+    with Image.open(path) as image:
+        assert image.size == (480, 854) and getattr(image, "n_frames", 1) == 5
+        top = np.asarray(image.convert("RGB"))[200, 240].astype(int)
+        bottom = np.asarray(image.convert("RGB"))[650, 240].astype(int)
+    assert np.abs(top - (200, 40, 40)).max() <= 12
+    assert np.abs(bottom - (30, 90, 200)).max() <= 12
+
+
+def test_gif_with_no_frame_writes_nothing(tmp_path: Path) -> None:
+    gif = GifWriter(tmp_path / "p.gif")
+    assert gif.close() is None and not (tmp_path / "p.gif").exists()
 
 
 def test_probe_unreadable(tmp_path: Path) -> None:
