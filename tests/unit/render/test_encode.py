@@ -212,7 +212,7 @@ def test_gif_from_i420_pictures_keeps_their_colours_and_is_written_on_close(
     for i in range(5):  # fewer than the limit: written by close
         rgb[:200, :200] = 50 * i  # a corner that changes, so no frame is merged away
         gif.add(yuv.from_rgb(rgb))
-    assert not gif.done and gif._frames[0].nbytes == 480 * 854 * 3 // 2  # small I420
+    assert not gif.done and gif._frames[0].mode == "P"  # one byte a pixel, as it comes
     path = gif.close()
     assert path is not None and gif.done
     with Image.open(path) as image:
