@@ -212,6 +212,32 @@ def test_paster_region_polygons_are_computed_once_per_frame() -> None:
     assert got.shape[1] == 2 and got.dtype == np.int32
 
 
+def test_paster_keeps_decoded_cuts_within_its_count_and_bytes() -> None:
+    from collections import OrderedDict
+
+    from twinstudio.render.lipsync.sample import _Paster
+
+    decoded: list[int] = []
+
+    class Crops:
+        def get(self, j: int) -> np.ndarray:
+            decoded.append(j)
+            return np.full((100, 100, 3), j % 256, np.uint8)  # 30,000 bytes
+
+    paster: Any = object.__new__(_Paster)  # only what ``_cut`` reads
+    paster.crops, paster.cut_scale = Crops(), 1.0
+    paster._cache, paster._cache_bytes = OrderedDict(), 0
+    paster.CACHE, paster.CACHE_BYTES = 5, 100_000  # the bytes bind first: 3 cuts
+    for j in (0, 1, 2, 0, 3, 4, 0):
+        assert int(paster._cut(j)[0, 0, 0]) == j
+    assert list(paster._cache) == [3, 4, 0]  # least recently used let go first
+    assert paster._cache_bytes == 90_000
+    assert decoded == [0, 1, 2, 3, 4]  # 0 was kept: used again before it was the oldest
+    paster.CACHE = 2  # the count binds
+    paster._cut(5)
+    assert list(paster._cache) == [0, 5] and paster._cache_bytes == 60_000
+
+
 def test_a_kept_loop_is_decoded_once_and_gives_the_same_frames(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

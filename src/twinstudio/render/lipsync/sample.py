@@ -90,7 +90,14 @@ class _Paster:
     end to end the gain was within the run-to-run noise (1080p 16:9 matte RTF 1.49 → 1.54).
     """
 
-    CACHE = 96  # decoded bank cuts kept (≈ 0.3 MB each at 1080p): runs and holds hit it
+    # Decoded bank cuts kept (runs and holds hit them): at most CACHE cuts and CACHE_BYTES.
+    # A cut is 0.39 MB at 1080p (0.17 MB shrunk for 720p), and decoding one again costs ~1.3 ms.
+    # The byte bound is what a minute of video fills: the 96 cuts alone took a 1080p render
+    # 1,110 frames to fill (38 MB), so a longer render held ~5 MB more than a 1-minute one for
+    # most of its length; 24 MB (61 cuts) is full after ~300 frames, for ~130 more decodes a
+    # minute (0.17 s; benchmark twin, 2026-12-02). At 720p the 96 cuts stay the bound.
+    CACHE = 96
+    CACHE_BYTES = 24 << 20
 
     def __init__(self, pack: P.TwinPack, view: View) -> None:
         tr = pack.track
@@ -103,6 +110,7 @@ class _Paster:
         self.origin = tr["crop_origin"].astype(np.float64)
         self.crops = MouthCrops(pack.file(P.MOUTHS))
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cache_bytes = 0
         self._polygons: dict[int, np.ndarray] = {}  # footage frame → region polygon (crop px)
         # Frames are drawn in the view (source px → view px); at a smaller scale the cuts are
         # shrunk once with area averaging (cached so), so the warp never skips pixels.
@@ -129,8 +137,11 @@ class _Paster:
                 size = (max(1, round(w * self.cut_scale)), max(1, round(h * self.cut_scale)))
                 cut = cv2.resize(cut, size, interpolation=cv2.INTER_AREA)
             self._cache[bank_j] = cut
-            if len(self._cache) > self.CACHE:
-                self._cache.popitem(last=False)
+            self._cache_bytes += cut.nbytes
+            while len(self._cache) > 1 and (
+                len(self._cache) > self.CACHE or self._cache_bytes > self.CACHE_BYTES
+            ):
+                self._cache_bytes -= self._cache.popitem(last=False)[1].nbytes
         else:
             self._cache.move_to_end(bank_j)
         return cut
