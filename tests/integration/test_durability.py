@@ -59,6 +59,8 @@ def test_sigkill_during_render_then_restart_completes(tmp_path: Path) -> None:
             assert v["status"] in ("pending", "processing"), v
             time.sleep(0.2)
         assert v["status"] == "processing", "the render never got going"
+        work = srv.data_dir / "work"
+        assert any(p.name.startswith(video_id) for p in work.iterdir()), "no job folder"
         parent = srv.proc.pid  # type: ignore[union-attr]
         srv.kill()
         time.sleep(1.0)
@@ -72,6 +74,8 @@ def test_sigkill_during_render_then_restart_completes(tmp_path: Path) -> None:
         done = srv.wait_for(f"/v3/videos/{video_id}", {"completed", "failed"}, timeout=300)
         assert done["status"] == "completed", done
         assert httpx.get(done["video_url"]).status_code == 200
+        # the killed render's folder (spooled speech, the MP4 being written) is gone too
+        assert not any(p.name.startswith(video_id) for p in work.iterdir())
         # both the endpoint and the callback_url get the success event, exactly once per event id
         deadline = time.time() + 30
         while time.time() < deadline and len(rx.requests) < 2:

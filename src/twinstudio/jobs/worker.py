@@ -23,6 +23,7 @@ from twinstudio.db.base import now
 from twinstudio.db.models import Job
 from twinstudio.errors import MediaError
 from twinstudio.jobs import queue
+from twinstudio.jobs.scratch import sweep
 from twinstudio.services.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,7 @@ class WorkerPool:
 
     def start(self) -> None:
         release_dead_local_leases(self.ctx)
+        sweep(self.ctx.settings.work_dir)  # job folders a killed worker left behind
         for i in range(self.count):
             worker = Worker(self.ctx, f"w{i}", self.stop)
             t = threading.Thread(

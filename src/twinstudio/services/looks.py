@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from twinstudio.db.base import new_id, now
 from twinstudio.db.models import Account, AvatarGroup, Look
 from twinstudio.errors import InvalidParameter, NotFound
 from twinstudio.jobs import queue
+from twinstudio.jobs.scratch import job_folder
 from twinstudio.jobs.worker import JobKind, JobRun, LeaseLost, register
 from twinstudio.services import assets as asset_service
 from twinstudio.services import events
@@ -163,8 +162,8 @@ def create_avatar(ctx: AppContext, session: Session, account: Account, req: Avat
         from twinstudio import speech
 
         speech.get_voice(req.default_voice_id)
-    with tempfile.TemporaryDirectory(dir=ctx.settings.work_dir) as tmp:
-        source_key = _receive_file(ctx, session, account, req, Path(tmp) / "source")
+    with job_folder(ctx.settings.work_dir, "upload-") as tmp:
+        source_key = _receive_file(ctx, session, account, req, tmp / "source")
     look = Look(
         id=new_id("look"),
         group_id=group.id,
@@ -327,9 +326,7 @@ def run_training(run: JobRun) -> None:
         source_key, matting, transcript = look.source_key, look.matting, look.transcript
         kind = "video" if look.avatar_type == "video_avatar" else "photo"
         source_url = (look.quality or {}).get("source_url")
-    ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=f"{run.ref_id}-", dir=ctx.settings.work_dir))
-    try:
+    with job_folder(ctx.settings.work_dir, f"{run.ref_id}-") as workdir:
         if source_key:
             source = ctx.storage.local_copy(source_key, workdir)
         else:
@@ -386,8 +383,6 @@ def run_training(run: JobRun) -> None:
                 if s.get(Look, run.ref_id) is None:
                     ctx.storage.delete_prefix(prefix)
             raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 register(JOB_KIND, JobKind(run=run_training, fail=_fail, progress=_set_progress))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from twinstudio.db.base import new_id, now
 from twinstudio.db.models import Account, Look, Video
 from twinstudio.errors import InvalidParameter, MediaError, NotFound, RateLimited
 from twinstudio.jobs import queue
+from twinstudio.jobs.scratch import job_folder
 from twinstudio.jobs.worker import JobKind, JobRun, LeaseLost, register
 from twinstudio.services import assets as asset_service
 from twinstudio.services import events
@@ -312,9 +311,7 @@ def run_render(run: JobRun) -> None:
             "avatar_unavailable",
             f"Look {video.look_id} no longer exists; create the video with another avatar_id.",
         )
-    ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=f"{video.id}-", dir=ctx.settings.work_dir))
-    try:
+    with job_folder(ctx.settings.work_dir, f"{video.id}-") as workdir:
         run.progress(0.02)
         speech_out = _speech_for(ctx, video, workdir)
         run.progress(0.10)
@@ -383,8 +380,6 @@ def run_render(run: JobRun) -> None:
         except LeaseLost:
             _drop_files_if_deleted(ctx, run.ref_id, prefix)
             raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 register(JOB_KIND, JobKind(run=run_render, fail=_fail, progress=_set_progress))
