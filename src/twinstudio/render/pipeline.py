@@ -253,7 +253,8 @@ def _render(
     with VideoEncoder(video_path, compositor.out_size, fps, None, timeline.rate,
                      output_format=options.output_format) as encoder:  # fmt: skip
         tracks = timeline.tracks(pieces, encoder)
-        frames = engine.stream(pack, tracks, with_alpha=with_alpha, view=compositor.view)
+        frames = engine.stream(pack, tracks, with_alpha=with_alpha, view=compositor.view,
+                               frames=timeline.total_frames)  # fmt: skip
         for frame in frames:
             out = compositor.compose_placed(frame.picture, frame.alpha)
             encoder.write(out)

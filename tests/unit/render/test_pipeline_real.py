@@ -302,3 +302,53 @@ def test_loop_crossfades_are_morphed_once_and_reused(
         assert np.array_equal(first[:eye_line], second[:eye_line])
     before = frames[int(fading[0]) - 1]
     assert not np.array_equal(frames[int(fading[0])][:eye_line], before[:eye_line])
+
+
+def test_crossfade_partners_are_decoded_before_the_first_frame_when_the_length_is_known(
+    video_pack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Told the video's length, the engine decodes the crossfade partners before its base-loop
+    decoder starts (not beside it, mid-render), and only when the video reaches a crossfade;
+    the frames are the same either way."""
+    import hashlib
+
+    from twinstudio.render.baseloop import crossfade_window
+    from twinstudio.render.compose import _make_view
+    from twinstudio.render.lipsync import sample
+    from twinstudio.render.lipsync.base import engine_for
+    from twinstudio.render.motion import track_for_pack
+    from twinstudio.twins.pack import TwinPack
+
+    pack = TwinPack.open(video_pack)
+    w, h = pack.size
+    partner, _ = crossfade_window(pack, 0, 400)
+    first_fade = int(np.flatnonzero(partner >= 0)[0])
+    events: list[str] = []
+    real_partners, real_prefetch = sample._Partners.__init__, sample.prefetch
+
+    def partners(self: object, *args: object, **kwargs: object) -> None:
+        events.append("partners")
+        real_partners(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def prefetch(*args: object, **kwargs: object) -> object:
+        events.append("prefetch")
+        return real_prefetch(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sample._Partners, "__init__", partners)
+    monkeypatch.setattr(sample, "prefetch", prefetch)
+    view = _make_view((0, 0, w, h), (w // 2, h // 2))
+    head, rest = first_fade // 2, first_fade - first_fade // 2 + 12  # the fade in piece two
+    tracks = [track_for_pack(pack, _speech(k / pack.fps), k, 1.0) for k in (head, rest)]
+
+    def render(frames: int | None, pieces: int = 2) -> list[str]:
+        events.clear()
+        got = engine_for(pack).stream(pack, tracks[:pieces], view=view, frames=frames)
+        return [hashlib.md5(f.picture.tobytes()).hexdigest() for f in got]
+
+    known = render(head + rest)
+    assert events == ["partners", "prefetch"]  # before the base loop's decoder
+    unknown = render(None)
+    assert events == ["prefetch", "partners"]  # when piece two needed them
+    assert known == unknown and len(known) == head + rest
+    render(head, pieces=1)  # a video that ends before the first fade: nothing decoded for it
+    assert events == ["prefetch"]

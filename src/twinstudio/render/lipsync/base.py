@@ -67,10 +67,13 @@ class LipSyncEngine(ABC):
         *,
         with_alpha: bool = False,
         view: View | None = None,
+        frames: int | None = None,
     ) -> Iterator[SyncedFrame]:
         """``len(track)`` frames for each track in turn, as one continuous video: the tracks
         are consecutive pieces of one timeline (the first frame of a piece follows the last of
         the one before). ``tracks`` is read lazily, one piece ahead of the frames at most.
+        ``frames``: the whole video's frame count when the caller knows it, so that an engine
+        can make what it will need before its first frame rather than in the middle of them.
 
         With a ``view`` (``Compositor.view``) frames and alphas come placed in it (its size:
         the shown part of the source, at no more than the output's scale) rather than at the

@@ -161,6 +161,7 @@ class PhotoEngine(LipSyncEngine):
         *,
         with_alpha: bool = False,
         view: View | None = None,
+        frames: int | None = None,
     ) -> Iterator[SyncedFrame]:
         import cv2
 

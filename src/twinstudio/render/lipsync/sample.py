@@ -23,7 +23,7 @@ loop's once per render: later turns read them back from a temporary file (``rend
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -305,27 +305,37 @@ class SampleEngine(LipSyncEngine):
         *,
         with_alpha: bool = False,
         view: View | None = None,
+        frames: int | None = None,
     ) -> Iterator[SyncedFrame]:
         """Frames for each piece in turn. The base loop (and matte) decode continuously across
         pieces, from one endless schedule; selection runs per piece (pieces are sentence groups,
         so a piece boundary falls in a pause, where the mouth rests anyway). With a ``view``,
         base frames and mattes are placed in it in their decoding threads and mouths are pasted
         there (see ``LipSyncEngine.stream``); without one, in the whole frame. Frames are I420
-        pictures (``render.yuv``)."""
+        pictures (``render.yuv``).
+
+        The loop crossfades' partner frames are decoded before the first frame when ``frames``
+        says the video reaches a crossfade: decoded at the piece that first needs them, their
+        decoder (three frame threads' buffers, 20 MB at 1080p) ran beside the base loop's and
+        the matte's, with the queues full, and set a 1080p render's peak (the 1-minute
+        benchmark render's, 0.3 s after its second piece began; 2026-12-02). Without
+        ``frames`` they are decoded when first needed, as before."""
         bank_frame = pack.track["bank_index"]
         feather = view is not None  # whole frames, for no compositor: alphas as stored
         view = view if view is not None else whole_view(pack.size)
         place_alpha = view.place_alpha if feather else view.place
         paster = _Paster(pack, view)
-        bases = prefetch(base_frames(pack, loop_runs(pack), view, keep_loop=True))
-        alphas = None
-        if with_alpha:
-            alphas = prefetch(
-                matte_frames(pack, loop_runs(pack), view.source, place=place_alpha, keep_loop=True)
-            )
         partners: _Partners | None = None
+        bases: Generator[np.ndarray, None, None] | None = None
+        alphas: Generator[np.ndarray, None, None] | None = None
         offset = 0
         try:
+            if frames is not None and (crossfade_window(pack, 0, max(1, frames))[0] >= 0).any():
+                partners = _Partners(pack, with_alpha, view, place_alpha, paster)
+            bases = prefetch(base_frames(pack, loop_runs(pack), view, keep_loop=True))
+            if with_alpha:
+                alphas = prefetch(matte_frames(pack, loop_runs(pack), view.source,
+                                               place=place_alpha, keep_loop=True))  # fmt: skip
             for track in tracks:
                 n = len(track)
                 base_idx, chosen = self.plan(pack, track, offset)
@@ -347,7 +357,8 @@ class SampleEngine(LipSyncEngine):
                     yield SyncedFrame(picture, alpha)
                 offset += n
         finally:
-            bases.close()
+            if bases is not None:
+                bases.close()
             if alphas is not None:
                 alphas.close()
             if partners is not None:
