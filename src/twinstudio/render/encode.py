@@ -625,10 +625,14 @@ class GifWriter:
     def full(self) -> bool:
         return self.done or len(self._frames) >= self.max_frames
 
+    def _size(self, w: int, h: int) -> tuple[int, int]:
+        """The preview's size for a ``w`` × ``h`` frame: ``width`` wide, an even height."""
+        return self.width, max(2, 2 * round(h * self.width / w / 2))
+
     def _small_rgb(self, frame: np.ndarray) -> np.ndarray:
         if yuv.is_picture(frame):
             w, h = yuv.size_of(frame)
-            size = (self.width, max(2, 2 * round(h * self.width / w / 2)))
+            size = self._size(w, h)
             if self._shrink is None or self._shrink.dsize != size:
                 self._shrink = yuv.PictureResizer((w, h), size)
             small = yuv.new(size)
@@ -636,8 +640,7 @@ class GifWriter:
             return yuv.to_rgb(small)
         rgb = _opaque(frame)
         h, w = rgb.shape[:2]
-        size = (self.width, max(2, 2 * round(h * self.width / w / 2)))
-        return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        return cv2.resize(rgb, self._size(w, h), interpolation=cv2.INTER_AREA)
 
     def add(self, frame: np.ndarray) -> None:
         index = self._seen
