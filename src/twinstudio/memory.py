@@ -42,6 +42,18 @@ release (default glibc arenas and a 250-frame release before), the wall time unc
 137 s). Memory then stays flat with length (benchmarks/README.md, render section). Elsewhere than
 glibc both functions do nothing.
 
+The cap was two arenas until 2026-12-02; it is one now. With two, glibc hands each new thread the
+next arena in turn, so which arena a render's new threads (the base loop's decoder and its frame
+threads, the prefetch threads) got depended on how many threads the process had started before,
+and where the render's first buffers landed depended on that: at the first frame the heap grew by
+9 MB in one trace and by 43 MB in another, with in-use totals 7 MB apart. A render's peak is set in
+its first ~120 frames (the loop's first turn, while its decoder still runs beside x264's full
+lookahead), and seven 1-minute 1080p renders after the same warm-up peaked at 511–514 MB five times
+and at 523–524 MB twice. With one arena, seven peaked at 510–514 MB, in the same time (19.6 s on
+average against 19.9 s): the threads that allocate per frame are few and hardly contend. A
+10.6-minute render with one arena peaked at 513.6 MB, reached by its 100th frame and never passed
+in the 15,900 frames after it.
+
 Last, :func:`keep_heap_flat` opts the process out of transparent huge pages (``prctl``
 ``PR_SET_THP_DISABLE``). NumPy asks for huge pages on every array of 4 MB or more (``madvise``), as
 x264 does for its big buffers; where the system's THP mode is ``madvise`` (Debian's default), the
@@ -67,7 +79,7 @@ M_ARENA_MAX = -8
 PR_SET_THP_DISABLE = 41  # Linux prctl option: no transparent huge pages for this process
 MMAP_THRESHOLD_BYTES = 8 << 20  # above a 1080p RGB frame (6.2 MB); TTS's big tensors stay mapped
 TRIM_THRESHOLD_BYTES = 8 << 20  # automatic top trims past this; release_free_memory does the rest
-ARENA_MAX = 2  # malloc arenas shared by all threads (glibc's default: 8 per core)
+ARENA_MAX = 1  # malloc arenas shared by all threads (glibc's default: 8 per core)
 
 _done = False
 _lock = threading.Lock()

@@ -24,6 +24,7 @@ from twinstudio.db.models import Job
 from twinstudio.errors import MediaError
 from twinstudio.jobs import queue
 from twinstudio.jobs.scratch import sweep
+from twinstudio.memory import keep_heap_flat
 from twinstudio.services.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,7 @@ class WorkerPool:
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        keep_heap_flat()  # before the threads start: each keeps the arena it first allocates from
         release_dead_local_leases(self.ctx)
         sweep(self.ctx.settings.work_dir)  # job folders a killed worker left behind
         for i in range(self.count):

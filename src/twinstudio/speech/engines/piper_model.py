@@ -87,8 +87,10 @@ def load_piper_voice(model_path: Path, config_path: Path) -> Any:
     from piper.patch_voice_with_alignment import add_alignment_output
 
     from twinstudio.memory import keep_heap_flat
+    from twinstudio.speech.engines.espeak_bridge import stop_leaks
 
     keep_heap_flat()  # the decoder's big per-sentence tensors must not stay in the heap
+    stop_leaks()  # Piper's phonemizer leaked at every call (see espeak_bridge)
     config = json.loads(config_path.read_text(encoding="utf-8"))
     model = onnx.load(str(model_path))
     try:
