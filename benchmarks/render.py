@@ -231,9 +231,15 @@ class _RssSampler:
     peak, includes it; ``rss_anon_max_mb`` (the highest sampled anonymous RSS) does not, but it can
     miss an instant shorter than the sampling interval. Samples are kept as 4-byte floats, so
     the sampler adds ~20 kB a minute, not a growing list of Python objects.
+
+    Where the peak was set: ``VmHWM`` is read every 5 ms as well, and the time (s from the
+    start) and the render's progress (0..1, from ``render_video``'s callback: speech is the first
+    0.1) of its last rise are kept: ``peak_at_s``, ``peak_at_progress``. A 10-minute render whose
+    peak is set in its first seconds has a peak its length did not make.
     """
 
     INTERVAL_S = 0.1
+    HWM_INTERVAL_S = 0.005
 
     def __init__(self) -> None:
         import threading
@@ -242,13 +248,30 @@ class _RssSampler:
         self.samples = array("f")  # RSS, MB
         self.anon = array("f")  # RssAnon, MB
         self.file = array("f")  # RssFile, MB
+        self.progress = 0.0  # set by the render's progress callback
+        self.peak_at: tuple[float, float] | None = None  # (s, progress) of VmHWM's last rise
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def report(self, fraction: float) -> None:
+        """``render_video``'s progress callback."""
+        self.progress = fraction
+
     def _run(self) -> None:
         fields = {"VmRSS:": self.samples, "RssAnon:": self.anon, "RssFile:": self.file}
-        while not self._stop.wait(self.INTERVAL_S):
-            for line in Path("/proc/self/status").read_text().splitlines():
+        t0, hwm, ticks = time.perf_counter(), 0, 0
+        every = round(self.INTERVAL_S / self.HWM_INTERVAL_S)
+        while not self._stop.wait(self.HWM_INTERVAL_S):
+            text = Path("/proc/self/status").read_text()
+            at = text.find("VmHWM:")
+            peak = int(text[at:].split(maxsplit=2)[1]) if at >= 0 else 0
+            if peak > hwm:
+                hwm = peak
+                self.peak_at = (time.perf_counter() - t0, self.progress)
+            ticks += 1
+            if ticks % every:
+                continue
+            for line in text.splitlines():
                 key = line.split(maxsplit=1)[0] if line else ""
                 if key in fields:
                     fields[key].append(int(line.split()[1]) / 1024)
@@ -273,6 +296,9 @@ class _RssSampler:
             "rss_p50_mb": pick(self.samples, 0.5),
             "rss_p95_mb": pick(self.samples, 0.95),
         }
+        if self.peak_at is not None:
+            out["peak_at_s"] = round(self.peak_at[0], 2)
+            out["peak_at_progress"] = round(self.peak_at[1], 4)
         if self.anon and self.file:
             out.update({
                 "rss_anon_p50_mb": pick(self.anon, 0.5),
@@ -314,7 +340,7 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
     with tempfile.TemporaryDirectory() as tmp, _RssSampler() as rss:
         t0, cpu0 = time.perf_counter(), _cpu_s()
         pieces = _TimedPieces(synthesize_stream(script, VOICE), t0, keep=render_only)
-        result = render_video(pack, pieces, options, Path(tmp), text_length=len(script))
+        result = render_video(pack, pieces, options, Path(tmp), rss.report, text_length=len(script))
         e2e_s, cpu_s = time.perf_counter() - t0, _cpu_s() - cpu0
         frames = round(result.duration_s * fps)
         res: dict[str, Any] = {
