@@ -12,9 +12,9 @@ Piper turns text into phonemes through a small C extension over espeak-ng, and e
 Our Piper engine phonemizes every word of a sentence on its own (to place word boundaries where
 espeak joins words, ``ipa.word_spans``), so a worker leaked ~2.7 MB of heap and 4,000 objects per
 2,000 words: ~2 MB for 10 minutes of speech, for as long as the process lives (measured
-2026-12-02, ``mallinfo2`` and ``sys.getallocatedblocks`` around 2,000 calls). A 10-minute
-script's speech also left that much more pinned in the heap than a 1-minute one's, right
-before its render began.
+2026-12-02, ``mallinfo2`` and ``sys.getallocatedblocks`` around 2,000 calls). Ten copies of a
+1-minute script (its words repeating) left 1.1 MB more in the heap than one copy, right before a
+render began: a long video's render started on a heap a short one's did not have.
 
 :func:`stop_leaks` wraps both functions in the module, where Piper looks them up at each call:
 ``set_voice`` is passed on only when the voice changes (espeak-ng keeps the voice set until then,
