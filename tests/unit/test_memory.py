@@ -75,6 +75,7 @@ def test_per_frame_buffers_are_reused_without_page_faults() -> None:
 
 
 ARENAS = """
+import sys
 import threading
 import numpy as np
 from pathlib import Path
@@ -102,12 +103,22 @@ for t in threads:
 for t in threads:
     t.join()
 print(rss_mb() - base)
+sys.stdout.flush()
+memory._c().malloc_stats()  # "Arena N:" for each arena, on stderr
 """
+
+
+def _threads(capped: bool) -> tuple[float, int]:
+    """MB kept after 8 threads freed their frames, and how many arenas the process has."""
+    code = ARENAS.format(capped=capped)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    arenas = sum(line.startswith("Arena ") for line in out.stderr.splitlines())
+    return float(out.stdout.strip().splitlines()[-1]), arenas
 
 
 def test_threads_share_few_arenas_so_freed_frames_are_not_kept_in_each() -> None:
     def kept(capped: bool) -> float:
-        return _child(ARENAS.format(capped=capped))
+        return _threads(capped)[0]
 
     # 8 threads x 25 MB freed: each arena keeps up to the 8 MB trim threshold at its top (and
     # more where the freed blocks interleave, which depends on how the threads were scheduled).
@@ -117,44 +128,11 @@ def test_threads_share_few_arenas_so_freed_frames_are_not_kept_in_each() -> None
     assert kept(capped=False) > 170  # what the cap prevents (and proof the measure can fail)
 
 
-ONE_ARENA = """
-import ctypes, sys, threading
-import numpy as np
-from twinstudio import memory
-
-assert memory.keep_heap_flat()
-if not {capped}:
-    memory._c().mallopt(memory.M_ARENA_MAX, 64)
-barrier = threading.Barrier(6)
-
-def work():  # allocate while the others do: glibc gives a thread that finds its arena busy another
-    barrier.wait()
-    blocks = [np.ones(2**20 // 8) for _ in range(20)]
-    barrier.wait()
-    del blocks
-
-threads = [threading.Thread(target=work) for _ in range(6)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-sys.stderr.flush()
-memory._c().malloc_stats()  # "Arena N:" for each arena, on stderr
-"""
-
-
-def _arenas(capped: bool) -> int:
-    code = ONE_ARENA.format(capped=capped)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return sum(line.startswith("Arena ") for line in out.stderr.splitlines())
-
-
 def test_every_thread_allocates_from_one_arena() -> None:
     """With two arenas, which one a render's new threads got depended on how many threads the
     process had started before, and the render's peak moved by ~12 MB with it (memory.py)."""
-    assert _arenas(capped=True) == 1
-    assert _arenas(capped=False) > 1  # what the cap prevents (and proof the count can fail)
+    assert _threads(capped=True)[1] == 1
+    assert _threads(capped=False)[1] > 1  # what the cap prevents (and proof the count can fail)
 
 
 def test_the_process_opts_out_of_transparent_huge_pages() -> None:

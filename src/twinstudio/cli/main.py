@@ -84,10 +84,6 @@ def serve(
     """Start the HTTP API with in-process workers."""
     import uvicorn
 
-    from twinstudio.memory import keep_heap_flat
-
-    keep_heap_flat()  # first: the allocator's settings hold for threads started after them
-
     if host:
         os.environ["TWINSTUDIO_HOST"] = host
     if port:
@@ -115,10 +111,6 @@ def worker(
     """Run job workers only (no HTTP), e.g. on another machine sharing the database."""
     import signal
     import threading
-
-    from twinstudio.memory import keep_heap_flat
-
-    keep_heap_flat()  # first: the allocator's settings hold for threads started after them
 
     _logging()
     from twinstudio.jobs.worker import WorkerPool

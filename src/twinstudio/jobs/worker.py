@@ -239,7 +239,9 @@ class WorkerPool:
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        keep_heap_flat()  # before the threads start: each keeps the arena it first allocates from
+        # Before any worker thread exists (``serve`` and ``worker`` start none earlier): a thread
+        # keeps the malloc arena it first allocates from (twinstudio.memory).
+        keep_heap_flat()
         release_dead_local_leases(self.ctx)
         sweep(self.ctx.settings.work_dir)  # job folders a killed worker left behind
         for i in range(self.count):

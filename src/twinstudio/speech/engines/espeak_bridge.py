@@ -48,15 +48,16 @@ def stop_leaks() -> bool:
         except ImportError:
             return False
         set_voice, get_phonemes = espeakbridge.set_voice, espeakbridge.get_phonemes
-        current: list[str | None] = [None]
+        current: str | None = None
 
         def set_voice_once(voice: str) -> Any:
             """espeak-ng's voice, set only when it changes (each set leaks ~1.4 kB)."""
+            nonlocal current
             with _voice_lock:
-                if current[0] == voice:
+                if current == voice:
                     return None
                 result = set_voice(voice)  # raises on an unknown voice: nothing is remembered
-                current[0] = voice
+                current = voice
                 return result
 
         def get_phonemes_owned(text: str) -> Any:
