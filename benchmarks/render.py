@@ -25,7 +25,10 @@ What it does, in one run on one machine:
    ``ratio`` = render fps (end to end) / raw fps.
 6. Memory with length: the 1080p 16:9 case again, streamed the same way, with that script repeated
    to ``--long-minutes`` (skipped with ``--long-minutes 0``); its peak RSS must not exceed the
-   1-minute one's.
+   1-minute one's. The same process also says what its own peak was when its first minute of
+   video had been written (``peak_first_video_min_mb``) and how much the other nine minutes
+   added (``peak_growth_after_first_min_mb``): length alone, free of the ±2 MB that separate
+   two processes' start-up peaks (see ``_RssSampler``).
 
 Writes ``benchmarks/out/render.json``. Nothing rendered is kept (the twin may be of a real person).
 """
@@ -236,6 +239,16 @@ class _RssSampler:
     start) and the render's progress (0..1, from ``render_video``'s callback: speech is the first
     0.1) of its last rise are kept: ``peak_at_s``, ``peak_at_progress``. A 10-minute render whose
     peak is set in its first seconds has a peak its length did not make.
+
+    Growth with length, in one process: every rise of ``VmHWM`` is kept with the progress it
+    came at, so ``summary(duration_s)`` can say what the peak was once the first minute of
+    video was written (``peak_first_video_min_mb``) and how far the rest of a long render took
+    it (``peak_growth_after_first_min_mb``). The 1-minute case runs in another process, whose
+    start-up peak differs from this one's by ±2 MB of heap layout and touched library pages
+    (five renders of the same script, 2026-12-02: 510.1–513.9 MB); within one process that
+    noise is gone, and all of the long render's speech (made before its first frame) and its
+    GIF and thumbnail at the end count against it, so it is the stricter test of "no higher
+    for a longer video".
     """
 
     INTERVAL_S = 0.1
@@ -250,6 +263,7 @@ class _RssSampler:
         self.file = array("f")  # RssFile, MB
         self.progress = 0.0  # set by the render's progress callback
         self.peak_at: tuple[float, float] | None = None  # (s, progress) of VmHWM's last rise
+        self.rises = array("d")  # (progress, VmHWM kB) of every rise, in pairs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -268,6 +282,7 @@ class _RssSampler:
             if peak > hwm:
                 hwm = peak
                 self.peak_at = (time.perf_counter() - t0, self.progress)
+                self.rises.extend((self.progress, peak))
             ticks += 1
             if ticks % every:
                 continue
@@ -284,7 +299,9 @@ class _RssSampler:
         self._stop.set()
         self._thread.join()
 
-    def summary(self) -> dict[str, float]:
+    def summary(self, duration_s: float) -> dict[str, float]:
+        """Percentiles of the samples, where the peak was set, and (for a render of 3 minutes or
+        more) the peak once its first minute of video was written."""
         if not self.samples:
             return {}
 
@@ -312,6 +329,16 @@ class _RssSampler:
                                  ("last", self.samples[-per_minute:])):  # fmt: skip
                 out[f"rss_p50_{name}_min_mb"] = pick(minute, 0.5)
                 out[f"rss_max_{name}_min_mb"] = round(max(minute))
+        if duration_s >= 180 and self.rises:
+            # render_video's progress: SPEECH_SHARE for the speech, then frames written / total.
+            from twinstudio.render.pipeline import SPEECH_SHARE
+
+            at = SPEECH_SHARE + (1 - SPEECH_SHARE) * 60 / duration_s
+            first = max((kb for p, kb in zip(self.rises[::2], self.rises[1::2], strict=True)
+                         if p <= at), default=0.0)  # fmt: skip
+            peak = self.rises[-1]
+            out["peak_first_video_min_mb"] = round(first / 1024, 1)
+            out["peak_growth_after_first_min_mb"] = round((peak - first) / 1024, 1)
         return out
 
 
@@ -356,7 +383,7 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
             "cores_busy": round(cpu_s / e2e_s, 2),  # of the machine's os.cpu_count()
             "first_piece_s": round(pieces.first_s or 0.0, 2),
             "peak_rss_mb": round(_peak_rss_mb()),
-            **rss.summary(),
+            **rss.summary(result.duration_s),
         }
         if raw:
             runs = raw_encoder_fps(result.video_path, RAW_FRAMES)

@@ -66,3 +66,37 @@ def test_opening_outweighs_continuity_when_they_conflict() -> None:
     frames = np.concatenate([np.arange(t), [100, 101, 102]])
     path = _select(target, desc, frames)
     assert frames[path].tolist() == [0, 1, 2, 3, 4, 100, 101, 102, 8, 9, 10, 11]
+
+
+def test_a_resting_mouth_holds_still_instead_of_looping() -> None:
+    # A still target (the lips closed in a pause) and a bank whose best match is the end of a
+    # short closing run (footage frames 0-3): at the speaking hold price, replaying the run and
+    # jumping back to its start costs less than holding its last frame, and the lips flutter.
+    opening = np.array([0.019, 0.010, 0.006, 0.003], np.float32)
+    desc = np.stack([opening, np.zeros(4), np.zeros(4), np.zeros(4)], axis=1).astype(np.float32)
+    frames = np.arange(4)
+    t = 24
+    target = np.zeros((t, 3), np.float32)
+    scale = np.array([0.15, 1.0, 1.0])
+
+    def returns(path: np.ndarray) -> int:  # cuts back to a frame shown in the last 8 frames
+        f = frames[path]
+        return sum(1 for i in range(1, t) if f[i] not in (f[i - 1], f[i - 1] + 1)
+                   and f[i] in set(f[max(0, i - 8) : i - 1]))  # fmt: skip
+
+    def select(resting: np.ndarray | None) -> np.ndarray:
+        return viterbi_select(target, np.zeros(t, bool), np.zeros((t, 3)), desc, np.zeros((4, 3)),
+                              np.zeros(4), frames, scale, resting=resting)  # fmt: skip
+
+    assert returns(select(None)) >= 3  # the loop this guards against
+    still = select(np.ones(t, bool))
+    assert returns(still) == 0
+    assert np.all(frames[still][4:] == 3)  # settles on the closest frame and stays
+
+
+def test_resting_frames_keep_a_margin_around_speech() -> None:
+    from twinstudio.render.lipsync.select import resting_frames
+
+    speaking = np.array([0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0], bool)
+    assert resting_frames(speaking, margin=2).tolist() == [
+        True, True, False, False, False, False, False, False, True, True, True]  # fmt: skip

@@ -41,7 +41,7 @@ from twinstudio.render.baseloop import (
 from twinstudio.render.framestore import FrameStore, KeptFrames
 from twinstudio.render.framing import View, whole_view
 from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
-from twinstudio.render.lipsync.select import SelectionWeights, viterbi_select
+from twinstudio.render.lipsync.select import SelectionWeights, resting_frames, viterbi_select
 from twinstudio.render.motion import MouthTrack
 from twinstudio.twins import pack as P
 from twinstudio.twins.bank import MouthCrops, apply_affine, compose_affine, fit_affine
@@ -295,7 +295,8 @@ class SampleEngine(LipSyncEngine):
             [max(1e-3, ranges[n]["p98"] - ranges[n]["p2"]) for n in ("open", "width", "jaw")]
         )
         chosen = viterbi_select(track.desc, track.closed, tr["pose"][base_idx], desc, pose, blur,
-                                bank_frame, scale, self.weights)  # fmt: skip
+                                bank_frame, scale, self.weights,
+                                resting=resting_frames(track.speaking))  # fmt: skip
         return base_idx, chosen
 
     def stream(

@@ -31,7 +31,15 @@ class SelectionWeights:
     Measured by self-reconstruction (real vs selected opening; the 10 development clips and 2
     shorter trainings of one): mean r 0.472 → 0.492, better on 8 of those 12 and level on 2,
     at 11.7 instead of 9.8 cuts a second. Cheaper switches gained as much but cut on almost every frame (17–21
-    cuts a second), which shows as jitter, so switching keeps its price."""
+    cuts a second), which shows as jitter, so switching keeps its price.
+
+    Holding is free where the mouth rests (``rest_hold_cost``; frames of ``resting_frames``).
+    At the speaking price a still mouth cost more than a loop: in a 1.6 s silence the path ran
+    four footage frames of a closing mouth and jumped back to their first, again and again (and
+    two frames back and forth at the end), a 0.016 IOD flutter at 5 and 11 Hz where the lips
+    should be still (man_suit_window's held-back part, 2026-12-02). Free holds there: no loop in
+    it (0 returns to a frame shown within the last 8, was 5), 43 such returns in the 10 clips'
+    held-back parts (was 55), the selected opening's r with the real one 0.487 → 0.486."""
 
     open: float = 2.0
     width: float = 0.35
@@ -41,6 +49,7 @@ class SelectionWeights:
     closed: float = 4.0  # extra on opening where the lips must meet
     switch_cost: float = 0.03
     hold_cost: float = 0.02
+    rest_hold_cost: float = 0.0  # holding a frame where the mouth rests (``resting_frames``)
     top_k: int = 16
 
 
@@ -66,6 +75,18 @@ def unary_costs(
     return cost
 
 
+REST_MARGIN = 2  # frames from speech within which the mouth is not resting
+
+
+def resting_frames(speaking: np.ndarray, margin: int = REST_MARGIN) -> np.ndarray:
+    """Frames more than ``margin`` frames from any speaking frame: the mouth rests there."""
+    near = np.asarray(speaking, bool).copy()
+    for s in range(1, margin + 1):
+        near[s:] |= speaking[:-s]
+        near[:-s] |= speaking[s:]
+    return ~near
+
+
 def viterbi_select(
     target: np.ndarray,
     closed: np.ndarray,
@@ -77,11 +98,13 @@ def viterbi_select(
     scale: np.ndarray,
     weights: SelectionWeights | None = None,
     block: int = 32,
+    resting: np.ndarray | None = None,
 ) -> np.ndarray:
     """Indices into the bank (0..N-1), one per output frame.
 
     ``bank_frame`` (N,) gives each bank entry's footage frame number: j' continues j when
-    ``bank_frame[j'] == bank_frame[j] + 1``.
+    ``bank_frame[j'] == bank_frame[j] + 1``. ``resting`` (T,): frames where holding a bank
+    frame costs ``rest_hold_cost`` instead of ``hold_cost`` (see ``resting_frames``).
     Unary costs are made ``block`` frames at a time: at 32 a 729-frame piece's transient is
     1.0 MB (3.1 MB at 128, as before; same path, same time; 2026-12-02).
     """
@@ -90,6 +113,7 @@ def viterbi_select(
     if n == 0:
         raise ValueError("empty mouth bank")
     k = min(w.top_k, n)
+    rest = np.zeros(t_total, bool) if resting is None else np.asarray(resting, bool)
     # successor[j] = bank index of the next footage frame, or -1.
     pos = {int(f): i for i, f in enumerate(bank_frame)}
     successor = np.array([pos.get(int(f) + 1, -1) for f in bank_frame], np.int64)
@@ -123,7 +147,8 @@ def viterbi_select(
             else:
                 trans = np.full((len(prev_c), len(c)), w.switch_cost)
                 trans[successor[prev_c][:, None] == c[None, :]] = 0.0
-                trans[prev_c[:, None] == c[None, :]] = w.hold_cost
+                hold = w.rest_hold_cost if rest[b0 + i] else w.hold_cost
+                trans[prev_c[:, None] == c[None, :]] = hold
                 acc = prev_cost[:, None] + trans
                 bp = np.argmin(acc, axis=0)
                 total = acc[bp, np.arange(len(c))] + uc
