@@ -80,10 +80,11 @@ REST_MARGIN = 2  # frames from speech within which the mouth is not resting
 
 def resting_frames(speaking: np.ndarray, margin: int = REST_MARGIN) -> np.ndarray:
     """Frames more than ``margin`` frames from any speaking frame: the mouth rests there."""
-    near = np.asarray(speaking, bool).copy()
+    spoken = np.asarray(speaking, bool)
+    near = spoken.copy()
     for s in range(1, margin + 1):
-        near[s:] |= speaking[:-s]
-        near[:-s] |= speaking[s:]
+        near[s:] |= spoken[:-s]
+        near[:-s] |= spoken[s:]
     return ~near
 
 
