@@ -7,7 +7,8 @@ pack_dir/
   base.mp4         video twins: the footage normalised (constant fps, ≤1080p, H.264, no audio)
   track.npz        per-frame arrays: landmarks (T,478,2) px, valid (T,), pose (T,3),
                    to_crop (T,2,3) image→crop affine, crop_origin (T,2) where each bank
-                   cut starts in its frame, desc (T,4) descriptors, sharp (T,),
+                   cut starts in its frame, desc (T,4) descriptors of each frame's
+                   own mouth (revision 6; see below), sharp (T,),
                    template (K,2) canonical stable points, bank_index (N,) frames in the bank
   mouths.npz       encoded bytes of the N bank cuts (lower face, unwarped): data, offsets (N+1,),
                    format (revision 3: "webp-lossless"; older packs: JPEG, no ``format`` key)
@@ -47,6 +48,11 @@ Revision 5 (same ``version``) stores the mattes as PNG frames in QuickTime, ``ma
 decode and exactly seekable (``twins.matte``). :meth:`TwinPack.file` and :meth:`TwinPack.has`
 answer for the new names with the old files in older packs, which render as before; a reader
 older than revision 5 does not see a newer pack's matte (it refuses background removal).
+
+Revision 6 (same ``version``, same files) computes ``desc`` from each frame's own landmarks
+rather than the smoothed track's (``landmarks`` stay smoothed: they place the paste): the
+opening stored is the one the frame's pixels show. Older packs render as before, with their
+smoothed descriptors; training again gives the better bank indexing.
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ import numpy as np
 from twinstudio.errors import RenderError
 
 PACK_VERSION = 1
-PACK_REVISION = 5  # additive changes within a version (older readers ignore what they don't know)
+PACK_REVISION = 6  # additive changes within a version (older readers ignore what they don't know)
 META = "meta.json"
 BASE_VIDEO = "base.mp4"
 TRACK = "track.npz"

@@ -117,3 +117,31 @@ def test_talking_over_music_is_accepted_with_a_warning(tmp_path: Path) -> None:
     assert "music" in q["advice"][0]
     assert q["audio_model"]["reliable"] is False
     assert q["mouth_coverage"]["labels_reliable"] is False
+
+
+def test_bank_descriptors_are_each_frames_own_mouth(
+    trained: tuple[Path, dict[str, object]],
+) -> None:
+    """The selection picks bank frames by their stored opening, and the renderer pastes those
+    frames' own pixels: the opening must be what each frame shows, not the smoothed track's
+    (which lags and flattens a quick opening). Measured again here on the pack's own frames."""
+    from twinstudio.twins.bank import normalise_similarity, shape_descriptors
+    from twinstudio.twins.faces import FaceTracker
+    from twinstudio.twins.video import read_frames
+
+    pack_dir, _ = trained
+    pack = P.TwinPack.open(pack_dir)
+    stored = pack.track["desc"][:, 0].astype(np.float64)
+    tracker = FaceTracker()
+    seen = np.full(len(stored), np.nan)
+    for i, rgb in enumerate(read_frames(pack_dir / P.BASE_VIDEO)):
+        lm = tracker.landmarks(rgb) if i < len(seen) else None
+        if lm is not None:
+            units = normalise_similarity(lm[None].astype(np.float64))[0]
+            seen[i] = shape_descriptors(units[None])[0, 0]
+    tracker.close()
+    ok = np.isfinite(seen) & pack.track["valid"].astype(bool)
+    assert ok.sum() > 100
+    assert np.corrcoef(stored[ok], seen[ok])[0, 1] > 0.98
+    # Frame-to-frame changes as large as the filmed mouth's (smoothing halves them).
+    assert np.abs(np.diff(stored)).mean() > 0.8 * np.abs(np.diff(seen)).mean()
