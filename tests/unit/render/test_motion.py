@@ -210,3 +210,22 @@ def test_twin_lead_falls_back_and_ignores_sub_frame_differences(tmp_path: Path) 
     no_labels.mkdir()
     P.write_meta(no_labels, {"kind": "video", "fps": 25})
     assert footage_lead_s(P.TwinPack.open(no_labels)) == ANTICIPATION_S
+
+
+def test_a_breath_between_phrases_half_closes_and_a_pause_shuts() -> None:
+    """Lips close fully in a real pause and before and after the speech, but a brief breath
+    between two phrases only pulls them part way (people keep them apart, or open to breathe)."""
+    fps = 25.0
+
+    def lowest_in_gap(gap_ms: int) -> tuple[float, np.ndarray]:
+        ph = _timings([("", 300), ("ɑ", 300), ("", gap_ms), ("ɑ", 300), ("", 300)])
+        n = round((1200 + gap_ms) / 1000 * fps)
+        norm = normalised_track(ph, n, fps)[0][:, 0]
+        lo, hi = round(0.6 * fps), round((0.6 + gap_ms / 1000) * fps)
+        return float(norm[lo:hi].min()), norm
+
+    breath, norm = lowest_in_gap(300)
+    pause, _ = lowest_in_gap(600)
+    assert breath > 0.1  # half closed, not shut
+    assert pause < 0.02
+    assert norm[:3].max() < 0.03 and norm[-3:].max() < 0.03  # rests before and after
