@@ -262,8 +262,8 @@ def _train_frames(
     # motion, so a quick opening was stored as a half-open one. Filled gaps keep the smoothed
     # estimate. On the 10 dev clips' self-reconstruction: mean r 0.433 → 0.480, M-LMD 0.0414 →
     # 0.0403, |A/V offset| ≤ 1 on 8 of 9 measured clips instead of 5 of 7; with the first 30 %
-    # of each clip held back instead of the last, r 0.250 → 0.258 (2026-12-03).
-    seen = np.where(p1.valid[:, None, None], p1.landmarks, lm)
+    # of each clip held back instead of the last, r 0.250 → 0.258 (2026-12-03). Picked per
+    # frame in the loop below (a whole-track copy would be another 27 MB for 2 minutes).
     eyes = eye_openness(lm)
     blinks = blink_frames(eyes, valid)
 
@@ -300,7 +300,7 @@ def _train_frames(
             to_crop[i] = m
             crop = cv2.warpAffine(rgb, m, geom.size, flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-            lmc = apply_affine(m, seen[i])
+            lmc = apply_affine(m, p1.landmarks[i] if p1.valid[i] else lm[i])
             desc[i, :3] = shape_descriptors(geom.to_units(lmc))
             desc[i, 3] = teeth_score(crop, lmc)
             mouth = crop[crop.shape[0] // 3 :, crop.shape[1] // 4 : 3 * crop.shape[1] // 4]

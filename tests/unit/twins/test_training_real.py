@@ -135,7 +135,9 @@ def test_bank_descriptors_are_each_frames_own_mouth(
     tracker = FaceTracker()
     seen = np.full(len(stored), np.nan)
     for i, rgb in enumerate(read_frames(pack_dir / P.BASE_VIDEO)):
-        lm = tracker.landmarks(rgb) if i < len(seen) else None
+        if i >= len(seen):
+            break
+        lm = tracker.landmarks(rgb)
         if lm is not None:
             units = normalise_similarity(lm[None].astype(np.float64))[0]
             seen[i] = shape_descriptors(units[None])[0, 0]
