@@ -8,7 +8,9 @@ phoneme; so a /t/ between two vowels takes their shape, while /p b m/ pull every
 Hard constraints are then reapplied after smoothing: lips *touch* during every /p b m/ (at least
 one frame, even for a 30 ms /b/), teeth on lip for /f v/. Silences relax to the rest shape: fully
 once they last ``SILENCE_REST_S`` (``""`` phonemes, including SSML ``<break>`` pauses) or open or
-close the speech, only part way in a brief breath between phrases.
+close the speech, only part way in a brief breath between phrases. Shapes lead the sound into
+speech but not out of it: before such a pause the last shape holds ``RELEASE_S`` past the end of
+its sound, then the mouth settles.
 
 Targets are finally mapped into the person's own descriptor space (``open``, ``width``, ``jaw`` in
 IOD units, from the pack's percentile ranges), so that "1" means *their* widest opening.
@@ -83,6 +85,17 @@ DECAY_S = 0.045  # dominance falls to 1/e this far outside its phoneme
 # (0.3 s: 0.496 / 0.270; 0.6 s: 0.514 / 0.284), offsets unchanged (2026-12-03).
 SILENCE_REST_S = 0.45
 ANTICIPATION_S = 0.04  # mouth shapes lead the sound by this much (measured: r and A/V lag)
+# The mouth leads the sound into speech, not out of it: it holds its last shape this long after
+# the last sound before a pause, then settles. In the dev clips' footage (36 ends of speech
+# before a silence of 0.25 s or more, both 70 % training parts), no mouth began to close before
+# its sound ended; where it closed within 0.5 s (11 times), it was half shut a median 0.2 s after
+# the sound (0.04–0.41 s); elsewhere it stayed open to breathe. Leading the pause too had shut
+# every mouth 40–110 ms *before* the phrase's last sound ended. Self-reconstruction, held back at
+# the end / the start of each clip: selected-path r 0.504 / 0.291 → 0.528 / 0.289, and
+# man_suit_window's A/V offset −6 → −1 (it holds its mouth open after its last word); release
+# 0 s: 0.510 / 0.288, 0.1 s: 0.525 / 0.289, 0.3 s: 0.525 / 0.289 (2026-12-03).
+RELEASE_S = 0.2
+SETTLE_S = 0.15  # a pause keeps at least this much of itself, after its release, to settle in
 
 
 def viseme(symbol: str) -> tuple[float, float, float]:
@@ -139,6 +152,18 @@ def _phoneme_arrays(
     settle = dur > SILENCE_REST_S
     settle[[0, -1]] = True
     vis[silent, 2] = np.where(settle[silent], 2.0, 0.4)
+    # A pause that settles the mouth starts RELEASE_S after the sound ends, not lead_s before it;
+    # the last sound's shape holds until then. A short one (TTS ends on 0.15 s of silence) keeps
+    # SETTLE_S of itself to shut the mouth in, so a video never ends on a half-open one.
+    after_sound = np.flatnonzero(silent[1:] & settle[1:] & ~silent[:-1]) + 1
+    if len(after_sound):
+        ms = np.array([(phonemes[k].start_ms, phonemes[k].end_ms) for k in after_sound], np.float64)
+        sound_end, pause = ms[:, 0] / 1000, (ms[:, 1] - ms[:, 0]) / 1000
+        release = np.clip(pause - SETTLE_S, 0.0, RELEASE_S)
+        starts[after_sound] = np.minimum(sound_end + release, ends[after_sound])
+        ends[after_sound - 1] = np.maximum(ends[after_sound - 1], starts[after_sound])
+    if silent[-1]:  # after the last sound the mouth rests to the end, whatever the lead
+        ends[-1] = phonemes[-1].end_ms / 1000 + 1.0
     return starts, ends, vis, silent
 
 
