@@ -28,8 +28,8 @@ What it does, in one run on one machine:
    from that script repeated to ``--long-minutes`` (skipped with ``--long-minutes 0``), each in
    its own worker: ``--memory-repeats`` (2) long runs, and two 1-minute runs after each plus one
    before them all (5), in turn (so a drift of the machine touches both alike). Two processes'
-   start-up peaks differ by a few MB whatever they render (the same 1-minute render, five
-   processes: 510.9 to 514.4 MB; 2026-12-03), so one pair decides nothing. The peak is "no
+   start-up peaks differ by a few MB whatever they render (the same 1-minute 1080p render in
+   six workers of one run, 569 to 574 MB; 2026-12-03), so one pair decides nothing. The peak is "no
    higher" when the long runs' median peak is at most the highest 1-minute peak (inside the
    spread of the 1-minute runs themselves), and when each long process's own peak rose by
    under 1 MB after its first minute of video had been written (``peak_first_video_min_mb``,
