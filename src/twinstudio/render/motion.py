@@ -157,13 +157,12 @@ def _phoneme_arrays(
     # SETTLE_S of itself to shut the mouth in, so a video never ends on a half-open one.
     after_sound = np.flatnonzero(silent[1:] & settle[1:] & ~silent[:-1]) + 1
     if len(after_sound):
-        ms = np.array([(phonemes[k].start_ms, phonemes[k].end_ms) for k in after_sound], np.float64)
-        sound_end, pause = ms[:, 0] / 1000, (ms[:, 1] - ms[:, 0]) / 1000
-        release = np.clip(pause - SETTLE_S, 0.0, RELEASE_S)
+        release = np.clip(dur[after_sound] - SETTLE_S, 0.0, RELEASE_S)
+        sound_end = starts[after_sound] + lead_s  # the pause's own start, before the lead
         starts[after_sound] = np.minimum(sound_end + release, ends[after_sound])
         ends[after_sound - 1] = np.maximum(ends[after_sound - 1], starts[after_sound])
     if silent[-1]:  # after the last sound the mouth rests to the end, whatever the lead
-        ends[-1] = phonemes[-1].end_ms / 1000 + 1.0
+        ends[-1] += lead_s + 1.0
     return starts, ends, vis, silent
 
 
