@@ -22,8 +22,11 @@ What it does, in one run on one machine:
    :class:`Speech`), for the render's own RTF and fps.
 5. Raw encoder, same frames: the first frames of that case's output are decoded to yuv420p and
    re-encoded by libx264 with the shipped preset and options, at the video's frame rate, nothing
-   else running, ``RAW_REPEATS`` times: raw fps is the median (each time is in the JSON).
-   ``ratio`` = render fps (end to end) / raw fps.
+   else running, ``RAW_REPEATS`` times: raw fps is the median (each time is in the JSON), and
+   ``raw_x264_cores_busy`` the median CPU time / wall time of those encodes (how much of the
+   machine x264 can use by itself). ``ratio`` = render fps (end to end) / raw fps. Where the
+   render's own CPU goes is in ``cpu_speech_s`` and ``cpu_render_s`` (by thread: see
+   :class:`_RssSampler`).
 6. Memory with length: the 1080p 16:9 case streamed the same way from the 1-minute script and
    from that script repeated to ``--long-minutes`` (skipped with ``--long-minutes 0``), each in
    its own worker: ``--memory-repeats`` (2) long runs, and two 1-minute runs after each plus one
@@ -201,9 +204,10 @@ def memory_with_length(pack: Path, short: Path, long: Path, repeats: int) -> dic
 # ---------------------------------------------------------------------- worker side
 
 
-def raw_encoder_fps(video: Path, n: int, repeats: int = RAW_REPEATS) -> list[float]:
+def raw_encoder_fps(video: Path, n: int, repeats: int = RAW_REPEATS) -> list[tuple[float, float]]:
     """x264 alone, shipped preset and options, on the first ``n`` frames of ``video`` (yuv420p),
-    encoded ``repeats`` times by a fresh encoder: the fps of each time."""
+    encoded ``repeats`` times by a fresh encoder: (fps, cores busy) of each time. Cores busy is
+    the process's CPU time over the wall time: how much of the machine x264 can use by itself."""
     import av
 
     from twinstudio.render.encode import x264_options
@@ -224,16 +228,16 @@ def raw_encoder_fps(video: Path, n: int, repeats: int = RAW_REPEATS) -> list[flo
             stream.pix_fmt = "yuv420p"
             stream.options = x264_options()
             stream.codec_context.thread_count = 0
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), _cpu_s()
             for i, f in enumerate(frames):
                 f.pts = i
                 for packet in stream.encode(f):
                     out.mux(packet)
             for packet in stream.encode(None):
                 out.mux(packet)
-            elapsed = time.perf_counter() - t0
+            elapsed, cpu = time.perf_counter() - t0, _cpu_s() - cpu0
             out.close()
-        runs.append(len(frames) / elapsed)
+        runs.append((len(frames) / elapsed, cpu / elapsed))
     return runs
 
 
@@ -292,6 +296,14 @@ class _RssSampler:
     noise is gone, and all of the long render's speech (made before its first frame) and its
     GIF and thumbnail at the end count against it, so it is the stricter test of "no higher
     for a longer video".
+
+    Where the CPU goes, by thread: every 0.1 s each of the process's threads' CPU time is read
+    (``/proc/self/task/*/stat``, user + system) and named after its Python thread (``main``,
+    ``video-encoder``, ``prefetch``: the base loop's and the matte's decoding) or ``native`` (the
+    threads libraries start themselves: x264's frame and lookahead threads, FFmpeg's decoders,
+    OpenCV's pool, onnxruntime's). ``cpu_speech_s`` is what the process spent until the speech
+    was made, ``cpu_render_s`` what each group spent after (a thread that ends between two reads
+    loses at most 0.1 s). The sampler's own reads are ``sampler``.
     """
 
     INTERVAL_S = 0.1
@@ -307,8 +319,11 @@ class _RssSampler:
         self.progress = 0.0  # set by the render's progress callback
         self.peak_at: tuple[float, float] | None = None  # (s, progress) of VmHWM's last rise
         self.rises = array("d")  # (progress, VmHWM kB) of every rise, in pairs
+        self.cpu: dict[int, tuple[str, float]] = {}  # thread id → (group, CPU s so far)
+        self.cpu_start: dict[int, float] = {}  # CPU s by thread when sampling began
+        self.cpu_at_render: dict[int, float] | None = None  # CPU s by thread as speech ended
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread = threading.Thread(target=self._run, name="sampler", daemon=True)
 
     def report(self, fraction: float) -> None:
         """``render_video``'s progress callback."""
@@ -329,12 +344,49 @@ class _RssSampler:
             ticks += 1
             if ticks % every:
                 continue
+            self._read_threads()
             for line in text.splitlines():
                 key = line.split(maxsplit=1)[0] if line else ""
                 if key in fields:
                     fields[key].append(int(line.split()[1]) / 1024)
 
+    def _read_threads(self) -> None:
+        import threading
+
+        from twinstudio.render.pipeline import SPEECH_SHARE
+
+        named = {t.native_id: t.name for t in threading.enumerate() if t.native_id}
+        named[threading.main_thread().native_id or 0] = "main"
+        tick = os.sysconf("SC_CLK_TCK")
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                stat = Path(f"/proc/self/task/{tid}/stat").read_text()
+            except OSError:  # the thread has just ended
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            name = named.get(int(tid), "native")
+            group = name if name in ("main", "video-encoder", "prefetch", "sampler") else "native"
+            self.cpu[int(tid)] = (group, (int(fields[11]) + int(fields[12])) / tick)
+        if self.cpu_at_render is None and self.progress >= SPEECH_SHARE - 1e-9:
+            self.cpu_at_render = {tid: cpu for tid, (_, cpu) in self.cpu.items()}
+
+    def cpu_split(self) -> dict[str, Any]:
+        """CPU s until the speech was made, and by thread group after it."""
+        self._read_threads()
+        start = self.cpu_start
+        before = self.cpu_at_render or start
+        render: dict[str, float] = {}
+        for tid, (group, cpu) in self.cpu.items():
+            render[group] = render.get(group, 0.0) + cpu - before.get(tid, start.get(tid, 0.0))
+        speech = sum(cpu - start.get(tid, 0.0) for tid, cpu in before.items())
+        return {
+            "cpu_speech_s": round(speech, 2),
+            "cpu_render_s": {k: round(v, 2) for k, v in sorted(render.items())},
+        }
+
     def __enter__(self) -> _RssSampler:
+        self._read_threads()
+        self.cpu_start = {tid: cpu for tid, (_, cpu) in self.cpu.items()}
         self._thread.start()
         return self
 
@@ -412,6 +464,7 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
         pieces = _TimedPieces(synthesize_stream(script, VOICE), t0, keep=render_only)
         result = render_video(pack, pieces, options, Path(tmp), rss.report, text_length=len(script))
         e2e_s, cpu_s = time.perf_counter() - t0, _cpu_s() - cpu0
+        split = rss.cpu_split()
         frames = round(result.duration_s * fps)
         res: dict[str, Any] = {
             "case": case,
@@ -427,11 +480,13 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
             "first_piece_s": round(pieces.first_s or 0.0, 2),
             "peak_rss_mb": round(_peak_rss_mb()),
             **rss.summary(result.duration_s),
+            **split,
         }
         if raw:
             runs = raw_encoder_fps(result.video_path, RAW_FRAMES)
-            res["raw_x264_fps"] = round(statistics.median(runs), 1)
-            res["raw_x264_fps_runs"] = [round(r, 1) for r in runs]
+            res["raw_x264_fps"] = round(statistics.median(r[0] for r in runs), 1)
+            res["raw_x264_fps_runs"] = [round(r[0], 1) for r in runs]
+            res["raw_x264_cores_busy"] = round(statistics.median(r[1] for r in runs), 2)
             res["ratio"] = round(res["fps"] / res["raw_x264_fps"], 2)
     if render_only:
         speech = join_speech(pieces.kept)
