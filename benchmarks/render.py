@@ -325,6 +325,10 @@ class _RssSampler:
         self.cpu: dict[int, tuple[str, float]] = {}  # thread id → (group, CPU s so far)
         self.cpu_start: dict[int, float] = {}  # CPU s by thread when sampling began
         self.cpu_at_render: dict[int, float] | None = None  # CPU s by thread as speech ended
+        from twinstudio.render.pipeline import SPEECH_SHARE
+
+        self._speech_share = SPEECH_SHARE  # the progress at which the speech is made
+        self._clock_ticks = os.sysconf("SC_CLK_TCK")  # /proc's CPU times are in these
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sampler", daemon=True)
 
@@ -356,11 +360,9 @@ class _RssSampler:
     def _read_threads(self) -> None:
         import threading
 
-        from twinstudio.render.pipeline import SPEECH_SHARE
-
         named = {t.native_id: t.name for t in threading.enumerate() if t.native_id}
         named[threading.main_thread().native_id or 0] = "main"
-        tick = os.sysconf("SC_CLK_TCK")
+        tick = self._clock_ticks
         for tid in os.listdir("/proc/self/task"):
             try:
                 stat = Path(f"/proc/self/task/{tid}/stat").read_text()
@@ -370,7 +372,7 @@ class _RssSampler:
             name = named.get(int(tid), "native")
             group = name if name in ("main", "video-encoder", "prefetch", "sampler") else "native"
             self.cpu[int(tid)] = (group, (int(fields[11]) + int(fields[12])) / tick)
-        if self.cpu_at_render is None and self.progress >= SPEECH_SHARE - 1e-9:
+        if self.cpu_at_render is None and self.progress >= self._speech_share - 1e-9:
             self.cpu_at_render = {tid: cpu for tid, (_, cpu) in self.cpu.items()}
 
     def cpu_split(self) -> dict[str, Any]:
