@@ -59,6 +59,7 @@ FOOTAGE = Path("/work/shared/footage/clips")
 LENGTH_CLIP = "mimictalk_german_news_anchor_20s.mp4"
 TRAIN_FRACTION = 0.7
 MAX_LAG = 6  # frames searched either side for the A/V offset
+LOOP_BEFORE = 40  # frames before the first loop crossfade that tell the head's own steps
 
 
 def _split(
@@ -277,6 +278,55 @@ def _compare(real: list[np.ndarray], fake: list[np.ndarray]) -> dict[str, float]
     }
 
 
+def _loop_jump(pack: Any) -> dict[str, Any] | None:
+    """How the head moves through the base loop's first jump back, as rendered.
+
+    Renders the twin at rest (silence) to a few frames past the first loop crossfade, tracks
+    the face on the last :data:`LOOP_BEFORE` frames before the fade and on the fade, and
+    compares the largest step of the stable points within the fade and the frame after it
+    (mean over the points, in inter-ocular distances) with the 95th percentile of the steps
+    before it, where the footage plays as filmed (tracked the same way, so tracking noise
+    counts on both sides): ``step`` ≤ ~1 means that the jump moves the head no more than the
+    person does between two frames. None for a twin without a loop that fades (a photo twin,
+    a very short loop).
+    """
+    from twinstudio.render.baseloop import crossfade_window
+    from twinstudio.render.lipsync.base import engine_for
+    from twinstudio.render.motion import track_for_pack
+    from twinstudio.speech.types import Speech, Timing
+    from twinstudio.twins.faces import STABLE, FaceTracker, inter_ocular
+
+    loop = pack.meta.get("loop")
+    if pack.kind != "video" or not loop:
+        return None
+    start, end = int(loop["start"]), int(loop["end"])
+    partner, _ = crossfade_window(pack, 0, 2 * (end - start))
+    faded = np.flatnonzero(partner >= 0)
+    if not len(faded):
+        return None
+    first = int(faded[0])
+    last = int(faded[faded <= first + 2 * LOOP_BEFORE].max())
+    lo, hi = max(0, first - LOOP_BEFORE), last + 3
+    ms = round(hi / pack.fps * 1000)
+    silence = Speech(np.zeros(ms * 16, np.float32), 16000, [Timing("", 0, ms)])
+    tracker = FaceTracker()
+    points: list[np.ndarray] = []
+    for k, frame in enumerate(engine_for(pack).frames(pack, track_for_pack(pack, silence, hi))):
+        if k < lo:
+            continue
+        lm = tracker.landmarks(frame.rgb)
+        if lm is None:
+            tracker.close()
+            return {"start": start, "end": end, "step": None}
+        points.append(lm[list(STABLE)] / float(inter_ocular(lm[None])[0]))
+    tracker.close()
+    steps = np.linalg.norm(np.diff(np.array(points), axis=0), axis=-1).mean(axis=-1)
+    # steps[i]: frame lo + i → lo + i + 1; the fade's first frame is reached by step first - lo - 1
+    before, through = steps[: first - lo - 1], steps[first - lo - 1 : last - lo + 1]
+    p95 = float(np.percentile(before, 95))
+    return {"start": start, "end": end, "step": round(float(through.max()) / p95, 2)}
+
+
 def _train_or_reuse(train: Path, pack_dir: Path) -> tuple[int, float]:
     """Train a twin into ``pack_dir``, or reuse one already there (``--packs``: iterate on
     rendering without retraining). Returns (training frames, seconds taken; 0 when reused)."""
@@ -353,6 +403,7 @@ def run_clip(
             "baseline": _compare(held, baseline),
             "linear": linear,
             "track_r": track_r,
+            "loop": _loop_jump(pack),
         }
 
 

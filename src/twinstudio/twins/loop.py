@@ -3,7 +3,8 @@
 The renderer plays frames ``start .. end-1`` and then jumps back to ``start``. ``end`` is chosen so
 that frame ``end`` (the one that would naturally follow) looks as much as possible like frame
 ``start``: head position, pose, face shape, brows and eyelids, with the mouth left out (it is
-replaced anyway).
+replaced anyway), and so do the frames around them, so that the head moves on through the jump
+the way it was moving (:func:`_window_distance`).
 Longer loops are preferred because every jump is a small risk. Blinks are kept (the base loop is
 the footage itself, eyes and all), but a loop point is never put inside a blink: a jump from
 half-closed eyes to open ones is the most visible cut there is. Nor is one put where a blink
@@ -31,6 +32,14 @@ EXPRESSION = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336, 159, 145, 386, 374)
 BLINK_RATIO = 0.55  # eyes open less than this share of their usual opening: a blink
 # How long the renderer crossfades around a jump back to the loop's start (render.baseloop).
 CROSSFADE_S = 0.2
+# Loop points match the frames this far either side of the jump too, not only the two frames at
+# it (the head's motion through the jump, see :func:`_window_distance`): one frame at 25-30 fps.
+# On the ten development clips, the rendered head's largest step through the first loop fade,
+# over the 95th percentile of its steps in the 40 frames before (benchmarks/lipsync.py, "loop"),
+# averaged 1.32 with the two frames at the jump matched alone, 1.00 with one frame either side
+# matched too, 1.17 with two (1.01 with two, at a quarter of the weight); above 1.0 on five clips,
+# on one, on four (two).
+MATCH_S = 0.04
 
 
 def eye_openness(landmarks: np.ndarray) -> np.ndarray:
@@ -98,6 +107,36 @@ def longest_valid_run(valid: np.ndarray) -> tuple[int, int]:
     return best
 
 
+def _window_distance(
+    feat: np.ndarray, tails: np.ndarray, heads: np.ndarray, reach: int
+) -> np.ndarray:
+    """(tails, heads): half the distance between ``feat[tail]`` and ``feat[head]``, half the
+    mean distance between ``feat[tail + k]`` and ``feat[head + k]`` for ``0 < |k| ≤ reach``
+    (where both exist).
+
+    Two frames can look alike while the head passes through the same place in opposite
+    directions: a jump between them reverses the motion in one frame, a snap the crossfade
+    cannot hide (a development clip's head went +5.6 px a frame before its old loop point and
+    -8.5 after it: the rendered head moved 22 source px in the frame after the fade, 2.7x the
+    footage's own 95th-percentile step). Matching the frames around the jump too keeps the
+    motion going the same way (Schödl et al., *Video Textures*, 2000: the distance matrix
+    filtered along its diagonal)."""
+    n = len(feat)
+
+    def dist(t: np.ndarray, h: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(feat[t][:, None, :] - feat[h][None, :, :], axis=-1)
+
+    total = np.zeros((len(tails), len(heads)))
+    count = np.zeros_like(total)
+    for k in [*range(-reach, 0), *range(1, reach + 1)]:
+        t, h = tails + k, heads + k
+        both = ((t >= 0) & (t < n))[:, None] & ((h >= 0) & (h < n))[None, :]
+        total += np.where(both, dist(np.clip(t, 0, n - 1), np.clip(h, 0, n - 1)), 0.0)
+        count += both
+    at = dist(tails, heads)
+    return 0.5 * at + 0.5 * np.where(count > 0, total / np.maximum(count, 1), at)
+
+
 def choose_loop(
     landmarks: np.ndarray, valid: np.ndarray, fps: int, blinks: np.ndarray | None = None
 ) -> tuple[int, int]:
@@ -116,8 +155,9 @@ def choose_loop(
     step = max(1, n // 900)
     heads = np.arange(0, third, step)
     tails = np.arange(n - third, n, step)
-    # Distance between the would-be next frame (tail) and the loop start (head).
-    d = np.linalg.norm(feat[tails][:, None, :] - feat[heads][None, :, :], axis=-1)
+    # Distance between the would-be next frame (tail) and the loop start (head), and between
+    # the frames around them (the motion through the jump, :data:`MATCH_S`).
+    d = _window_distance(feat, tails, heads, max(1, round(MATCH_S * fps)))
     d /= np.sqrt(len(points))
     length = (tails[:, None] - heads[None, :]) / n
     cost = d - 0.02 * length

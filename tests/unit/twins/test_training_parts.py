@@ -214,3 +214,23 @@ def test_a_loop_never_spans_a_picture_jump() -> None:
     change[2] = change[3] = 8.0  # the footage fades in over its first frames
     start, end = choose_loop(lm.astype(np.float32), np.ones(n, bool) & ~picture_jumps(change), fps)
     assert start >= 4 and end <= n
+
+
+def test_loop_points_keep_the_head_moving_the_same_way() -> None:
+    """A head that sways from side to side passes every position twice a sway, once each way.
+    Jumping between two frames where it passes the same place in opposite directions reverses
+    the motion in one frame (a snap at every turn of the loop): the loop ends where the head
+    moves as it does at the loop's start, though a longer loop exists the other way."""
+    n, fps, period = 200, 25, 80
+    rng = np.random.default_rng(3)
+    lm = np.tile(rng.random((1, 478, 2)).astype(np.float32) * 100, (n, 1, 1))
+    lm[:, 33], lm[:, 133], lm[:, 362], lm[:, 263] = (0, 0), (10, 0), (30, 0), (40, 0)
+    sway = 20.0 * np.sin(2 * np.pi * np.arange(n) / period)  # half an inter-ocular distance
+    lm[:, :, 0] += sway[:, None].astype(np.float32)
+    start, end = choose_loop(lm, np.ones(n, bool), fps)
+    before = sway[end - 1] - sway[end - 2]  # the motion into the jump
+    after = sway[start + 1] - sway[start]  # and out of it
+    assert before * after > 0
+    step = abs(sway[start] - sway[end - 1])  # what the jump shows between two frames
+    assert step <= 1.2 * np.abs(np.diff(sway)).max()
+    assert end - start >= period  # still at least a whole sway
