@@ -287,8 +287,9 @@ def _loop_jump(pack: Any) -> dict[str, Any] | None:
     (mean over the points, in inter-ocular distances) with the 95th percentile of the steps
     before it, where the footage plays as filmed (tracked the same way, so tracking noise
     counts on both sides): ``step`` ≤ ~1 means that the jump moves the head no more than the
-    person does between two frames. None for a twin without a loop that fades (a photo twin,
-    a very short loop).
+    person does between two frames. A loop that bounces (``twins.loop.plan_loop``) has no jump:
+    its first turn is measured the same way. None for a twin without a loop that fades or
+    bounces (a photo twin, a very short loop).
     """
     from twinstudio.render.baseloop import crossfade_window
     from twinstudio.render.lipsync.base import engine_for
@@ -300,12 +301,15 @@ def _loop_jump(pack: Any) -> dict[str, Any] | None:
     if pack.kind != "video" or not loop:
         return None
     start, end = int(loop["start"]), int(loop["end"])
-    partner, _ = crossfade_window(pack, 0, 2 * (end - start))
-    faded = np.flatnonzero(partner >= 0)
-    if not len(faded):
-        return None
-    first = int(faded[0])
-    last = int(faded[faded <= first + 2 * LOOP_BEFORE].max())
+    if loop.get("bounce"):  # no jump: the turn at the loop's end, where the head reverses
+        first = last = end - start - 1
+    else:
+        partner, _ = crossfade_window(pack, 0, 2 * (end - start))
+        faded = np.flatnonzero(partner >= 0)
+        if not len(faded):
+            return None
+        first = int(faded[0])
+        last = int(faded[faded <= first + 2 * LOOP_BEFORE].max())
     lo, hi = max(0, first - LOOP_BEFORE), last + 3
     ms = round(hi / pack.fps * 1000)
     silence = Speech(np.zeros(ms * 16, np.float32), 16000, [Timing("", 0, ms)])
@@ -324,7 +328,12 @@ def _loop_jump(pack: Any) -> dict[str, Any] | None:
     # steps[i]: frame lo + i → lo + i + 1; the fade's first frame is reached by step first - lo - 1
     before, through = steps[: first - lo - 1], steps[first - lo - 1 : last - lo + 1]
     p95 = float(np.percentile(before, 95))
-    return {"start": start, "end": end, "step": round(float(through.max()) / p95, 2)}
+    return {
+        "start": start,
+        "end": end,
+        "bounce": bool(loop.get("bounce")),
+        "step": round(float(through.max()) / p95, 2),
+    }
 
 
 def _train_or_reuse(train: Path, pack_dir: Path) -> tuple[int, float]:

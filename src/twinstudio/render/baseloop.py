@@ -13,6 +13,10 @@ over the loop's own frames, so head and body glide instead of snapping. When the
 too soon after ``end``, the fade happens before the jump instead, towards the frames that
 precede ``start``. The few partner frames are decoded once and kept in a frame store
 (``render.framestore.KeptFrames``), off the process's memory.
+
+A loop whose footage offers no jump that a crossfade can hide (the head drifts one way all
+along) plays forward and backward instead (``bounce``, ``twins.loop.plan_loop``): no jump and no
+fade; the backward runs are read from the frame store that the forward run filled.
 """
 
 from __future__ import annotations
@@ -42,24 +46,46 @@ T = TypeVar("T")
 def schedule(pack: TwinPack, n_frames: int, offset: int = 0) -> np.ndarray:
     """Footage frame index for output frames ``offset`` … ``offset + n_frames - 1``."""
     start, end = _loop_points(pack)
-    length = max(1, end - start)
-    return (start + np.arange(offset, offset + n_frames) % length).astype(np.int64)
+    k = np.arange(offset, offset + n_frames)
+    if _bounces(pack):
+        period = 2 * (end - start - 1)
+        phase = k % period
+        return (start + np.minimum(phase, period - phase)).astype(np.int64)
+    return (start + k % max(1, end - start)).astype(np.int64)
 
 
 def loop_runs(pack: TwinPack, offset: int = 0) -> Iterator[tuple[int, int]]:
     """The endless schedule from output frame ``offset`` on, as (first footage frame, count)
-    runs: a video of unknown length (streamed speech) decodes the loop run after run."""
+    runs: a video of unknown length (streamed speech) decodes the loop run after run. A
+    negative count is a run played backwards (a bouncing loop's: ``first``, ``first - 1``, …)."""
     start, end = _loop_points(pack)
     length = max(1, end - start)
-    into = offset % length
-    yield start + into, length - into
+    if not _bounces(pack):
+        into = offset % length
+        yield start + into, length - into
+        while True:
+            yield start, length
+    half = length - 1  # start … end - 2 forward, then end - 1 … start + 1 backward
+    into = offset % (2 * half)
+    if into < half:
+        yield start + into, half - into
+    else:
+        yield end - 1 - (into - half), -(2 * half - into)
+        yield start, half
     while True:
-        yield start, length
+        yield end - 1, -half
+        yield start, half
 
 
 def _loop_points(pack: TwinPack) -> tuple[int, int]:
     loop = pack.meta.get("loop") or {"start": 0, "end": int(pack.meta["n_frames"])}
     return int(loop["start"]), int(loop["end"])
+
+
+def _bounces(pack: TwinPack) -> bool:
+    """True when the loop plays forward and backward (``twins.loop.plan_loop``): no jump."""
+    start, end = _loop_points(pack)
+    return bool((pack.meta.get("loop") or {}).get("bounce")) and end - start >= 3
 
 
 def crossfades(pack: TwinPack, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,6 +96,8 @@ def crossfades(pack: TwinPack, indices: np.ndarray) -> tuple[np.ndarray, np.ndar
     n = len(indices)
     partner = np.full(n, -1, np.int64)
     weight = np.zeros(n, np.float32)
+    if _bounces(pack):
+        return partner, weight  # no jump to hide
     start, end = _loop_points(pack)
     total = int(pack.meta["n_frames"])
     valid = pack.track["valid"] if "valid" in pack.track else np.ones(total, bool)
@@ -119,7 +147,9 @@ def frames_used(pack: TwinPack) -> tuple[int, int]:
 
 def crossfade_partners(pack: TwinPack) -> np.ndarray:
     """Every footage frame :func:`crossfades` can name as a partner (a handful): the frames
-    just after the loop's end and just before its start."""
+    just after the loop's end and just before its start (none for a bouncing loop)."""
+    if _bounces(pack):
+        return np.zeros(0, np.int64)
     start, end = _loop_points(pack)
     total = int(pack.meta["n_frames"])
     c = max(2, round(CROSSFADE_S * pack.fps))
@@ -129,13 +159,18 @@ def crossfade_partners(pack: TwinPack) -> np.ndarray:
 
 
 def _runs(indices: np.ndarray) -> Iterator[tuple[int, int]]:
-    """Split a schedule into (first, count) runs of consecutive frames."""
-    if len(indices) == 0:
-        return
-    breaks = np.flatnonzero(np.diff(indices) != 1) + 1
-    bounds = [0, *breaks.tolist(), len(indices)]
-    for a, b in itertools.pairwise(bounds):
-        yield int(indices[a]), b - a
+    """Split a schedule into (first, count) runs of consecutive frames, counted negative where
+    they go backwards (see :func:`loop_runs`)."""
+    n = len(indices)
+    steps = np.diff(indices)
+    i = 0
+    while i < n:
+        j = i + 1
+        step = int(steps[i]) if i < n - 1 and abs(int(steps[i])) == 1 else 1
+        while j < n and step == int(steps[j - 1]):
+            j += 1
+        yield int(indices[i]), (j - i) * step
+        i = j
 
 
 def _as_runs(indices: np.ndarray | Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -189,6 +224,11 @@ def _by_runs(
     last: np.ndarray | None = None
     try:
         for first, count in runs:
+            if count < 0:
+                for item in _backward(first, -count, read, hold, path, store):
+                    last = item
+                    yield item
+                continue
             if store is not None and store.covers(first, count):
                 for key in range(first, first + count):
                     last = store.get(key)
@@ -204,17 +244,57 @@ def _by_runs(
                 if got == count:
                     break
             if last is None:
-                raise RenderError(
-                    "unreadable_twin_video",
-                    f"{path.name} has no frame for footage frame {first}: the twin's files are "
-                    "damaged; train it again.",
-                )
+                raise _unreadable(path, first)
             while got < count:
                 yield hold(last)
                 got += 1
     finally:
         if store is not None:
             store.close()
+
+
+# Frames decoded at a time for a backward run that the frame store does not hold (a loop too
+# big to keep, or a render that starts half-way through a bouncing loop): each such group
+# decodes from the keyframe before it, then plays reversed.
+BACKWARD_GROUP = 6
+
+
+def _backward(
+    first: int,
+    count: int,
+    read: Callable[[int], Iterator[np.ndarray]],
+    hold: Callable[[np.ndarray], np.ndarray],
+    path: Path,
+    store: FrameStore | None,
+) -> Iterator[np.ndarray]:
+    """Frames ``first``, ``first - 1``, … (``count`` of them): from the store where it holds
+    them, else decoded forward a few at a time (:data:`BACKWARD_GROUP`), kept in the store when
+    there is one, and handed on in reverse."""
+    key, stop = first, first - count
+    while key > stop:
+        if store is not None and store.covers(key, 1):
+            yield store.get(key)
+            key -= 1
+            continue
+        lo = max(stop + 1, key - BACKWARD_GROUP + 1)
+        group = list(itertools.islice(read(lo), key - lo + 1))
+        if not group:
+            raise _unreadable(path, lo)
+        while len(group) < key - lo + 1:  # the file ended early: hold its last frame
+            group.append(hold(group[-1]))
+        if store is not None:
+            for i, item in enumerate(group):
+                store.put(lo + i, item)
+        yield from reversed(group)
+        key = lo - 1
+
+
+def _unreadable(path: Path, first: int) -> RenderError:
+    return RenderError(
+        "unreadable_twin_video",
+        f"{path.name} has no frame for footage frame {first}: the twin's files are "
+        "damaged; train it again.",
+    )
 
 
 def _source(pack: TwinPack, name: str, source: str) -> tuple[Path, int]:

@@ -19,6 +19,8 @@ frames where the picture jumps (:func:`picture_jumps`) break the stretch a loop 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from twinstudio.twins.faces import STABLE, head_pose, inter_ocular
@@ -40,6 +42,9 @@ CROSSFADE_S = 0.2
 # matched too, 1.17 with two (1.01 with two, at a quarter of the weight); above 1.0 on five clips,
 # on one, on four (two).
 MATCH_S = 0.04
+# A best jump further from its start than this many of the footage's 95th-percentile steps is
+# not hidden by a crossfade: the loop plays back and forth instead (:func:`plan_loop`).
+BOUNCE_MISMATCH = 8.0
 
 
 def eye_openness(landmarks: np.ndarray) -> np.ndarray:
@@ -137,20 +142,27 @@ def _window_distance(
     return 0.5 * at + 0.5 * np.where(count > 0, total / np.maximum(count, 1), at)
 
 
-def choose_loop(
-    landmarks: np.ndarray, valid: np.ndarray, fps: int, blinks: np.ndarray | None = None
-) -> tuple[int, int]:
-    """(start, end) frame indices of the base loop; ``blinks`` (T,) frames no jump may touch."""
+def _loop_features(landmarks: np.ndarray) -> tuple[np.ndarray, int]:
+    """(T, F) what a loop point must match (stable points and expression in inter-ocular
+    units, head pose), and how many points it holds."""
+    iod = float(np.median(inter_ocular(landmarks)))
+    points = list(STABLE) + list(EXPRESSION)
+    stable = landmarks[:, points, :].reshape(len(landmarks), -1) / iod
+    pose = head_pose(landmarks) * np.array([1.0, 1.0, 3.0], np.float32)
+    return np.hstack([stable, pose * 2.0]), len(points)
+
+
+def _best_jump(
+    landmarks: np.ndarray, valid: np.ndarray, fps: int, blinks: np.ndarray | None
+) -> tuple[int, int, float]:
+    """(start, end, mismatch): the loop :func:`choose_loop` picks, and how far frame ``end``
+    (with the frames around it) is from ``start`` in units of the footage's own 95th-percentile
+    step between two frames (0 when the run is too short to choose)."""
     s, e = longest_valid_run(valid)
     n = e - s
     if n < 2 * fps:  # too short to be choosy
-        return s, e
-    lm = landmarks[s:e]
-    iod = float(np.median(inter_ocular(lm)))
-    points = list(STABLE) + list(EXPRESSION)
-    stable = lm[:, points, :].reshape(n, -1) / iod
-    pose = head_pose(lm) * np.array([1.0, 1.0, 3.0], np.float32)
-    feat = np.hstack([stable, pose * 2.0])
+        return s, e, 0.0
+    feat, count = _loop_features(landmarks[s:e])
     third = max(1, n // 3)
     step = max(1, n // 900)
     heads = np.arange(0, third, step)
@@ -158,7 +170,7 @@ def choose_loop(
     # Distance between the would-be next frame (tail) and the loop start (head), and between
     # the frames around them (the motion through the jump, :data:`MATCH_S`).
     d = _window_distance(feat, tails, heads, max(1, round(MATCH_S * fps)))
-    d /= np.sqrt(len(points))
+    d /= np.sqrt(count)
     length = (tails[:, None] - heads[None, :]) / n
     cost = d - 0.02 * length
     if blinks is not None:
@@ -169,6 +181,63 @@ def choose_loop(
         near = _near(b, max(2, round(CROSSFADE_S * fps)))
         cost = cost + 3.0 * (near[tails][:, None] | near[heads][None, :])
     ti, hi = np.unravel_index(int(np.argmin(cost)), cost.shape)
+    steps = np.linalg.norm(np.diff(feat, axis=0), axis=-1) / np.sqrt(count)
+    typical = max(float(np.percentile(steps, 95)), 1e-6)
     start = s + int(heads[hi])
     end = s + int(tails[ti])
-    return start, max(end, start + 1)
+    return start, max(end, start + 1), float(d[ti, hi]) / typical
+
+
+def choose_loop(
+    landmarks: np.ndarray, valid: np.ndarray, fps: int, blinks: np.ndarray | None = None
+) -> tuple[int, int]:
+    """(start, end) frame indices of the base loop; ``blinks`` (T,) frames no jump may touch."""
+    start, end, _ = _best_jump(landmarks, valid, fps, blinks)
+    return start, end
+
+
+@dataclass(frozen=True)
+class LoopPlan:
+    """How the base loop plays: ``start`` … ``end - 1`` and back to ``start`` (with a
+    crossfade), or, ``bounce``, forward to ``end - 1`` then backward to ``start`` and so on."""
+
+    start: int
+    end: int
+    bounce: bool = False
+
+    def as_meta(self) -> dict[str, int | bool]:
+        """The pack's ``meta["loop"]`` (``bounce`` only when set: older packs lack it)."""
+        meta: dict[str, int | bool] = {"start": self.start, "end": self.end}
+        if self.bounce:
+            meta["bounce"] = True
+        return meta
+
+
+def plan_loop(
+    landmarks: np.ndarray, valid: np.ndarray, fps: int, blinks: np.ndarray | None = None
+) -> LoopPlan:
+    """The base loop for this footage: :func:`choose_loop`'s jump when one can be hidden, else
+    a loop that plays forward and backward (:data:`BOUNCE_MISMATCH`).
+
+    Footage whose head drifts one way all along (a person who settles, leans or sinks while
+    talking) has no frame near its end that looks like one near its start: a development
+    clip's best jump was 25 times its own typical step between two frames (the others' 0.4 to
+    4.6), and its crossfade swept the head half an inter-ocular distance in 0.2 s at every
+    turn of the loop. Played back and forth there is no jump at all; the turns are put where
+    the head moves least (and never in a blink), so the reversal is hard to see, and the
+    mouth, which would show speech played backwards, is replaced anyway.
+    """
+    start, end, mismatch = _best_jump(landmarks, valid, fps, blinks)
+    if mismatch <= BOUNCE_MISMATCH:
+        return LoopPlan(start, end)
+    s, e = longest_valid_run(valid)
+    feat, count = _loop_features(landmarks[s:e])
+    # How much the head moves at each frame (the steps either side), blinks ruled out.
+    steps = np.linalg.norm(np.diff(feat, axis=0), axis=-1) / np.sqrt(count)
+    motion = np.concatenate([[steps[0]], steps]) + np.concatenate([steps, [steps[-1]]])
+    if blinks is not None:
+        motion = motion + 10.0 * _near(blinks[s:e], 2).astype(np.float64)
+    quarter = max(1, (e - s) // 4)
+    first = s + int(np.argmin(motion[:quarter]))
+    last = e - quarter + int(np.argmin(motion[-quarter:]))
+    return LoopPlan(first, max(last + 1, first + 2), bounce=True)

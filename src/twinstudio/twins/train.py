@@ -54,10 +54,10 @@ from twinstudio.twins.ingest import (
 from twinstudio.twins.labels import FrameLabels, label_frames, viseme_counts
 from twinstudio.twins.loop import (
     blink_frames,
-    choose_loop,
     eye_openness,
     frame_thumbnail,
     picture_jumps,
+    plan_loop,
 )
 from twinstudio.twins.quality import quality_report
 from twinstudio.twins.rendition import (
@@ -274,7 +274,8 @@ def _train_frames(
     crop_origin = np.zeros((n, 2), np.int32)
     crops = MouthCropWriter()
     bank_index: list[int] = []
-    loop_start, loop_end = choose_loop(lm, valid & ~picture_jumps(p1.change), fps, blinks=blinks)
+    loop = plan_loop(lm, valid & ~picture_jumps(p1.change), fps, blinks=blinks)
+    loop_start, loop_end = loop.start, loop.end
     preview_at = (loop_start + loop_end) // 2
     short = min(size)
     pv_scale = min(1.0, 480 / short)
@@ -400,7 +401,7 @@ def _train_frames(
         "matting": bool(matting),
         "has_audio": bool(has_audio),
         "crop": {"scale": geom.scale, "size": list(geom.size)},
-        "loop": {"start": loop_start, "end": loop_end},
+        "loop": loop.as_meta(),
         "rendition": {"size": list(small), "first": span[0], "count": span[1]} if small else None,
         "descriptors": list(DESCRIPTORS),
         # The person's own range of each descriptor: motion targets are scaled into it.

@@ -159,17 +159,6 @@ def test_pieces_of_the_endless_schedule_match_one_long_schedule(loop: tuple[int,
     assert set(partner[partner >= 0].tolist()) <= set(crossfade_partners(pack).tolist())
 
 
-def test_loop_runs_expand_to_the_schedule() -> None:
-    pack: Any = _Pack(10, 110, 200)
-    for offset in (0, 42, 250):
-        runs = loop_runs(pack, offset)
-        expanded: list[int] = []
-        while len(expanded) < 330:
-            first, count = next(runs)
-            expanded.extend(range(first, first + count))
-        assert expanded[:330] == schedule(pack, 330, offset).tolist()
-
-
 class _MattePack(_Pack):
     def __init__(self, path: Path, n_frames: int, fps: int = 25) -> None:
         super().__init__(0, n_frames, n_frames, fps)
@@ -271,3 +260,87 @@ def test_a_kept_loop_is_decoded_once_and_gives_the_same_frames(
     assert all(np.array_equal(a, b) for a, b in zip(plain, kept, strict=True))
     assert sorted(set(decoded)) == list(range(7, 19))  # each loop frame decoded, then read back
     assert len(decoded) <= 12 + 7  # the first partial turn and the one after it, no more
+
+
+def _bouncing(start: int, end: int, n_frames: int) -> Any:
+    pack: Any = _Pack(start, end, n_frames)
+    pack.meta["loop"]["bounce"] = True
+    return pack
+
+
+def test_a_bouncing_loop_plays_back_and_forth_without_a_jump_or_a_fade() -> None:
+    pack = _bouncing(10, 15, 40)
+    idx = schedule(pack, 20)
+    assert idx.tolist() == [10, 11, 12, 13, 14, 13, 12, 11, 10, 11, 12, 13, 14, 13, 12, 11,
+                            10, 11, 12, 13]  # fmt: skip
+    partner, weight = crossfades(pack, schedule(pack, 300))
+    assert (partner == -1).all() and (weight == 0).all()
+    assert len(crossfade_partners(pack)) == 0
+    whole = schedule(pack, 300)
+    for a, b in itertools.pairwise([0, 3, 4, 9, 17, 150, 300]):
+        assert np.array_equal(schedule(pack, b - a, a), whole[a:b])
+
+
+@pytest.mark.parametrize("bounce", [False, True])
+def test_loop_runs_expand_to_the_schedule(bounce: bool) -> None:
+    pack: Any = _bouncing(10, 110, 200) if bounce else _Pack(10, 110, 200)
+    for offset in (0, 42, 99, 150, 250):
+        runs = loop_runs(pack, offset)
+        expanded: list[int] = []
+        while len(expanded) < 330:
+            first, count = next(runs)
+            assert count != 0
+            step = 1 if count > 0 else -1
+            expanded.extend(range(first, first + count, step))
+        assert expanded[:330] == schedule(pack, 330, offset).tolist()
+
+
+@pytest.mark.parametrize("offset", [0, 13])  # from the start, and from inside a backward run
+def test_a_bouncing_loop_is_decoded_once_and_read_back_both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offset: int
+) -> None:
+    """Backward runs come from the frame store the forward run filled; a render that starts
+    half-way back (nothing kept yet) decodes a few frames at a time and plays them reversed."""
+    import twinstudio.render.baseloop as bl
+    from twinstudio.twins.matte import write_matte
+
+    path = tmp_path / "matte.mov"
+    n = 60
+    write_matte(path, [np.full((16, 24), 3 * i, np.uint8) for i in range(n)], fps=25)
+    pack: Any = _MattePack(path, n, 25)
+    pack.meta["loop"] = {"start": 7, "end": 19, "bounce": True}
+    decoded: list[int] = []
+    real = bl.read_matte
+
+    def counted(*args: Any, **kwargs: Any) -> Iterator[np.ndarray]:
+        for alpha in real(*args, **kwargs):
+            decoded.append(int(alpha[0, 0]) // 3)
+            yield alpha
+
+    monkeypatch.setattr(bl, "read_matte", counted)
+    kept = []
+    for alpha in itertools.islice(
+        bl.matte_frames(pack, loop_runs(pack, offset), keep_loop=True), 80
+    ):
+        kept.append(int(alpha[0, 0]) // 3)
+        alpha[...] = 255  # edited downstream, as frames are: later turns are not
+    assert kept == schedule(pack, 80, offset).tolist()
+    assert sorted(set(decoded)) == list(range(7, 19))
+    assert len(decoded) <= 3 * 12  # decoded once (and a few frames twice), not every turn
+    # Without a store (a loop too big to keep), every backward run is decoded group by group.
+    plain = [
+        int(a[0, 0]) // 3
+        for a in itertools.islice(bl.matte_frames(pack, loop_runs(pack, offset)), 80)
+    ]
+    assert plain == kept
+
+
+def test_frames_by_index_read_descending_runs_backwards(tmp_path: Path) -> None:
+    from twinstudio.render.baseloop import matte_frames
+    from twinstudio.twins.matte import write_matte
+
+    path = tmp_path / "matte.mov"
+    write_matte(path, [np.full((16, 24), i, np.uint8) for i in range(50)], fps=25)
+    pack: Any = _MattePack(path, 50)
+    indices = np.array([40, 41, 42, 41, 40, 39, 38, 3, 2, 2, 30, 29])
+    assert [int(a[0, 0]) for a in matte_frames(pack, indices)] == indices.tolist()

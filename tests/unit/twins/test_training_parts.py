@@ -234,3 +234,26 @@ def test_loop_points_keep_the_head_moving_the_same_way() -> None:
     step = abs(sway[start] - sway[end - 1])  # what the jump shows between two frames
     assert step <= 1.2 * np.abs(np.diff(sway)).max()
     assert end - start >= period  # still at least a whole sway
+
+
+def test_a_head_that_drifts_all_along_gets_a_loop_that_bounces() -> None:
+    """No frame near the end looks like one near the start when the head sinks the whole
+    time: a jump back would sweep it up at every turn, so the loop plays back and forth, its
+    turns where the head is stillest. A head that sways keeps its jump (and crossfade)."""
+    from twinstudio.twins.loop import plan_loop
+
+    n, fps = 200, 25
+    rng = np.random.default_rng(4)
+    lm = np.tile(rng.random((1, 478, 2)).astype(np.float32) * 100, (n, 1, 1))
+    lm[:, 33], lm[:, 133], lm[:, 362], lm[:, 263] = (0, 0), (10, 0), (30, 0), (40, 0)
+    sway = lm.copy()
+    sway[:, :, 0] += (20.0 * np.sin(2 * np.pi * np.arange(n) / 80))[:, None].astype(np.float32)
+    assert not plan_loop(sway, np.ones(n, bool), fps).bounce
+    drift = lm.copy()
+    speed = np.full(n, 0.4, np.float32)
+    speed[[30, 180]] = 0.0  # two moments of rest, one near each end
+    drift[:, :, 1] += np.cumsum(speed)[:, None]  # sinks by 80 px (two IODs) over the clip
+    plan = plan_loop(drift, np.ones(n, bool), fps)
+    assert plan.bounce and plan.as_meta() == {"start": plan.start, "end": plan.end, "bounce": True}
+    assert plan.start in (29, 30) and plan.end - 1 in (179, 180)
+    assert plan_loop(sway, np.ones(n, bool), fps).as_meta().keys() == {"start", "end"}
