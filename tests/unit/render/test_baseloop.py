@@ -227,20 +227,18 @@ def test_paster_keeps_decoded_cuts_within_its_count_and_bytes() -> None:
     assert list(paster._cache) == [0, 5] and paster._cache_bytes == 60_000
 
 
-def test_a_kept_loop_is_decoded_once_and_gives_the_same_frames(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The endless schedule read through the frame store: every turn of the loop gives the
-    frames decoding gives, even when they are edited downstream, but only the first turn
-    decodes."""
+def _counted_matte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int, loop: dict[str, Any]
+) -> tuple[Any, list[int]]:
+    """A matte of ``n`` frames (frame i's pixels are 3·i) with ``loop``, and the list each frame
+    the decoder gives is recorded in (by number)."""
     import twinstudio.render.baseloop as bl
     from twinstudio.twins.matte import write_matte
 
     path = tmp_path / "matte.mov"
-    n = 40
     write_matte(path, [np.full((16, 24), 3 * i, np.uint8) for i in range(n)], fps=25)
     pack: Any = _MattePack(path, n, 25)
-    pack.meta["loop"] = {"start": 7, "end": 19}
+    pack.meta["loop"] = loop
     decoded: list[int] = []
     real = bl.read_matte
 
@@ -250,6 +248,18 @@ def test_a_kept_loop_is_decoded_once_and_gives_the_same_frames(
             yield alpha
 
     monkeypatch.setattr(bl, "read_matte", counted)
+    return pack, decoded
+
+
+def test_a_kept_loop_is_decoded_once_and_gives_the_same_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The endless schedule read through the frame store: every turn of the loop gives the
+    frames decoding gives, even when they are edited downstream, but only the first turn
+    decodes."""
+    import twinstudio.render.baseloop as bl
+
+    pack, decoded = _counted_matte(tmp_path, monkeypatch, 40, {"start": 7, "end": 19})
     plain = [a.copy() for a in itertools.islice(bl.matte_frames(pack, loop_runs(pack, 5)), 60)]
     decoded.clear()
     kept = []
@@ -302,22 +312,9 @@ def test_a_bouncing_loop_is_decoded_once_and_read_back_both_ways(
     """Backward runs come from the frame store the forward run filled; a render that starts
     half-way back (nothing kept yet) decodes a few frames at a time and plays them reversed."""
     import twinstudio.render.baseloop as bl
-    from twinstudio.twins.matte import write_matte
 
-    path = tmp_path / "matte.mov"
-    n = 60
-    write_matte(path, [np.full((16, 24), 3 * i, np.uint8) for i in range(n)], fps=25)
-    pack: Any = _MattePack(path, n, 25)
-    pack.meta["loop"] = {"start": 7, "end": 19, "bounce": True}
-    decoded: list[int] = []
-    real = bl.read_matte
-
-    def counted(*args: Any, **kwargs: Any) -> Iterator[np.ndarray]:
-        for alpha in real(*args, **kwargs):
-            decoded.append(int(alpha[0, 0]) // 3)
-            yield alpha
-
-    monkeypatch.setattr(bl, "read_matte", counted)
+    loop = {"start": 7, "end": 19, "bounce": True}
+    pack, decoded = _counted_matte(tmp_path, monkeypatch, 60, loop)
     kept = []
     for alpha in itertools.islice(
         bl.matte_frames(pack, loop_runs(pack, offset), keep_loop=True), 80
