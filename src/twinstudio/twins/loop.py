@@ -19,6 +19,7 @@ frames where the picture jumps (:func:`picture_jumps`) break the stretch a loop 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,58 +143,54 @@ def _window_distance(
     return 0.5 * at + 0.5 * np.where(count > 0, total / np.maximum(count, 1), at)
 
 
-def _loop_features(landmarks: np.ndarray) -> tuple[np.ndarray, int]:
-    """(T, F) what a loop point must match (stable points and expression in inter-ocular
-    units, head pose), and how many points it holds."""
+def _loop_features(landmarks: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """What a loop point must match, per frame (stable points and expression in inter-ocular
+    units, head pose); the divisor that makes a distance between two rows one per point; and
+    the (T - 1,) distances so divided between consecutive frames (the head's own steps)."""
     iod = float(np.median(inter_ocular(landmarks)))
     points = list(STABLE) + list(EXPRESSION)
     stable = landmarks[:, points, :].reshape(len(landmarks), -1) / iod
     pose = head_pose(landmarks) * np.array([1.0, 1.0, 3.0], np.float32)
-    return np.hstack([stable, pose * 2.0]), len(points)
+    feat = np.hstack([stable, pose * 2.0])
+    per_point = float(np.sqrt(len(points)))
+    return feat, per_point, np.linalg.norm(np.diff(feat, axis=0), axis=-1) / per_point
 
 
 def _best_jump(
-    landmarks: np.ndarray, valid: np.ndarray, fps: int, blinks: np.ndarray | None
+    feat: np.ndarray, per_point: float, steps: np.ndarray, fps: int, blinks: np.ndarray | None
 ) -> tuple[int, int, float]:
-    """(start, end, mismatch): the loop :func:`choose_loop` picks, and how far frame ``end``
-    (with the frames around it) is from ``start`` in units of the footage's own 95th-percentile
-    step between two frames (0 when the run is too short to choose)."""
-    s, e = longest_valid_run(valid)
-    n = e - s
-    if n < 2 * fps:  # too short to be choosy
-        return s, e, 0.0
-    feat, count = _loop_features(landmarks[s:e])
+    """(start, end, mismatch) within one valid run (its :func:`_loop_features`, and its
+    ``blinks``): the best jump, and how far frame ``end`` (with the frames around it) is from
+    ``start`` in units of the run's own 95th-percentile step between two frames."""
+    n = len(feat)
     third = max(1, n // 3)
     step = max(1, n // 900)
     heads = np.arange(0, third, step)
     tails = np.arange(n - third, n, step)
     # Distance between the would-be next frame (tail) and the loop start (head), and between
     # the frames around them (the motion through the jump, :data:`MATCH_S`).
-    d = _window_distance(feat, tails, heads, max(1, round(MATCH_S * fps)))
-    d /= np.sqrt(count)
+    d = _window_distance(feat, tails, heads, max(1, round(MATCH_S * fps))) / per_point
     length = (tails[:, None] - heads[None, :]) / n
     cost = d - 0.02 * length
     if blinks is not None:
-        b = blinks[s:e]
-        cost = cost + 10.0 * (b[tails][:, None] | b[heads][None, :])
+        cost = cost + 10.0 * (blinks[tails][:, None] | blinks[heads][None, :])
         # The jump is hidden by a crossfade of the frames around the two points: a blink in it
         # shows two pairs of eyelids at once, so it is avoided too, less strongly.
-        near = _near(b, max(2, round(CROSSFADE_S * fps)))
+        near = _near(blinks, max(2, round(CROSSFADE_S * fps)))
         cost = cost + 3.0 * (near[tails][:, None] | near[heads][None, :])
     ti, hi = np.unravel_index(int(np.argmin(cost)), cost.shape)
-    steps = np.linalg.norm(np.diff(feat, axis=0), axis=-1) / np.sqrt(count)
     typical = max(float(np.percentile(steps, 95)), 1e-6)
-    start = s + int(heads[hi])
-    end = s + int(tails[ti])
+    start, end = int(heads[hi]), int(tails[ti])
     return start, max(end, start + 1), float(d[ti, hi]) / typical
 
 
 def choose_loop(
     landmarks: np.ndarray, valid: np.ndarray, fps: int, blinks: np.ndarray | None = None
 ) -> tuple[int, int]:
-    """(start, end) frame indices of the base loop; ``blinks`` (T,) frames no jump may touch."""
-    start, end, _ = _best_jump(landmarks, valid, fps, blinks)
-    return start, end
+    """(start, end) frame indices of the base loop's best jump (:func:`plan_loop`, never
+    bouncing); ``blinks`` (T,) frames no jump may touch."""
+    plan = plan_loop(landmarks, valid, fps, blinks, bounce_after=math.inf)
+    return plan.start, plan.end
 
 
 @dataclass(frozen=True)
@@ -214,10 +211,15 @@ class LoopPlan:
 
 
 def plan_loop(
-    landmarks: np.ndarray, valid: np.ndarray, fps: int, blinks: np.ndarray | None = None
+    landmarks: np.ndarray,
+    valid: np.ndarray,
+    fps: int,
+    blinks: np.ndarray | None = None,
+    bounce_after: float = BOUNCE_MISMATCH,
 ) -> LoopPlan:
-    """The base loop for this footage: :func:`choose_loop`'s jump when one can be hidden, else
-    a loop that plays forward and backward (:data:`BOUNCE_MISMATCH`).
+    """The base loop for this footage: the best jump back when it can be hidden (no further
+    from its start than ``bounce_after`` typical steps), else a loop that plays forward and
+    backward.
 
     Footage whose head drifts one way all along (a person who settles, leans or sinks while
     talking) has no frame near its end that looks like one near its start: a development
@@ -227,16 +229,18 @@ def plan_loop(
     the head moves least (and never in a blink), so the reversal is hard to see, and the
     mouth, which would show speech played backwards, is replaced anyway.
     """
-    start, end, mismatch = _best_jump(landmarks, valid, fps, blinks)
-    if mismatch <= BOUNCE_MISMATCH:
-        return LoopPlan(start, end)
     s, e = longest_valid_run(valid)
-    feat, count = _loop_features(landmarks[s:e])
+    if e - s < 2 * fps:  # too short to be choosy
+        return LoopPlan(s, e)
+    feat, per_point, steps = _loop_features(landmarks[s:e])
+    run_blinks = None if blinks is None else blinks[s:e]
+    start, end, mismatch = _best_jump(feat, per_point, steps, fps, run_blinks)
+    if mismatch <= bounce_after:
+        return LoopPlan(s + start, s + end)
     # How much the head moves at each frame (the steps either side), blinks ruled out.
-    steps = np.linalg.norm(np.diff(feat, axis=0), axis=-1) / np.sqrt(count)
     motion = np.concatenate([[steps[0]], steps]) + np.concatenate([steps, [steps[-1]]])
-    if blinks is not None:
-        motion = motion + 10.0 * _near(blinks[s:e], 2).astype(np.float64)
+    if run_blinks is not None:
+        motion = motion + 10.0 * _near(run_blinks, 2).astype(np.float64)
     quarter = max(1, (e - s) // 4)
     first = s + int(np.argmin(motion[:quarter]))
     last = e - quarter + int(np.argmin(motion[-quarter:]))
