@@ -78,6 +78,20 @@ class TTSEngine(ABC):
     def _stream(
         self, groups: list[list[Segment]], voice: Voice, settings: VoiceSettings
     ) -> Iterator[Speech]:
+        try:
+            yield from self._chunks(groups, voice, settings)
+        finally:
+            self.release()
+            release_free_memory()
+
+    def release(self) -> None:
+        """Give back memory the engine keeps between sentences, once a script is spoken (or its
+        stream is closed). Nothing by default; see ``PiperEngine.release``."""
+        return None
+
+    def _chunks(
+        self, groups: list[list[Segment]], voice: Voice, settings: VoiceSettings
+    ) -> Iterator[Speech]:
         previous_spoken = False
         for group in groups:
             pieces: list[Track] = []

@@ -113,3 +113,26 @@ def test_join_speech_refuses_mixed_rates() -> None:
     b = Speech(np.zeros(10, np.float32), 24000, [Timing("", 0, 1)])
     with pytest.raises(ValueError, match="sample rates"):
         join_speech([a, b])
+
+
+class ReleasingEngine(CountingEngine):
+    """Counts the times it was told a script is over (``TTSEngine.release``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released = 0
+
+    def release(self) -> None:
+        self.released += 1
+
+
+def test_engine_memory_is_released_once_a_stream_ends_or_is_closed() -> None:
+    engine = ReleasingEngine()
+    chunks = list(engine.synthesize_stream(LONG, VOICE))
+    assert len(chunks) > 2 and engine.released == 1
+
+    stream = engine.synthesize_stream(LONG, VOICE)
+    next(stream)
+    assert engine.released == 1  # not while the script is still being spoken
+    stream.close()  # a consumer that stops early (a cancelled render) releases too
+    assert engine.released == 2

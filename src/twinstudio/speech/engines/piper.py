@@ -132,6 +132,15 @@ class PiperEngine(TTSEngine):
                 self._loaded[voice.voice_id] = load_piper_voice(model, config)
             return self._loaded[voice.voice_id]
 
+    def release(self) -> None:
+        """Shrink the loaded voices' decoder arenas (``piper_model.WindowedSession.release``)."""
+        with self._lock:
+            sessions = [getattr(v, "session", None) for v in self._loaded.values()]
+        for session in sessions:
+            release = getattr(session, "release", None)
+            if release is not None:
+                release()
+
     def speak(self, sentence: str, voice: Voice) -> Track:
         from piper import SynthesisConfig
 
