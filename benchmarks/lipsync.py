@@ -31,14 +31,18 @@ With ``--held start`` the *first* 30 % of each clip is held back and the rest tr
 measurement on parts of the footage that no setting was chosen on (every constant of the
 renderer was tuned against the last 30 %), so a gain that only fits those parts shows up as one
 that does not carry over. It writes ``lipsync-held-start.json``.
-Writes ``benchmarks/out/lipsync.json``. Footage is read from ``/work/shared/footage`` (research
-only; nothing generated from it is kept: packs and renders live in temporary folders). With
+Writes ``benchmarks/out/lipsync.json``. Footage is read from ``../shared/footage/clips`` beside
+the project (``$TWINSTUDIO_FOOTAGE/clips`` where that is set; research only; nothing generated
+from it is kept: packs and renders live in temporary folders). ``--footage DIR`` measures the
+clips of another folder instead (``.mp4``, ``.mov``, ``.mkv``, ``.webm``): footage the renderer was
+never tuned on; it writes ``lipsync-<folder name>.json``. With
 ``--packs DIR`` (a folder under ``/tmp``) trained packs, and the held-back audio and real opening,
 are kept there and reused, to iterate on motion, selection and paste without retraining; packs
 there are *not* retrained when training code changes, and the folder must be deleted after use.
 Clip arguments match parts of names (``blazer`` runs both 1080p clips of that person).
 
-    python benchmarks/lipsync.py [--lengths 5,10,14] [--held end|start] [--packs /tmp/packs] [clip ...]
+    python benchmarks/lipsync.py [--lengths 5,10,14] [--held end|start] [--packs /tmp/packs]
+                                 [--footage DIR] [clip ...]
 """
 
 from __future__ import annotations
@@ -55,7 +59,11 @@ from typing import Any
 
 import numpy as np
 
-FOOTAGE = Path("/work/shared/footage/clips")
+ROOT = Path(__file__).resolve().parents[1]
+FOOTAGE = (
+    Path(os.environ.get("TWINSTUDIO_FOOTAGE", str(ROOT.parent / "shared" / "footage"))) / "clips"
+)
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm")
 LENGTH_CLIP = "mimictalk_german_news_anchor_20s.mp4"
 TRAIN_FRACTION = 0.7
 MAX_LAG = 6  # frames searched either side for the A/V offset
@@ -436,19 +444,25 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--held", choices=("end", "start"), default="end",
                         help="which 30 %% of each clip is held back (default: the last; "
                              "'start': the first, training on the rest)")  # fmt: skip
+    parser.add_argument("--footage", type=Path, default=None,
+                        help="measure the clips of this folder instead of the shared footage's")  # fmt: skip
     parser.add_argument("clips", nargs="*", help="clip names or parts of names (default: all)")
     args = parser.parse_args(argv)
     # 70 % of a 7 s clip is under the product's 5 s minimum; the benchmark may train on less.
     os.environ.setdefault("TWINSTUDIO_MIN_FOOTAGE_S", "3")
     lengths = [float(x) for x in args.lengths.split(",") if x]
-    every = sorted(FOOTAGE.glob("*.mp4"))
+    folder = args.footage or FOOTAGE
+    every = sorted(c for c in folder.glob("*") if c.suffix.lower() in VIDEO_SUFFIXES)
     clips = [c for c in every if not args.clips or any(a in c.name for a in args.clips)]
     if not clips and args.clips:
-        print(f"no clip matches {args.clips} in {FOOTAGE}", file=sys.stderr)
+        print(f"no clip matches {args.clips} in {folder}", file=sys.stderr)
         return 1
     if not every:
-        print(f"footage not found: {FOOTAGE}", file=sys.stderr)
+        print(f"no video clips found in {folder} (.mp4, .mov, .mkv, .webm)", file=sys.stderr)
         return 1
+    if lengths and not (folder / LENGTH_CLIP).is_file():
+        print(f"--lengths needs {LENGTH_CLIP} in {folder}; skipping it", file=sys.stderr)
+        lengths = []
     if args.packs is not None:
         args.packs.mkdir(parents=True, exist_ok=True)
     results, failed = [], []
@@ -463,7 +477,7 @@ def main(argv: list[str]) -> int:
         results.append(res)
     by_length = []
     for seconds in lengths:
-        res = run_clip(FOOTAGE / LENGTH_CLIP, train_s=seconds, packs=args.packs)
+        res = run_clip(folder / LENGTH_CLIP, train_s=seconds, packs=args.packs)
         res["train_seconds"] = seconds
         print(json.dumps(res), flush=True)
         by_length.append(res)
@@ -480,8 +494,9 @@ def main(argv: list[str]) -> int:
     }
     summary["failed"] = failed
     print(json.dumps({"mean": summary}))
-    out = Path(__file__).parent / "out" / ("lipsync.json" if args.held == "end" else
-                                           f"lipsync-held-{args.held}.json")  # fmt: skip
+    name = "lipsync" if args.footage is None else f"lipsync-{args.footage.resolve().name}"
+    name += "" if args.held == "end" else f"-held-{args.held}"
+    out = Path(__file__).parent / "out" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {"load": os.getloadavg(), "held_at": args.held, "mean": summary, "results": results,
               "lengths": by_length}  # fmt: skip

@@ -1,6 +1,6 @@
 """Twin training speed, memory and quality on every real clip (issue 5).
 
-For each clip in ``/work/shared/footage/clips`` a fresh Python process trains a video twin (no
+For each clip in ``../shared/footage/clips`` (``$TWINSTUDIO_FOOTAGE/clips`` where set) a fresh Python process trains a video twin (no
 matte, no transcript: phones are recognised) into a temporary folder and reports:
 
 - ``ratio``: training wall time ÷ footage duration (goal ≤ 2 at 1080p on the 2-core machine);
@@ -29,7 +29,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-FOOTAGE = Path("/work/shared/footage/clips")
+ROOT = Path(__file__).resolve().parents[1]
+FOOTAGE = (
+    Path(os.environ.get("TWINSTUDIO_FOOTAGE", str(ROOT.parent / "shared" / "footage"))) / "clips"
+)
 SECTIONS = ("face_size", "sharpness", "lighting", "mouth_coverage", "tracking", "motion", "speech")
 OUT = Path(__file__).resolve().parent / "out" / "twins.json"
 
