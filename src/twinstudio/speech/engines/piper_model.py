@@ -238,8 +238,8 @@ class WindowedSession:
         """``[audio (1, 1, samples), samples per phoneme id]``, as the whole graph returns."""
         del output_names  # PiperVoice asks for all of them
         if "input" in feed and "input_lengths" in feed:
-            ids = feed["input_lengths"]
-            self._tiny_feed = {**feed, "input": feed["input"][:, :1], "input_lengths": ids * 0 + 1}
+            lengths = np.ones_like(feed["input_lengths"])
+            self._tiny_feed = {**feed, "input": feed["input"][:, :1], "input_lengths": lengths}
         z, alignment = self.front.run(None, dict(feed))
         return [self.decode(z), alignment]
 
