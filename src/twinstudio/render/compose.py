@@ -37,6 +37,7 @@ import numpy as np
 from twinstudio.errors import RenderError
 from twinstudio.render import yuv
 from twinstudio.render.framing import View, _make_view, plan_frame
+from twinstudio.render.reuse import Box, KeptBlends, even, union
 from twinstudio.render.types import RenderOptions, output_size
 
 __all__ = ["Compositor", "parse_color", "studio_background"]
@@ -124,9 +125,13 @@ class Compositor:
         options: RenderOptions,
         *,
         rendition: tuple[int, int] | None = None,
+        keep: int = 0,
     ) -> None:
         """``rendition``: the size of the pack's smaller copy of its footage, when it has one
-        (``twins.rendition``): a view at or below that scale is placed from it."""
+        (``twins.rendition``): a view at or below that scale is placed from it. ``keep``: how
+        many footage frames the video can show (``baseloop.frames_used``), when its frames
+        say which one they are: their matte blends are then kept and reused
+        (``render.reuse``)."""
         if options.resolution not in ("720p", "1080p", "4k") or options.aspect_ratio not in (
             "16:9",
             "9:16",
@@ -171,6 +176,15 @@ class Compositor:
             if smooth:
                 self._behind_view = yuv.PictureResizer(dest_size, self.view.size)(self._behind)
                 self._flat = self._colour
+        # Blends kept by footage frame (``render.reuse``): for a matte over a smooth background,
+        # blended in the view.
+        reuse = keep > 0 and self._behind_view is not None
+        self._kept = KeptBlends(keep) if reuse else None
+
+    def close(self) -> None:
+        """Drop the kept blends (their temporary file)."""
+        if self._kept is not None:
+            self._kept.close()
 
     @property
     def out_size(self) -> tuple[int, int]:
@@ -267,12 +281,24 @@ class Compositor:
         placed_alpha = self.view.place_alpha(alpha) if alpha is not None and self._matting else None
         return self.compose_placed(self.view.place(rgb[:, :, :3]), placed_alpha)
 
-    def compose_placed(self, picture: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+    def compose_placed(
+        self,
+        picture: np.ndarray,
+        alpha: np.ndarray | None = None,
+        *,
+        source: int | None = None,
+        changed: Box | None = None,
+    ) -> np.ndarray:
         """One output frame from a picture already in the view (:attr:`view`, as engines draw
         when given it): I420, or RGB (converted here); ``alpha`` in the view too. Returns I420
         for MP4, RGB(A) for WebM. An I420 picture is handed over: when the output is the picture
         unchanged, it is returned itself, not copied. ``alpha`` is feathered, as
-        ``View.place_alpha`` gives it."""
+        ``View.place_alpha`` gives it.
+
+        ``source``: the footage frame the picture (and alpha) show everywhere outside
+        ``changed`` (a box of the view; None: nowhere), as ``SyncedFrame`` says; with ``keep``
+        a matte blended in the view is then made from that frame's kept blend
+        (``render.reuse``)."""
         vw, vh = self.view.size
         if yuv.is_picture(picture):
             ok = picture.shape == (vh * 3 // 2, vw)
@@ -287,7 +313,7 @@ class Compositor:
             )
         out_alpha: np.ndarray | None = None
         if self._matting and alpha is not None:
-            out, out_alpha = self._blend(picture, alpha)
+            out, out_alpha = self._blend(picture, alpha, source, changed)
         else:
             out = self._place(picture)
         return self._finish(out, out_alpha)
@@ -302,18 +328,22 @@ class Compositor:
         return out
 
     def _blend(
-        self, picture: np.ndarray, alpha: np.ndarray
+        self,
+        picture: np.ndarray,
+        alpha: np.ndarray,
+        source: int | None = None,
+        changed: Box | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Person over background (or, transparent, the person and the alpha to carry); the
-        alpha comes feathered (``View.place_alpha``)."""
+        alpha comes feathered (``View.place_alpha``). ``source``/``changed``: see
+        :meth:`compose_placed`."""
         if self._transparent:
             out_alpha = np.zeros((self._out_size[1], self._out_size[0]), np.uint8)
             dx0, dy0, dx1, dy1 = self.plan.dest
             self._resize_alpha(alpha, dst=out_alpha[dy0:dy1, dx0:dx1])
             return self._place(picture), out_alpha
         if self._behind_view is not None:  # blend in the view, in place; resize once
-            blended = yuv.blend_onto(picture, alpha, self._behind_view, self._flat)
-            return self._place(blended), None
+            return self._place(self._blend_in_view(picture, alpha, source, changed)), None
         assert self._behind is not None and self._background is not None
         placed = self._resize(picture)  # the picture itself at the same size: handed over
         composite = yuv.blend_onto(placed, self._resize_alpha(alpha), self._behind)
@@ -325,6 +355,30 @@ class Compositor:
         ):
             dst[...] = src
         return out, None
+
+    def _blend_in_view(
+        self, picture: np.ndarray, alpha: np.ndarray, source: int | None, changed: Box | None
+    ) -> np.ndarray:
+        """``picture`` over the background in the view: blended whole, or, when footage frame
+        ``source`` was blended before, its kept blend with only the boxes blended again."""
+        assert self._behind_view is not None
+        kept = self._kept.get(source) if self._kept is not None and source is not None else None
+        if kept is None:
+            blended = yuv.blend_onto(picture, alpha, self._behind_view, self._flat)
+            if self._kept is not None and source is not None:
+                self._kept.put(source, blended, changed)
+            return blended
+        out, before = kept
+        box = union(before, changed)
+        if box is not None:
+            box = even(box, self.view.size)
+            x0, y0, x1, y1 = box
+            window = yuv.crop(picture, box)
+            yuv.blend_onto(window, alpha[y0:y1, x0:x1], yuv.crop(self._behind_view, box),
+                           self._flat)  # fmt: skip
+            for dst, src in zip(yuv.box_planes(out, box), yuv.planes(window), strict=True):
+                dst[...] = src
+        return out
 
     def _finish(self, out: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
         """The encoder's frame: I420 for MP4; RGB, or RGBA when matting, for WebM."""

@@ -225,6 +225,16 @@ def _rendition(pack: TwinPack, with_alpha: bool) -> tuple[int, int] | None:
     return rendition.size
 
 
+def _shown(pack: TwinPack) -> int:
+    """How many footage frames a render of a video twin can show (0 for a photo)."""
+    from twinstudio.render.baseloop import frames_used
+
+    if pack.kind != "video":
+        return 0
+    first, last = frames_used(pack)
+    return last - first + 1
+
+
 def _render(
     pack: TwinPack,
     timeline: _Timeline,
@@ -240,9 +250,8 @@ def _render(
 
     engine = engine_for(pack)
     with_alpha = bool(options.remove_background)
-    compositor = Compositor(
-        pack.size, pack.face_box, options, rendition=_rendition(pack, with_alpha)
-    )
+    compositor = Compositor(pack.size, pack.face_box, options,
+                            rendition=_rendition(pack, with_alpha), keep=_shown(pack))  # fmt: skip
     fps = pack.fps
     ext = "webm" if options.output_format == "webm" else "mp4"
     video_path = workdir / f"video.{ext}"
@@ -250,27 +259,32 @@ def _render(
     gif_path = workdir / "preview.gif"
     gif = GifWriter(gif_path, every_n=max(1, round(fps / 10)), width=480, fps=fps, seconds=4.0)
     written = 0
-    with VideoEncoder(video_path, compositor.out_size, fps, None, timeline.rate,
-                     output_format=options.output_format) as encoder:  # fmt: skip
-        tracks = timeline.tracks(pieces, encoder)
-        frames = engine.stream(pack, tracks, with_alpha=with_alpha, view=compositor.view,
-                               frames=timeline.total_frames)  # fmt: skip
-        for frame in frames:
-            out = compositor.compose_placed(frame.picture, frame.alpha)
-            encoder.write(out)
-            gif.add(out)
-            if written == timeline.thumbnail_at:
-                make_thumbnail(out, thumb_path)
-            written += 1
-            if written % 10 == 0:
-                report(timeline.progress(written))
-            if written % RELEASE_EVERY == 0:
-                release_free_memory()  # flat memory with length (twinstudio.memory)
-        if written != timeline.frames or written == 0:
-            raise RenderError(
-                "render_incomplete", f"Only {written} of {timeline.frames} frames were rendered."
-            )
-        duration = encoder.close()
+    try:
+        with VideoEncoder(video_path, compositor.out_size, fps, None, timeline.rate,
+                         output_format=options.output_format) as encoder:  # fmt: skip
+            tracks = timeline.tracks(pieces, encoder)
+            frames = engine.stream(pack, tracks, with_alpha=with_alpha, view=compositor.view,
+                                   frames=timeline.total_frames)  # fmt: skip
+            for frame in frames:
+                out = compositor.compose_placed(frame.picture, frame.alpha, source=frame.source,
+                                                changed=frame.changed)  # fmt: skip
+                encoder.write(out)
+                gif.add(out)
+                if written == timeline.thumbnail_at:
+                    make_thumbnail(out, thumb_path)
+                written += 1
+                if written % 10 == 0:
+                    report(timeline.progress(written))
+                if written % RELEASE_EVERY == 0:
+                    release_free_memory()  # flat memory with length (twinstudio.memory)
+            if written != timeline.frames or written == 0:
+                raise RenderError(
+                    "render_incomplete",
+                    f"Only {written} of {timeline.frames} frames were rendered.",
+                )
+            duration = encoder.close()
+    finally:
+        compositor.close()  # the kept composites' file
     gif.close()
     report(1.0)
     w, h = compositor.out_size

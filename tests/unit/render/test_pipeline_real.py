@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -352,3 +353,88 @@ def test_crossfade_partners_are_decoded_before_the_first_frame_when_the_length_i
     assert known == unknown and len(known) == head + rest
     render(head, pieces=1)  # a video that ends before the first fade: nothing decoded for it
     assert events == ["prefetch"]
+
+
+@pytest.mark.slow
+def test_a_footage_frame_shown_again_differs_only_inside_its_changed_box(video_pack: Path) -> None:
+    """The engine says which footage frame each picture shows and the box its mouth changed
+    (``SyncedFrame``): two pictures of one footage frame are the same pixels outside their
+    two boxes, and the boxes hold the mouth that moved; crossfade morphs name no frame."""
+    from twinstudio.render import yuv
+    from twinstudio.render.baseloop import crossfade_window
+    from twinstudio.render.compose import Compositor
+    from twinstudio.render.lipsync.base import engine_for
+    from twinstudio.render.motion import track_for_pack
+    from twinstudio.render.reuse import union
+    from twinstudio.twins.pack import TwinPack
+
+    pack = TwinPack.open(video_pack)
+    loop = pack.meta["loop"]
+    n = 2 * (int(loop["end"]) - int(loop["start"])) + 10
+    view = Compositor(pack.size, pack.face_box, RenderOptions("720p", "9:16")).view
+    track = track_for_pack(pack, _speech(n / pack.fps), n, 1.0)
+    partner, _ = crossfade_window(pack, 0, n)
+    first: dict[int, tuple[np.ndarray, tuple[int, int, int, int] | None]] = {}
+    again = moved = 0
+    for t, frame in enumerate(engine_for(pack).stream(pack, [track], view=view, frames=n)):
+        if partner[t] >= 0:
+            assert frame.source is None  # a morph of two footage frames
+            continue
+        assert frame.source is not None
+        if frame.source not in first:
+            first[frame.source] = (frame.picture, frame.changed)
+            continue
+        picture, box = first[frame.source]
+        both = union(box, frame.changed)
+        outside = np.ones(picture.shape, bool)
+        if both is not None:
+            for plane in yuv.box_planes(outside, both):
+                plane[...] = False
+        assert np.array_equal(picture[outside], frame.picture[outside])
+        again += 1
+        moved += not np.array_equal(picture, frame.picture)
+    assert again >= n // 3 and moved >= again // 2  # seen again, mostly with another mouth
+
+
+@pytest.mark.slow
+def test_kept_blends_make_the_frames_composed_whole(video_pack: Path) -> None:
+    """The engine's frames over a colour with a matte, 9:16 (blended in the view, then
+    upscaled): frames made from kept blends, blended again only in the boxes the engine says
+    changed, are the frames composed whole, byte for byte."""
+    from twinstudio.render.compose import Compositor
+    from twinstudio.render.lipsync.base import engine_for
+    from twinstudio.render.motion import track_for_pack
+    from twinstudio.render.reuse import KeptBlends
+    from twinstudio.render.types import Background
+    from twinstudio.twins.pack import TwinPack
+
+    pack = TwinPack.open(video_pack)
+    loop = pack.meta["loop"]
+    n = int(loop["end"]) - int(loop["start"]) + 25  # into a second turn
+    options = RenderOptions("720p", "9:16", remove_background=True,
+                            background=Background(color="#336699"))  # fmt: skip
+    kept = Compositor(pack.size, pack.face_box, options, keep=pack.meta["n_frames"])
+    whole = Compositor(pack.size, pack.face_box, options, keep=pack.meta["n_frames"])
+    assert kept._kept is not None and kept.view.size[0] < kept.out_size[0]
+    vw, vh = kept.view.size
+    alpha = np.zeros((vh, vw), np.uint8)  # one matte for every footage frame
+    cv2.ellipse(alpha, (vw // 2, vh // 2), (vw // 3, vh // 2), 0, 0, 360, (255,), -1)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 4)
+    hits = 0
+    real_get = KeptBlends.get
+
+    def counted(self: KeptBlends, key: int) -> object:
+        nonlocal hits
+        got = real_get(self, key)
+        hits += got is not None
+        return got
+
+    track = track_for_pack(pack, _speech(n / pack.fps), n, 1.0)
+    frames = engine_for(pack).stream(pack, [track], view=kept.view, frames=n)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(KeptBlends, "get", counted)
+        for frame in frames:
+            got = kept.compose_placed(frame.picture.copy(), alpha, source=frame.source,
+                                      changed=frame.changed)  # fmt: skip
+            assert np.array_equal(got, whole.compose_placed(frame.picture, alpha))
+    assert hits >= 20

@@ -30,10 +30,19 @@ class SyncedFrame:
     (H, W).
 
     ``picture`` is handed over: a fresh array per frame that the engine never touches again, so
-    the compositor and encoder may use it in place (the alpha may be shared between frames)."""
+    the compositor and encoder may use it in place (the alpha may be shared between frames).
+
+    ``source``: the footage frame the picture and alpha are, placed in the view, everywhere
+    outside ``changed`` (a box of the view, (x0, y0, x1, y1); None: nowhere), when the engine
+    knows: the same footage frame is then the same pixels there on every turn of the loop, and
+    the compositor composes again only that box (``render.reuse``). None when the picture is
+    not one footage frame as such (a loop crossfade's morph, a photo).
+    """
 
     picture: np.ndarray
     alpha: np.ndarray | None = None
+    source: int | None = None
+    changed: tuple[int, int, int, int] | None = None
 
     @property
     def rgb(self) -> np.ndarray:

@@ -43,6 +43,7 @@ from twinstudio.render.framing import View, whole_view
 from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
 from twinstudio.render.lipsync.select import SelectionWeights, resting_frames, viterbi_select
 from twinstudio.render.motion import MouthTrack
+from twinstudio.render.reuse import Box
 from twinstudio.twins import pack as P
 from twinstudio.twins.bank import MouthCrops, apply_affine, compose_affine, fit_affine
 from twinstudio.twins.faces import JAW, STABLE
@@ -202,17 +203,19 @@ class _Paster:
         bank_j: int,
         to_view: np.ndarray | None = None,
         extra: tuple[np.ndarray, ...] = (),
-    ) -> np.ndarray:
+    ) -> Box | None:
         """Bank frame ``frame_j``'s mouth (cut ``bank_j``) onto base footage frame ``b``: an I420
-        picture in the view, edited in place (decoded frames are the engine's own).
+        picture in the view, edited in place (decoded frames are the engine's own). Returns
+        the box of the view it changed (None: none; the compositor recomposes only that box of
+        a footage frame it has seen: ``render.reuse``).
         ``to_view`` and ``extra`` as for :meth:`region_alpha` (a morphed loop frame)."""
         if not self.valid[b]:
-            return base  # no face tracked in this base frame: leave it as filmed
+            return None  # no face tracked in this base frame: leave it as filmed
         w, h = yuv.size_of(base)
         to_view = self.to_view if to_view is None else to_view
         got = self.region_alpha(b, frame_j, (w, h), to_view, extra)
         if got is None:
-            return base
+            return None
         alpha, (x0, y0, x1, y1) = got
         size = (x1 - x0, y1 - y0)
         # Bank cut px → bank frame px → canonical → base (view) ROI px: one affine, one
@@ -232,7 +235,7 @@ class _Paster:
         diff = cv2.add(diff, self._colour_field(diff, alpha))  # new − old, colour-matched
         a = alpha.astype(np.float32) * np.float32(1 / 255)
         yuv.add_rgb(base, box, cv2.multiply(diff, cv2.merge([a, a, a])))
-        return base
+        return box
 
     def _colour_field(self, diff: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """A smooth correction (old − new around the seam, spread inwards by normalised
@@ -351,11 +354,12 @@ class SampleEngine(LipSyncEngine):
                     p = int(partner[t])
                     if p >= 0 and partners is not None:  # morphed with its partner, then the mouth
                         base, alpha, fade = partners.morph(b, p, float(weight[t]), base, alpha)
-                        picture = paster.paste(base, b, int(bank_frame[j]), j, fade.to_view,
-                                               fade.partner_region)  # fmt: skip
+                        paster.paste(base, b, int(bank_frame[j]), j, fade.to_view,
+                                     fade.partner_region)  # fmt: skip
+                        yield SyncedFrame(base, alpha)  # a morph: not footage frame b as such
                     else:
-                        picture = paster.paste(base, b, int(bank_frame[j]), j)
-                    yield SyncedFrame(picture, alpha)
+                        changed = paster.paste(base, b, int(bank_frame[j]), j)
+                        yield SyncedFrame(base, alpha, source=b, changed=changed)
                 offset += n
         finally:
             if bases is not None:
