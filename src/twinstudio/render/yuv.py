@@ -36,6 +36,7 @@ __all__ = [
     "blend_pictures",
     "box_planes",
     "chroma",
+    "chroma_affine",
     "colour_of",
     "crop",
     "crop_rgb",
@@ -188,7 +189,7 @@ def half(alpha: np.ndarray) -> np.ndarray:
     return cv2.resize(alpha, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
 
 
-def _chroma_affine(m: np.ndarray) -> np.ndarray:
+def chroma_affine(m: np.ndarray) -> np.ndarray:
     """A 2x3 affine on luma pixels → the same motion on chroma pixels (pixel centres: chroma
     x_c = (x + ½)/2 − ½): the linear part is unchanged, the shift follows."""
     out = np.array(m, np.float64, copy=True)
@@ -201,7 +202,7 @@ def warp(picture: np.ndarray, m: np.ndarray, *, flags: int = cv2.INTER_LINEAR) -
     plane, edges replicated."""
     w, h = size_of(picture)
     out = new((w, h))
-    mc = _chroma_affine(m)
+    mc = chroma_affine(m)
     for src, dst, mat in zip(planes(picture), planes(out), (m, mc, mc), strict=True):
         dst[...] = cv2.warpAffine(src, mat, (dst.shape[1], dst.shape[0]), flags=flags,
                                   borderMode=cv2.BORDER_REPLICATE)  # fmt: skip

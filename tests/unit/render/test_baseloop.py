@@ -202,8 +202,11 @@ def test_paster_region_polygons_are_computed_once_per_frame() -> None:
 
 
 def test_paster_keeps_decoded_cuts_within_its_count_and_bytes() -> None:
+    """Cuts are kept as I420 pictures (1.5 bytes a pixel), the least recently used let go
+    first, within both bounds."""
     from collections import OrderedDict
 
+    from twinstudio.render import yuv
     from twinstudio.render.lipsync.sample import _Paster
 
     decoded: list[int] = []
@@ -211,20 +214,21 @@ def test_paster_keeps_decoded_cuts_within_its_count_and_bytes() -> None:
     class Crops:
         def get(self, j: int) -> np.ndarray:
             decoded.append(j)
-            return np.full((100, 100, 3), j % 256, np.uint8)  # 30,000 bytes
+            return np.full((100, 99, 3), j % 256, np.uint8)  # odd: made even, 100x100
 
     paster: Any = object.__new__(_Paster)  # only what ``_cut`` reads
     paster.crops, paster.cut_scale = Crops(), 1.0
     paster._cache, paster._cache_bytes = OrderedDict(), 0
-    paster.CACHE, paster.CACHE_BYTES = 5, 100_000  # the bytes bind first: 3 cuts
+    paster.CACHE, paster.CACHE_BYTES = 5, 50_000  # 15,000 bytes a cut: the bytes bind first
     for j in (0, 1, 2, 0, 3, 4, 0):
-        assert int(paster._cut(j)[0, 0, 0]) == j
+        cut = paster._cut(j)
+        assert cut.shape == (150, 100) and tuple(cut[[0, 100, 125], 0]) == yuv.colour_of((j, j, j))
     assert list(paster._cache) == [3, 4, 0]  # least recently used let go first
-    assert paster._cache_bytes == 90_000
+    assert paster._cache_bytes == 45_000
     assert decoded == [0, 1, 2, 3, 4]  # 0 was kept: used again before it was the oldest
     paster.CACHE = 2  # the count binds
     paster._cut(5)
-    assert list(paster._cache) == [0, 5] and paster._cache_bytes == 60_000
+    assert list(paster._cache) == [0, 5] and paster._cache_bytes == 30_000
 
 
 def _counted_matte(
