@@ -6,10 +6,10 @@ and back before encoding (~2.3 ms, with 2x2-averaged chroma): 8 % of a 720p rend
 more at 1080p (``perf``, 2026-12-01), for pixels that mostly did not change. Now only what
 changes is touched:
 
-- the mouth is pasted as an RGB *difference* (new − old, colour-matched, times the feathered
-  alpha) turned into Y, U and V differences by the matrix below: it is linear, so every pixel
-  outside the paste keeps its exact decoded value, and the chroma difference is the 2x2 mean of
-  the RGB one, as :func:`from_rgb` makes chroma;
+- the mouth is pasted plane by plane: a bank cut is converted to I420 once, then warped (luma at
+  full resolution, chroma at half: :func:`chroma_affine`) and added as a difference (new − old,
+  colour-matched, times the feathered alpha), so every pixel outside the paste keeps its exact
+  decoded value (``render.lipsync.sample``);
 - mattes blend each plane (a convex blend is the same in any affine colour space), the chroma
   planes with the 2x2 mean of the alpha;
 - resizing, warping and crossfading work plane by plane.
@@ -29,7 +29,6 @@ import numpy as np
 __all__ = [
     "PictureResizer",
     "Resizer",
-    "add_rgb",
     "as_rgb",
     "blend_onto",
     "blend_over",
@@ -39,7 +38,6 @@ __all__ = [
     "chroma_affine",
     "colour_of",
     "crop",
-    "crop_rgb",
     "crossfade",
     "fill",
     "from_rgb",
@@ -52,19 +50,6 @@ __all__ = [
     "warp",
 ]
 
-# BT.601, RGB 0..255 → limited-range differences (Y scaled by 219/255, chroma by 224/255).
-_KR, _KG, _KB = 0.299, 0.587, 0.114
-_Y_ROW = (np.array([[_KR, _KG, _KB]]) * 219 / 255).astype(np.float32)
-_UV_ROWS = (
-    np.array(
-        [
-            [-_KR / (1 - _KB) / 2, -_KG / (1 - _KB) / 2, 0.5],  # Cb
-            [0.5, -_KG / (1 - _KR) / 2, -_KB / (1 - _KR) / 2],  # Cr
-        ]
-    )
-    * 224
-    / 255
-).astype(np.float32)
 # Full-range chroma (OpenCV's YCrCb) → limited range: 128 + (c − 128) · 224/255.
 _LIMITED_CHROMA = np.clip(np.round(128 + (np.arange(256) - 128) * 224 / 255), 0, 255).astype(
     np.uint8
@@ -163,24 +148,6 @@ def crop(picture: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     for dst, src in zip(planes(out), box_planes(picture, box), strict=True):
         dst[...] = src
     return out
-
-
-def crop_rgb(picture: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """RGB of ``box`` (even) of ``picture``."""
-    return to_rgb(crop(picture, box))
-
-
-def add_rgb(picture: np.ndarray, box: tuple[int, int, int, int], delta: np.ndarray) -> None:
-    """Add an RGB difference (float32 (h, w, 3), the size of ``box``; even) to ``picture`` in
-    place, rounded and saturated per plane: what converting ``RGB + delta`` would give, with the
-    pixels where ``delta`` is 0 left exactly as they are."""
-    y, u, v = box_planes(picture, box)
-    y[...] = cv2.add(y, cv2.transform(delta, _Y_ROW), dtype=cv2.CV_8U)
-    h, w = delta.shape[:2]
-    mean = cv2.resize(delta, (w // 2, h // 2), interpolation=cv2.INTER_AREA)  # 2x2 means
-    du, dv = cv2.split(cv2.transform(mean, _UV_ROWS))
-    u[...] = cv2.add(u, du, dtype=cv2.CV_8U)
-    v[...] = cv2.add(v, dv, dtype=cv2.CV_8U)
 
 
 def half(alpha: np.ndarray) -> np.ndarray:

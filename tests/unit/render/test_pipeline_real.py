@@ -438,3 +438,39 @@ def test_kept_blends_make_the_frames_composed_whole(video_pack: Path) -> None:
                                       changed=frame.changed)  # fmt: skip
             assert np.array_equal(got, whole.compose_placed(frame.picture, alpha))
     assert hits >= 20
+
+
+@pytest.mark.slow
+def test_a_mouth_pasted_onto_its_own_frame_leaves_it_as_filmed(video_pack: Path) -> None:
+    """Bank frame j's own mouth pasted onto the footage frame it was cut from: luma and both
+    chroma planes come back as filmed (within the cut's compression), at full and half scale;
+    a misplaced or swapped chroma plane, or a shifted warp, would not."""
+    from twinstudio.render import yuv
+    from twinstudio.render.baseloop import base_frames
+    from twinstudio.render.compose import _make_view
+    from twinstudio.render.lipsync.sample import _Paster
+    from twinstudio.twins.pack import TwinPack
+
+    pack = TwinPack.open(video_pack)
+    w, h = pack.size
+    bank_frame = pack.track["bank_index"]
+    valid = pack.track["valid"]
+    picks = [j for j in range(len(bank_frame)) if valid[int(bank_frame[j])]][
+        :: max(1, len(bank_frame) // 6)
+    ]
+    for view in (_make_view((0, 0, w, h), (w, h)), _make_view((0, 0, w, h), (w // 2, h // 2))):
+        paster = _Paster(pack, view)
+        for j in picks:
+            b = int(bank_frame[j])
+            (base,) = base_frames(pack, np.array([b]), view)
+            pasted = base.copy()
+            box = paster.paste(pasted, b, b, j)
+            assert box is not None
+            for new, old in zip(
+                yuv.box_planes(pasted, box), yuv.box_planes(base, box), strict=True
+            ):
+                assert np.abs(new.astype(int) - old.astype(int)).mean() < 2.0
+            moved = base.copy()  # the same mouth, a neighbour's cut: visibly different
+            other = (j + len(bank_frame) // 2) % len(bank_frame)
+            paster.paste(moved, b, int(bank_frame[other]), other)
+            assert np.abs(moved.astype(int) - base.astype(int)).max() > 20

@@ -90,33 +90,6 @@ def test_round_trip_and_planes() -> None:
     assert _diff(cv2.GaussianBlur(back, (5, 5), 0), cv2.GaussianBlur(rgb, (5, 5), 0)).mean() < 2
 
 
-def test_add_rgb_is_converting_the_edited_rgb_and_leaves_the_rest_exact() -> None:
-    """The paste: adding an RGB difference in the planes gives what editing the RGB and
-    converting gives; pixels (and chroma blocks) outside the edit keep their exact values."""
-    rgb = _scene((96, 64), 1)
-    picture = yuv.from_rgb(rgb)
-    before = picture.copy()
-    box = (20, 10, 60, 50)
-    rng = np.random.default_rng(2)
-    delta = rng.normal(0, 40, (40, 40, 3)).astype(np.float32)
-    delta[:, :6] = 0  # a blank stripe inside the box: untouched too
-    yuv.add_rgb(picture, box, delta)
-    edited = rgb.astype(np.float32)
-    edited[10:50, 20:60] += delta
-    expected = yuv.from_rgb(np.clip(np.round(edited), 0, 255).astype(np.uint8))
-    y, u, v = yuv.planes(picture)
-    ey, eu, ev = yuv.planes(expected)
-    inside = np.clip(edited[10:50, 20:60], 0, 255) == edited[10:50, 20:60]  # not saturated
-    unsat = inside.all(axis=2)
-    assert _diff(y[10:50, 20:60], ey[10:50, 20:60])[unsat].max() <= 1
-    assert _diff(u, eu).mean() < 0.6 and _diff(v, ev).mean() < 0.6
-    by, bu, bv = yuv.planes(before)
-    outside = np.ones(y.shape, bool)
-    outside[10:50, 26:60] = False
-    assert np.array_equal(y[outside], by[outside])
-    assert np.array_equal(u[:, :13], bu[:, :13]) and np.array_equal(v[:, :13], bv[:, :13])
-
-
 def test_blend_over_matches_a_float_blend() -> None:
     for seed in (0, 20):  # a thin band (sparse path) and a very soft one (dense)
         front = np.random.default_rng(1).integers(0, 256, (120, 160, 3), dtype=np.uint8)
