@@ -588,7 +588,11 @@ def make_thumbnail(frame: np.ndarray, path: Path, *, quality: int = 90) -> Path:
 class GifWriter:
     """An animated GIF preview, collected incrementally from the frames being encoded.
 
-    Keeps every ``every_n``-th frame, downscaled to ``width``, for at most ``seconds`` of video,
+    Keeps every ``every_n``-th frame, downscaled so that its longer side is ``side`` (480×270
+    for 16:9, 270×480 for 9:16: a portrait preview 480 wide was 854 tall, 3.2x the pixels; its
+    dithering to the palette took 5.7 ms a frame on an idle core against 1.8 ms at 270×480, and
+    the preview ~1.7 s of a 720p 9:16 render's compositing thread beside x264, py-spy,
+    2026-12-04), for at most ``seconds`` of video,
     and writes the GIF as soon as it has them all (``done``), so a render does not carry its
     preview to the end. Each kept frame is reduced to the GIF's palette as it comes (one byte a
     pixel), so nothing bigger than one small RGB frame is ever made: the preview used to keep its
@@ -605,14 +609,14 @@ class GifWriter:
         self,
         path: Path,
         every_n: int = 3,
-        width: int = 480,
+        side: int = 480,
         *,
         fps: float = 25.0,
         seconds: float = 4.0,
     ) -> None:
         self.path = Path(path)
         self.every_n = max(1, int(every_n))
-        self.width = int(width) + int(width) % 2  # even, for I420
+        self.side = int(side) + int(side) % 2  # even, for I420
         self.fps = float(fps)
         self.max_frames = max(1, int(seconds * fps / self.every_n))
         self._seen = 0
@@ -626,8 +630,11 @@ class GifWriter:
         return self.done or len(self._frames) >= self.max_frames
 
     def _size(self, w: int, h: int) -> tuple[int, int]:
-        """The preview's size for a ``w`` × ``h`` frame: ``width`` wide, an even height."""
-        return self.width, max(2, 2 * round(h * self.width / w / 2))
+        """The preview's size for a ``w`` × ``h`` frame: its longer side ``side``, the other
+        even."""
+        if h > w:
+            return max(2, 2 * round(w * self.side / h / 2)), self.side
+        return self.side, max(2, 2 * round(h * self.side / w / 2))
 
     def _small_rgb(self, frame: np.ndarray) -> np.ndarray:
         if yuv.is_picture(frame):

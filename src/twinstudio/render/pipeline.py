@@ -257,7 +257,7 @@ def _render(
     video_path = workdir / f"video.{ext}"
     thumb_path = workdir / "thumbnail.jpg"
     gif_path = workdir / "preview.gif"
-    gif = GifWriter(gif_path, every_n=max(1, round(fps / 10)), width=480, fps=fps, seconds=4.0)
+    gif = GifWriter(gif_path, every_n=max(1, round(fps / 10)), side=480, fps=fps, seconds=4.0)
     written = 0
     try:
         with VideoEncoder(video_path, compositor.out_size, fps, None, timeline.rate,

@@ -183,7 +183,7 @@ def test_thumbnail_and_gif_open_with_pil(tmp_path: Path) -> None:
     thumb = make_thumbnail(frames[0], tmp_path / "t.jpg")
     with Image.open(thumb) as image:
         assert image.format == "JPEG" and image.size == SIZE
-    gif = GifWriter(tmp_path / "p.gif", every_n=2, width=128, fps=25, seconds=0.8)
+    gif = GifWriter(tmp_path / "p.gif", every_n=2, side=128, fps=25, seconds=0.8)
     for frame in frames[:18]:
         gif.add(frame)
     assert not gif.done and not gif.path.exists()
@@ -208,7 +208,7 @@ def test_gif_from_i420_pictures_keeps_their_colours_and_is_written_on_close(
     rgb = np.zeros((1920, 1080, 3), np.uint8)  # 9:16, as a portrait render's frames
     rgb[:960] = (200, 40, 40)
     rgb[960:] = (30, 90, 200)
-    gif = GifWriter(tmp_path / "p.gif", every_n=1, width=480, fps=25, seconds=1.0)
+    gif = GifWriter(tmp_path / "p.gif", every_n=1, side=480, fps=25, seconds=1.0)
     for i in range(5):  # fewer than the limit: written by close
         rgb[:200, :200] = 50 * i  # a corner that changes, so no frame is merged away
         gif.add(yuv.from_rgb(rgb))
@@ -216,9 +216,9 @@ def test_gif_from_i420_pictures_keeps_their_colours_and_is_written_on_close(
     path = gif.close()
     assert path is not None and gif.done
     with Image.open(path) as image:
-        assert image.size == (480, 854) and getattr(image, "n_frames", 1) == 5
-        top = np.asarray(image.convert("RGB"))[200, 240].astype(int)
-        bottom = np.asarray(image.convert("RGB"))[650, 240].astype(int)
+        assert image.size == (270, 480) and getattr(image, "n_frames", 1) == 5  # 480 the long side
+        top = np.asarray(image.convert("RGB"))[120, 135].astype(int)
+        bottom = np.asarray(image.convert("RGB"))[360, 135].astype(int)
     assert np.abs(top - (200, 40, 40)).max() <= 12
     assert np.abs(bottom - (30, 90, 200)).max() <= 12
 
