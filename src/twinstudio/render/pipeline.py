@@ -284,7 +284,7 @@ def _render(
                 )
             duration = encoder.close()
     finally:
-        compositor.close()  # the kept composites' file
+        compositor.close()  # the kept blends' file
     gif.close()
     report(1.0)
     w, h = compositor.out_size

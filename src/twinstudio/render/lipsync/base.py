@@ -35,8 +35,8 @@ class SyncedFrame:
     ``source``: the footage frame the picture and alpha are, placed in the view, everywhere
     outside ``changed`` (a box of the view, (x0, y0, x1, y1); None: nowhere), when the engine
     knows: the same footage frame is then the same pixels there on every turn of the loop, and
-    the compositor composes again only that box (``render.reuse``). None when the picture is
-    not one footage frame as such (a loop crossfade's morph, a photo).
+    the compositor blends a matte again only in that box (``render.reuse``). None when the
+    picture is not one footage frame as such (a loop crossfade's morph, a photo).
     """
 
     picture: np.ndarray
