@@ -36,8 +36,8 @@ import numpy as np
 
 from twinstudio.errors import RenderError
 from twinstudio.render import yuv
-from twinstudio.render.framing import View, _make_view, plan_frame
-from twinstudio.render.reuse import Box, KeptBlends, even, union
+from twinstudio.render.framing import View, _even_box, _make_view, plan_frame
+from twinstudio.render.reuse import Box, KeptBlends, union
 from twinstudio.render.types import RenderOptions, output_size
 
 __all__ = ["Compositor", "parse_color", "studio_background"]
@@ -371,7 +371,7 @@ class Compositor:
         out, before = kept
         box = union(before, changed)
         if box is not None:
-            box = even(box, self.view.size)
+            box = _even_box(box, self.view.size)  # a chroma sample covers 2x2 pixels
             x0, y0, x1, y1 = box
             window = yuv.crop(picture, box)
             yuv.blend_onto(window, alpha[y0:y1, x0:x1], yuv.crop(self._behind_view, box),

@@ -28,7 +28,7 @@ from twinstudio.render.framestore import FrameStore
 
 Box = tuple[int, int, int, int]  # (x0, y0, x1, y1), end-exclusive, in the view's pixels
 
-__all__ = ["Box", "KeptBlends", "even", "union"]
+__all__ = ["Box", "KeptBlends", "union"]
 
 
 def union(a: Box | None, b: Box | None) -> Box | None:
@@ -38,14 +38,6 @@ def union(a: Box | None, b: Box | None) -> Box | None:
     if b is None:
         return a
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
-
-
-def even(box: Box, size: tuple[int, int]) -> Box:
-    """``box`` grown to even edges (a chroma sample covers 2x2 pixels), inside ``size`` (w, h,
-    both even)."""
-    x0, y0, x1, y1 = box
-    w, h = size
-    return max(0, x0 - x0 % 2), max(0, y0 - y0 % 2), min(w, x1 + x1 % 2), min(h, y1 + y1 % 2)
 
 
 class KeptBlends:

@@ -11,7 +11,8 @@ import pytest
 
 from twinstudio.render import yuv
 from twinstudio.render.compose import Compositor
-from twinstudio.render.reuse import even, union
+from twinstudio.render.framing import _even_box
+from twinstudio.render.reuse import union
 from twinstudio.render.types import Background, RenderOptions
 
 FACE = (860, 240, 1060, 500)  # in 1920x1080 footage
@@ -86,7 +87,7 @@ def test_kept_blends_give_the_same_frames(
         return real(picture, *args)  # type: ignore[arg-type]
 
     for source, box, seed in sequence:
-        picture = bases[source] if box is None else _mouth(bases[source], even(box, (vw, vh)),
+        picture = bases[source] if box is None else _mouth(bases[source], _even_box(box, (vw, vh)),
                                                             10 + seed)  # fmt: skip
         want = whole.compose_placed(picture.copy(), alpha)
         with monkeypatch.context() as patch:
@@ -124,4 +125,4 @@ def test_blends_are_not_kept_where_nothing_is_blended_in_the_view(
 def test_boxes() -> None:
     assert union(None, (1, 2, 3, 4)) == (1, 2, 3, 4) and union(None, None) is None
     assert union((0, 5, 3, 9), (1, 2, 8, 4)) == (0, 2, 8, 9)
-    assert even((3, 5, 9, 11), (10, 10)) == (2, 4, 10, 10)
+    assert _even_box((3, 5, 9, 11), (10, 10)) == (2, 4, 10, 10)
