@@ -29,15 +29,14 @@ import av
 import cv2
 import numpy as np
 from av.video.reformatter import ColorRange, Colorspace
+from footage import CLIPS, ROOT
 
 from twinstudio.render.compose import Compositor
 from twinstudio.render.encode import X264_CRF, VideoEncoder, x264_options, x264_preset
 from twinstudio.render.framing import plan_frame
 from twinstudio.render.types import RenderOptions
 
-ROOT = Path(__file__).resolve().parents[1]
-FOOTAGE = ROOT.parent / "shared" / "footage" / "clips"
-DEFAULT_CLIP = FOOTAGE / "videoretalking_man_suit_window_6s.mp4"
+DEFAULT_CLIP = CLIPS / "videoretalking_man_suit_window_6s.mp4"
 OUT = ROOT / "benchmarks" / "out" / "encoder.json"
 FPS = 25
 

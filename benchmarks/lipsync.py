@@ -58,11 +58,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from footage import CLIPS
 
-ROOT = Path(__file__).resolve().parents[1]
-FOOTAGE = (
-    Path(os.environ.get("TWINSTUDIO_FOOTAGE", str(ROOT.parent / "shared" / "footage"))) / "clips"
-)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm")
 LENGTH_CLIP = "mimictalk_german_news_anchor_20s.mp4"
 TRAIN_FRACTION = 0.7
@@ -451,7 +448,7 @@ def main(argv: list[str]) -> int:
     # 70 % of a 7 s clip is under the product's 5 s minimum; the benchmark may train on less.
     os.environ.setdefault("TWINSTUDIO_MIN_FOOTAGE_S", "3")
     lengths = [float(x) for x in args.lengths.split(",") if x]
-    folder = args.footage or FOOTAGE
+    folder = args.footage or CLIPS
     every = sorted(c for c in folder.glob("*") if c.suffix.lower() in VIDEO_SUFFIXES)
     clips = [c for c in every if not args.clips or any(a in c.name for a in args.clips)]
     if not clips and args.clips:

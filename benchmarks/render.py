@@ -60,9 +60,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-FOOTAGE = Path(os.environ.get("TWINSTUDIO_FOOTAGE", str(ROOT.parent / "shared" / "footage")))
-DEFAULT_CLIP = FOOTAGE / "clips" / "wav2lipgfpgan_woman_blazer_landscape_1080p_7s.mp4"
+from footage import CLIPS, ROOT
+
+DEFAULT_CLIP = CLIPS / "wav2lipgfpgan_woman_blazer_landscape_1080p_7s.mp4"
 OUT = ROOT / "benchmarks" / "out" / "render.json"
 VOICE = "en_US-joe-medium"
 RAW_FRAMES = 120

@@ -29,10 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-FOOTAGE = (
-    Path(os.environ.get("TWINSTUDIO_FOOTAGE", str(ROOT.parent / "shared" / "footage"))) / "clips"
-)
+from footage import CLIPS
+
 SECTIONS = ("face_size", "sharpness", "lighting", "mouth_coverage", "tracking", "motion", "speech")
 OUT = Path(__file__).resolve().parent / "out" / "twins.json"
 
@@ -94,9 +92,9 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--one"]:
         print(json.dumps(_one(Path(argv[1]))))
         return
-    clips = [Path(a) for a in argv] or sorted(FOOTAGE.glob("*.mp4"))
+    clips = [Path(a) for a in argv] or sorted(CLIPS.glob("*.mp4"))
     if not clips:
-        sys.exit(f"no clips: real footage is not present at {FOOTAGE}")
+        sys.exit(f"no clips: real footage is not present at {CLIPS}")
     load_before = _load()
     rows = []
     for clip in clips:
