@@ -3,9 +3,14 @@
 Lower quality than the sample engine and labelled so (``quality_label = "basic"``). Per frame:
 - a smooth backward warp (``cv2.remap``) in the face's own axes (u along the eye line, v down):
   the upper lip rises by 30 % of the change in opening, the lower lip and the jaw drop by 70 %
-  (fading out below the chin and towards the cheeks), the corners spread or purse with the width;
+  (fading out smoothly just past the mouth corners, below the chin and towards the cheeks), the
+  corners spread or purse with the width;
 - the gap between the moved inner lips is painted as a mouth interior: a dark, warm gradient with
   a band of upper teeth whose brightness follows the face's lighting, anti-aliased at its edge.
+  It is an almond that closes at the lips' inner corners (face-mesh points 78 and 308): until
+  2026-12-04 it was as wide as the mouth with blunt ends, a dark bar that reached past the
+  corners (seen on the demo portrait and on the three stills of the shared footage); nearer the
+  corners the lips part less than they move, and the stretched lip line fills the rest.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from twinstudio.twins.faces import CHIN, EYE_L, EYE_R, MOUTH_CORNERS, NOSE_TIP
 
 _UPPER_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
 _LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
-MAX_GAP_IOD = 0.40  # inner-lip gap at normalised opening 1
+# Inner-lip gap at normalised opening 1 (0.40 until 2026-12-04: a scream on an "a").
+MAX_GAP_IOD = 0.35
+LENS_POWER = 0.75  # the almond's ends: < 1 rounder, > 1 more pointed
 
 
 class _Face:
@@ -42,6 +49,9 @@ class _Face:
         up = self._uv(lm[list(_UPPER_INNER)])
         lo = self._uv(lm[list(_LOWER_INNER)])
         self.half_w = float(np.abs(self._uv(lm[list(MOUTH_CORNERS)])[:, 0]).max())
+        # Where the lips part: between the inner corners (78, 308), never wider than the mouth.
+        inner = np.abs(self._uv(lm[[_UPPER_INNER[0], _UPPER_INNER[-1]]])[:, 0]).mean()
+        self.inner_w = float(np.clip(inner, 0.6 * self.half_w, self.half_w))
         self.grid_u = np.linspace(-1.6 * self.half_w, 1.6 * self.half_w, 64)
         self.up_v = self._curve(up)
         self.lo_v = self._curve(lo)
@@ -78,7 +88,11 @@ class _Face:
         delta = gap_t - self.gap0
         u, v = self.u, self.v
         hw = self.half_w
-        lips = np.sqrt(np.clip(1 - (u / (1.2 * hw)) ** 2, 0, 1))  # elliptic across the mouth
+        # How far the lips move across the mouth: smoothly to nothing just past the corners.
+        lips = np.clip(1 - (u / (1.15 * hw)) ** 2, 0, 1) ** 2
+        # How far they part: an almond closing at the inner corners (an ellipse as wide as
+        # the mouth ends blunt, like a painted bar).
+        lens = np.minimum(lips, np.clip(1 - (u / self.inner_w) ** 2, 0, 1) ** LENS_POWER)
         jaw_u = np.clip((0.95 * r - np.abs(u)) / (0.5 * r), 0, 1)
         up_c = np.interp(u, self.grid_u, self.up_v)
         lo_c = np.interp(u, self.grid_u, self.lo_v)
@@ -94,7 +108,8 @@ class _Face:
         split = mid + (up_amt + lo_amt) / 2 if delta <= 0 else mid + lo_amt
         below = v >= split
         src_v = v - np.where(below, down, upper)
-        top_gap, bottom_gap = mid + up_amt, mid + lo_amt
+        part = lens / np.maximum(lips, 1e-6)  # how much of the lips' parting shows the inside
+        top_gap, bottom_gap = mid + up_amt * part, mid + lo_amt * part
         band = np.exp(-(((v - (up_c + lo_c) / 2) / (0.25 * r)) ** 2))
         spread = 0.1 * width * band * np.clip(1.4 - np.abs(u) / (1.6 * hw), 0, 1)
         src_u = u * (1 - spread)
