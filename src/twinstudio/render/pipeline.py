@@ -134,6 +134,8 @@ class _Timeline:
         return min(0.99, self.lead + (1.0 - self.lead) * written / max(1, self.total_frames))
 
 
+BLINK_FREE = 0.05  # a thumbnail shows eyes at most this closed (``SyncedFrame.blink``)
+
 # Share of the progress given to making the speech of a script (TTS is ~5–15 % of a render).
 SPEECH_SHARE = 0.1
 
@@ -258,7 +260,7 @@ def _render(
     thumb_path = workdir / "thumbnail.jpg"
     gif_path = workdir / "preview.gif"
     gif = GifWriter(gif_path, every_n=max(1, round(fps / 10)), side=480, fps=fps, seconds=4.0)
-    written = 0
+    written, thumbed = 0, False
     try:
         with VideoEncoder(video_path, compositor.out_size, fps, None, timeline.rate,
                          output_format=options.output_format) as encoder:  # fmt: skip
@@ -270,8 +272,14 @@ def _render(
                                                 changed=frame.changed)  # fmt: skip
                 encoder.write(out)
                 gif.add(out)
-                if written == timeline.thumbnail_at:
+                # At the chosen frame, or the first one after it with the eyes open.
+                if (
+                    not thumbed
+                    and written >= timeline.thumbnail_at >= 0
+                    and (frame.blink < BLINK_FREE or written == timeline.total_frames - 1)
+                ):
                     make_thumbnail(out, thumb_path)
+                    thumbed = True
                 written += 1
                 if written % 10 == 0:
                     report(timeline.progress(written))

@@ -37,12 +37,16 @@ class SyncedFrame:
     knows: the same footage frame is then the same pixels there on every turn of the loop, and
     the compositor blends a matte again only in that box (``render.reuse``). None when the
     picture is not one footage frame as such (a loop crossfade's morph, a photo).
+
+    ``blink``: how far the engine itself closed the eyes (0 open … 1 shut: the photo engine's
+    blinks); the thumbnail is never taken mid-blink.
     """
 
     picture: np.ndarray
     alpha: np.ndarray | None = None
     source: int | None = None
     changed: tuple[int, int, int, int] | None = None
+    blink: float = 0.0
 
     @property
     def rgb(self) -> np.ndarray:

@@ -10,7 +10,9 @@ Lower quality than the sample engine and labelled so (``quality_label = "basic"`
   It is an almond that closes at the lips' inner corners (face-mesh points 78 and 308): until
   2026-12-04 it was as wide as the mouth with blunt ends, a dark bar that reached past the
   corners (seen on the demo portrait and on the three stills of the shared footage); nearer the
-  corners the lips part less than they move, and the stretched lip line fills the rest.
+  corners the lips part less than they move, and the stretched lip line fills the rest;
+- the eyes blink every few seconds (``render.lipsync.blink``): a still that talks without ever
+  blinking stares.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 
 from twinstudio.render.framing import View
 from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
+from twinstudio.render.lipsync.blink import Blinker, blink_curve
 from twinstudio.render.motion import MouthTrack
 from twinstudio.twins import pack as P
 from twinstudio.twins.faces import CHIN, EYE_L, EYE_R, MOUTH_CORNERS, NOSE_TIP
@@ -182,6 +185,7 @@ class PhotoEngine(LipSyncEngine):
 
         image = cv2.imread(str(pack.file(P.IMAGE)))[:, :, ::-1].copy()
         face = _Face(image, pack.track["landmarks"][0])
+        blinker = Blinker(image, pack.track["landmarks"][0])
         alpha: Any = None
         if with_alpha:
             from twinstudio.twins.matte import read_matte
@@ -189,7 +193,12 @@ class PhotoEngine(LipSyncEngine):
             alpha = next(iter(read_matte(pack.file(P.MATTE))))
             if view is not None:
                 alpha = view.place_alpha(alpha)
+        done = 0
         for track in tracks:
+            closed = blink_curve(len(track), pack.fps, start=done)
             for t in range(len(track)):
                 rgb = face.render(float(track.norm[t, 0]), float(track.norm[t, 1]))
-                yield SyncedFrame(rgb if view is None else view.place(rgb), alpha)
+                blink = float(closed[t])
+                rgb = blinker.apply(rgb, blink)
+                yield SyncedFrame(rgb if view is None else view.place(rgb), alpha, blink=blink)
+            done += len(track)
