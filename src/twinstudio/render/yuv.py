@@ -177,15 +177,21 @@ def warp(picture: np.ndarray, m: np.ndarray, *, flags: int = cv2.INTER_LINEAR) -
 
 
 def displace(
-    picture: np.ndarray, box: tuple[int, int, int, int], fx: np.ndarray, fy: np.ndarray
+    picture: np.ndarray,
+    box: tuple[int, int, int, int],
+    fx: np.ndarray,
+    fy: np.ndarray,
+    source: np.ndarray | None = None,
 ) -> np.ndarray:
     """``picture`` with the pixels of ``box`` (x0, y0, x1, y1, even luma px) fetched from where
     the flow says: out(x, y) = in(x + fx, y + fy), ``fx``/``fy`` float32 (y1 − y0, x1 − x0) in
-    luma px (halved for the chroma planes). In place; returns ``picture``."""
+    luma px (halved for the chroma planes). ``in`` is ``source`` (a picture of the same size)
+    when given, else ``picture`` itself. In place; returns ``picture``."""
     x0, y0, x1, y1 = box
     if x1 <= x0 or y1 <= y0:
         return picture
-    for plane, scale in zip(planes(picture), (1, 2, 2), strict=True):
+    sources = planes(picture if source is None else source)
+    for plane, src, scale in zip(planes(picture), sources, (1, 2, 2), strict=True):
         bx0, by0, bx1, by1 = x0 // scale, y0 // scale, x1 // scale, y1 // scale
         gx, gy = np.meshgrid(np.arange(bx0, bx1, dtype=np.float32),
                              np.arange(by0, by1, dtype=np.float32))  # fmt: skip
@@ -194,7 +200,7 @@ def displace(
             size = (bx1 - bx0, by1 - by0)
             dx = cv2.resize(fx, size, interpolation=cv2.INTER_AREA) / scale
             dy = cv2.resize(fy, size, interpolation=cv2.INTER_AREA) / scale
-        plane[by0:by1, bx0:bx1] = cv2.remap(plane, gx + dx, gy + dy, cv2.INTER_LINEAR,
+        plane[by0:by1, bx0:bx1] = cv2.remap(src, gx + dx, gy + dy, cv2.INTER_LINEAR,
                                             borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     return picture
 

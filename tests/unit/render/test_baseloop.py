@@ -105,7 +105,7 @@ def test_loop_morph_glides_the_head_instead_of_showing_two() -> None:
     from twinstudio.render import yuv
 
     rgb_base, rgb_partner = (np.dstack([img, img // 2, 255 - img]) for img in (base, partner))
-    pictures = _LoopMorph(lm_partner, lm_base, 0.5).pictures(
+    pictures, _ = _LoopMorph(lm_partner, lm_base, 0.5).pictures(
         yuv.from_rgb(rgb_base), yuv.from_rgb(rgb_partner)
     )
     morphed = yuv.to_rgb(pictures)
@@ -137,11 +137,62 @@ def test_loop_morph_moves_the_brows_instead_of_dissolving_them() -> None:
         luma[brow_y - 1 : brow_y + 1, 40:89] = 20
         return yuv.from_rgb(np.dstack([luma] * 3))
 
-    morph = _LoopMorph(lm_partner, lm, 0.5).pictures(face(40), face(32))
+    morph, _ = _LoopMorph(lm_partner, lm, 0.5).pictures(face(40), face(32))
     column = yuv.to_rgb(morph)[20:56, 64, 0].astype(int)  # down the middle of the brows
     darkest = 20 + int(np.argmin(column))
     assert 34 <= darkest <= 38 and column.min() < 90  # one dark brow, half-way up
     assert column[40 - 20] > 140 and column[32 - 20] > 140  # no faint brow where either was
+
+
+def test_loop_morph_meets_what_the_face_points_cannot_align_half_way() -> None:
+    """Hair that swung (here: the whole textured picture moved 6 px down and 4 px left) while
+    the face points stayed put: the half-way morph shows each feature once, half-way, not a
+    ghost at either place; its matte follows the same way."""
+    import cv2
+
+    from twinstudio.render import yuv
+    from twinstudio.render.lipsync.sample import _LoopMorph
+
+    rng = np.random.default_rng(5)
+    texture = cv2.GaussianBlur(rng.uniform(0, 255, (160, 208)).astype(np.float32), (0, 0), 3)
+    texture = cv2.normalize(texture, None, 40, 220, cv2.NORM_MINMAX).astype(np.uint8)
+    base = texture.copy()
+    base[60:70, 80:90] = 255  # a bright mark on it
+    partner = np.roll(np.roll(base, 6, axis=0), -4, axis=1)
+    lm = rng.uniform(60, 120, (478, 2))
+    morph, residual = _LoopMorph(lm, lm, 0.5).pictures(
+        yuv.from_rgb(np.dstack([base] * 3)), yuv.from_rgb(np.dstack([partner] * 3))
+    )
+    assert residual is not None
+    grey = yuv.to_rgb(morph)[..., 0].astype(int)
+    ys, xs = np.nonzero(grey > 240)  # the mark, whole (the texture stays under 220)
+    assert len(ys) > 60
+    # Once, half-way: 3 px down and 2 px left of where it was (64.5, 84.5 at its centre).
+    assert abs(ys.mean() - 67.5) <= 1.0 and abs(xs.mean() - 82.5) <= 1.0
+    # No faint copy where the mark was in only one of the frames.
+    assert not np.any(grey[60:62, 86:90] > 225) and not np.any(grey[75:77, 76:80] > 225)
+    alpha = _LoopMorph(lm, lm, 0.5).alphas(base, partner, residual)
+    ay, ax = np.nonzero(alpha > 235)
+    assert abs(ay.mean() - 67.5) <= 1.5 and abs(ax.mean() - 82.5) <= 1.5
+
+
+def test_the_residual_flow_moves_a_picture_band_by_band_as_it_would_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from twinstudio.render import yuv
+    from twinstudio.render.lipsync import sample
+
+    rng = np.random.default_rng(8)
+    picture = yuv.from_rgb(rng.integers(0, 255, (96, 64, 3), dtype=np.uint8))
+    flow = rng.normal(0, 3, (96, 64, 2)).astype(np.float32)
+    whole = picture.copy()
+    monkeypatch.setattr(sample, "RESIDUAL_BAND", 1000)
+    sample._move_along(whole, flow, 0.5)
+    banded = picture.copy()
+    monkeypatch.setattr(sample, "RESIDUAL_BAND", 16)
+    sample._move_along(banded, flow, 0.5)
+    assert not np.array_equal(whole, picture)
+    np.testing.assert_array_equal(banded, whole)
 
 
 @pytest.mark.parametrize("loop", [(10, 110, 200), (20, 200, 200)])
