@@ -74,7 +74,7 @@ class _Eye:
         # The warped box: corner to corner and a little beyond, brow line to below the lower lid.
         self.brow = -0.55 * self.width
         low = float(self._lower[1].max()) + 0.15 * self.width
-        corners = np.array([[u, v] for u in (-0.7 * half * 2, 0.7 * half * 2)
+        corners = np.array([[u, v] for u in (-1.4 * half, 1.4 * half)
                             for v in (self.brow, low)])  # fmt: skip
         pts = self.centre + corners[:, :1] * self.ex + corners[:, 1:] * self.ey
         w, h = size
