@@ -40,7 +40,8 @@ def blink_curve(n_frames: int, fps: float, *, start: int = 0, seed: int = SEED) 
         onsets.append(onsets[-1] + float(rng.uniform(*GAP_S)))
     t = (start + np.arange(n_frames)) / fps
     out = np.zeros(n_frames, np.float64)
-    for onset in onsets:
+    first_s = start / fps - (CLOSE_S + HOLD_S + OPEN_S)  # blinks over before these frames
+    for onset in (o for o in onsets if o > first_s):
         dt = t - onset
         closing = np.clip(dt / CLOSE_S, 0, 1)
         opening = np.clip((dt - CLOSE_S - HOLD_S) / OPEN_S, 0, 1)

@@ -184,8 +184,9 @@ class PhotoEngine(LipSyncEngine):
         import cv2
 
         image = cv2.imread(str(pack.file(P.IMAGE)))[:, :, ::-1].copy()
-        face = _Face(image, pack.track["landmarks"][0])
-        blinker = Blinker(image, pack.track["landmarks"][0])
+        landmarks = pack.track["landmarks"][0]
+        face = _Face(image, landmarks)
+        blinker = Blinker(image, landmarks)
         alpha: Any = None
         if with_alpha:
             from twinstudio.twins.matte import read_matte

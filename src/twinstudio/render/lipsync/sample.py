@@ -556,6 +556,21 @@ def _move_along(picture: np.ndarray, flow: np.ndarray, share: float) -> None:
                      source=source)  # fmt: skip
 
 
+def _plane_along(plane: np.ndarray, flow: np.ndarray, share: float) -> np.ndarray:
+    """A single plane (an alpha) moved ``share`` of the way along ``flow``, as
+    :func:`_move_along` moves a picture, into a new array, a band of rows at a time."""
+    h, w = plane.shape[:2]
+    out = np.empty_like(plane)
+    xs = np.arange(w, dtype=np.float32)
+    for y0 in range(0, h, RESIDUAL_BAND):
+        y1 = min(h, y0 + RESIDUAL_BAND)
+        gx, gy = np.meshgrid(xs, np.arange(y0, y1, dtype=np.float32))
+        band = flow[y0:y1]
+        out[y0:y1] = cv2.remap(plane, gx + share * band[..., 0], gy + share * band[..., 1],
+                               cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    return out
+
+
 def _clip_flow(flow: Flow, size: tuple[int, int]) -> Flow:
     """``flow`` cut to a picture of ``size`` (w, h)."""
     (x0, y0, x1, y1), fx, fy = flow
@@ -652,11 +667,6 @@ class _LoopMorph:
         b = cv2.warpAffine(partner, self.to_mid_partner, size, flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
         if residual is not None and residual.shape[:2] == a.shape[:2]:
-            gx, gy = np.meshgrid(np.arange(size[0], dtype=np.float32),
-                                 np.arange(size[1], dtype=np.float32))  # fmt: skip
-            fx, fy = residual[..., 0], residual[..., 1]
-            a = cv2.remap(a, gx - self.w * fx, gy - self.w * fy, cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-            b = cv2.remap(b, gx + (1.0 - self.w) * fx, gy + (1.0 - self.w) * fy,
-                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+            a = _plane_along(a, residual, -self.w)
+            b = _plane_along(b, residual, 1.0 - self.w)
         return cv2.addWeighted(a, 1.0 - self.w, b, self.w, 0.0)
