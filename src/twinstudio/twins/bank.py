@@ -10,19 +10,12 @@ Descriptors (IOD units, in canonical space): ``open`` (inner-lip gap), ``width``
 corner), ``jaw`` (nose tip to chin), ``teeth`` (how bright the inside of the mouth is relative to the
 skin around it: 0 = dark or closed, ~1 = teeth as bright as skin).
 
-Bank cuts are stored *lossless* (WebP, pack revision 3): a cut is resampled once more when it is
-pasted, and every loss adds up on the finest detail (teeth edges, lip lines). JPEG at quality 95
-already took ~8 % of a 1080p mouth's Laplacian variance (and higher JPEG qualities add ringing,
-which reads as false detail); lossless WebP keeps the footage's pixels exactly at ~2.5 × the
-size of that JPEG and ~10 ms to encode a 1080p cut with the fastest method (OpenCV's own WebP
-writer takes ~170 ms: it offers no effort setting). Older packs hold JPEG cuts; ``MouthCrops``
-reads either (the decoder tells them apart by their bytes).
+The cuts themselves are stored and read by ``twins.cuts``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -41,8 +34,6 @@ DESCRIPTORS = ("open", "width", "jaw", "teeth")
 # The crop, in canonical units: wide enough for the cheeks, low enough for an open jaw.
 CROP_X = (-1.3, 1.3)
 CROP_Y = (0.25, 2.4)
-JPEG_QUALITY = 95  # older packs' cuts (revision ≤ 2), and the fallback without WebP support
-CUT_FORMAT = "webp-lossless"
 
 
 def normalise_similarity(lm: np.ndarray) -> np.ndarray:
@@ -155,75 +146,3 @@ def sharpness(grey: np.ndarray) -> float:
     import cv2
 
     return float(cv2.Laplacian(grey, cv2.CV_32F).var())
-
-
-class MouthCropWriter:
-    """Collects encoded crops (lossless WebP); saved as one ``.npz`` (bytes + offsets, no pickle)."""
-
-    def __init__(self, lossless: bool = True) -> None:
-        self._chunks: list[bytes] = []
-        self.format = CUT_FORMAT if lossless and _webp_available() else "jpeg"
-
-    def add(self, crop_rgb: np.ndarray) -> None:
-        if self.format == CUT_FORMAT:
-            self._chunks.append(_encode_webp_lossless(crop_rgb))
-            return
-        import cv2
-
-        ok, buf = cv2.imencode(
-            ".jpg", crop_rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
-        )
-        if not ok:  # pragma: no cover - OpenCV only fails on empty input
-            raise ValueError("could not encode a mouth crop")
-        self._chunks.append(buf.tobytes())
-
-    def __len__(self) -> int:
-        return len(self._chunks)
-
-    def save(self, path: Path) -> None:
-        sizes = np.array([len(c) for c in self._chunks], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        data = np.frombuffer(b"".join(self._chunks), dtype=np.uint8)
-        np.savez(path, data=data, offsets=offsets, format=np.array(self.format))
-
-
-def _webp_available() -> bool:
-    try:
-        from PIL import features
-    except ImportError:  # pragma: no cover - Pillow is a dependency
-        return False
-    return bool(features.check("webp"))
-
-
-def _encode_webp_lossless(crop_rgb: np.ndarray) -> bytes:
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    # method 0: the fastest effort (4x faster than 1 for ~25 % more bytes); still exact.
-    Image.fromarray(np.ascontiguousarray(crop_rgb)).save(buf, "WEBP", lossless=True, method=0)
-    return buf.getvalue()
-
-
-class MouthCrops:
-    """Random access to the crops saved by ``MouthCropWriter`` (decoded on demand); reads the
-    lossless WebP cuts of revision 3 and the JPEG cuts of older packs alike."""
-
-    def __init__(self, path: Path) -> None:
-        with np.load(path, allow_pickle=False) as z:
-            self._data = z["data"]
-            self._offsets = z["offsets"]
-            self.format = str(z["format"]) if "format" in z.files else "jpeg"
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def get(self, i: int) -> np.ndarray:
-        import cv2
-
-        buf = self._data[self._offsets[i] : self._offsets[i + 1]]
-        bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise ValueError(f"mouth bank cut {i} could not be decoded ({self.format})")
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -37,7 +37,7 @@ viseme_frames), ``blinks`` (count, starts), ``speech`` (VAD figures, ``noisy``) 
 ``audio_model`` (held-out R² and r, with and without visemes).
 
 Revision 3 (same ``version``) stores the bank cuts in ``mouths.npz`` as lossless WebP instead of
-JPEG, with a ``format`` entry; readers decode either (``twins.bank.MouthCrops``), so packs of
+JPEG, with a ``format`` entry; readers decode either (``twins.cuts.MouthCrops``), so packs of
 every revision render, and an older reader with OpenCV's WebP decoder reads revision 3 too.
 
 Revision 4 (same ``version``) adds the 720p rendition (``base_small.mp4``, ``matte_small.mkv``,

@@ -27,7 +27,6 @@ from twinstudio.twins import pack as P
 from twinstudio.twins.bank import (
     DESCRIPTORS,
     CropGeometry,
-    MouthCropWriter,
     apply_affine,
     frame_to_crop,
     invert_affine,
@@ -35,6 +34,7 @@ from twinstudio.twins.bank import (
     sharpness,
     teeth_score,
 )
+from twinstudio.twins.cuts import MouthCropWriter
 from twinstudio.twins.faces import (
     N_LANDMARKS,
     FaceTracker,
@@ -272,7 +272,7 @@ def _train_frames(
     desc = np.zeros((n, len(DESCRIPTORS)), np.float32)
     sharp = np.zeros(n, np.float32)
     crop_origin = np.zeros((n, 2), np.int32)
-    crops = MouthCropWriter()
+    crops = MouthCropWriter(spool_dir=pack_dir)  # beside the pack: it can be ~1 GB
     bank_index: list[int] = []
     loop = plan_loop(lm, valid & ~picture_jumps(p1.change), fps, blinks=blinks)
     loop_start, loop_end = loop.start, loop.end

@@ -45,7 +45,8 @@ from twinstudio.render.lipsync.select import SelectionWeights, resting_frames, v
 from twinstudio.render.motion import MouthTrack
 from twinstudio.render.reuse import Box
 from twinstudio.twins import pack as P
-from twinstudio.twins.bank import MouthCrops, apply_affine, compose_affine, fit_affine
+from twinstudio.twins.bank import apply_affine, compose_affine, fit_affine
+from twinstudio.twins.cuts import MouthCrops
 from twinstudio.twins.faces import JAW, STABLE
 from twinstudio.twins.loop import EXPRESSION
 
@@ -111,7 +112,9 @@ class _Paster:
 
     def __init__(self, pack: P.TwinPack, view: View) -> None:
         tr = pack.track
-        self.landmarks = tr["landmarks"].astype(np.float64)
+        # As stored (float32, read per frame into float64 maps): a float64 copy of every
+        # footage frame's 478 points would be 138 MB for ten minutes of footage.
+        self.landmarks = tr["landmarks"]
         self.to_crop = tr["to_crop"].astype(np.float64)
         self.valid = tr["valid"]
         self.scale = float(pack.meta["crop"]["scale"])
