@@ -257,3 +257,18 @@ def test_a_head_that_drifts_all_along_gets_a_loop_that_bounces() -> None:
     assert plan.bounce and plan.as_meta() == {"start": plan.start, "end": plan.end, "bounce": True}
     assert plan.start in (29, 30) and plan.end - 1 in (179, 180)
     assert plan_loop(sway, np.ones(n, bool), fps).as_meta().keys() == {"start", "end"}
+
+
+def test_long_sound_is_cut_into_utterances_at_its_quiet_moments() -> None:
+    rng = np.random.default_rng(5)
+    rate = L.RATE
+    audio = (0.3 * rng.standard_normal(70 * rate)).astype(np.float32)
+    quiet = (25.0, 25.4)  # the one pause within reach of the first cut
+    audio[int(quiet[0] * rate) : int(quiet[1] * rate)] *= 0.001
+    spans = L.utterances(audio, longest_s=30.0)
+    assert spans[0][0] == 0 and spans[-1][1] == len(audio)
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))  # no gap, no overlap
+    assert all(0 < end - start <= 30 * rate for start, end in spans)
+    assert all(start % 160 == 0 for start, _ in spans)  # on pocketsphinx's 10 ms frames
+    assert quiet[0] * rate < spans[0][1] < quiet[1] * rate  # the cut lands in the pause
+    assert L.utterances(audio[: 20 * rate]) == [(0, 20 * rate)]  # short sound: one utterance

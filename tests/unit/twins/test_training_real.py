@@ -147,3 +147,21 @@ def test_bank_descriptors_are_each_frames_own_mouth(
     assert np.corrcoef(stored[ok], seen[ok])[0, 1] > 0.98
     # Frame-to-frame changes as large as the filmed mouth's (smoothing halves them).
     assert np.abs(np.diff(stored)).mean() > 0.8 * np.abs(np.diff(seen)).mean()
+
+
+def test_phones_are_recognised_all_through_long_footage() -> None:
+    """Two minutes of speech (the clip's sound eight times over): with the old narrow beams the
+    phone loop died at the third repeat and labelled the rest as one long "Y"."""
+    from twinstudio.twins.ingest import read_audio
+    from twinstudio.twins.labels import _recognised_phones
+
+    if not CLIP.is_file():
+        pytest.skip(f"development footage not found at {CLIP}")
+    sound = read_audio(CLIP, 16000)
+    assert sound is not None
+    audio = np.tile(sound, 8)
+    phones = _recognised_phones(audio)
+    seconds = len(sound) / 16000
+    per_repeat = np.bincount([int(start / 100 / seconds) for _, start, _ in phones], minlength=8)
+    assert per_repeat.min() >= 0.8 * per_repeat.max(), per_repeat
+    assert max(end - start for _, start, end in phones) < 200  # no phone lasts 2 s
