@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -267,7 +268,7 @@ def test_long_sound_is_cut_into_utterances_at_its_quiet_moments() -> None:
     audio[int(quiet[0] * rate) : int(quiet[1] * rate)] *= 0.001
     spans = L.utterances(audio, longest_s=30.0)
     assert spans[0][0] == 0 and spans[-1][1] == len(audio)
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))  # no gap, no overlap
+    assert all(a[1] == b[0] for a, b in pairwise(spans))  # no gap, no overlap
     assert all(0 < end - start <= 30 * rate for start, end in spans)
     assert all(start % 160 == 0 for start, _ in spans)  # on pocketsphinx's 10 ms frames
     assert quiet[0] * rate < spans[0][1] < quiet[1] * rate  # the cut lands in the pause
