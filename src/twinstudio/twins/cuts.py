@@ -143,12 +143,12 @@ class MouthCrops:
     alike. Thread-safe: reads are positioned, nothing is shared but the open file."""
 
     def __init__(self, path: Path) -> None:
+        self._file: Any = None
         path = Path(path)
         with np.load(path, allow_pickle=False) as z:
             self._offsets = z["offsets"]
             self.format = str(z["format"]) if "format" in z.files else "jpeg"
         start = _stored_data_start(path)
-        self._file: Any = None
         self._data: np.ndarray | None = None
         if start is None:  # a compressed archive: no place to read a cut from
             with np.load(path, allow_pickle=False) as z:
