@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from twinstudio.render.lipsync.select import SelectionWeights, viterbi_select
+from twinstudio.render.lipsync.select import SelectionWeights, unary_costs, viterbi_select
 
 
 def _select(target: np.ndarray, desc: np.ndarray, frames: np.ndarray, **w: float) -> np.ndarray:
@@ -100,3 +100,22 @@ def test_resting_frames_keep_a_margin_around_speech() -> None:
     speaking = np.array([0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0], bool)
     assert resting_frames(speaking, margin=2).tolist() == [
         True, True, False, False, False, False, False, False, True, True, True]  # fmt: skip
+
+
+def test_unary_costs_are_the_plain_formula_bit_for_bit() -> None:
+    """The in-place version is only faster: every cost is the broadcast formula's, exactly."""
+    rng = np.random.default_rng(7)
+    t, n = 9, 300
+    target, base_pose = rng.random((t, 4)), rng.normal(0, 0.1, (t, 3))
+    bank, bank_pose, blur = rng.random((n, 4)), rng.normal(0, 0.1, (n, 3)), rng.random(n)
+    closed = np.array([0, 1, 0, 0.5, 0, 0, 1, 0, 0])
+    scale = np.array([0.3, 0.2, 0.25])
+    w = SelectionWeights()
+    d = (bank[None, :, :3] - target[:, None, :3]) / scale[None, None, :3]
+    want = w.open * d[..., 0] ** 2 + w.width * d[..., 1] ** 2 + w.jaw * d[..., 2] ** 2
+    want += w.closed * closed[:, None] * np.clip(d[..., 0], 0, None) ** 2
+    dp = bank_pose[None, :, :2] - base_pose[:, None, :2]
+    want += w.pose * (dp**2).sum(axis=-1) / 0.01
+    want += w.blur * blur[None, :]
+    got = unary_costs(target, closed, base_pose, bank, bank_pose, blur, scale, w)
+    np.testing.assert_array_equal(got, want)

@@ -63,14 +63,37 @@ def unary_costs(
     scale: np.ndarray,
     w: SelectionWeights,
 ) -> np.ndarray:
-    """(T, N) costs for a block of T output frames against all N bank frames."""
-    d = (bank_desc[None, :, :3] - target[:, None, :3]) / scale[None, None, :3]
-    cost = w.open * d[..., 0] ** 2 + w.width * d[..., 1] ** 2 + w.jaw * d[..., 2] ** 2
-    # Closed lips: any opening at all is bad (one-sided: the target is the person's minimum).
-    open_norm = np.clip(d[..., 0], 0, None)
-    cost += w.closed * closed[:, None] * open_norm**2
-    dp = bank_pose[None, :, :2] - base_pose[:, None, :2]
-    cost += w.pose * (dp**2).sum(axis=-1) / 0.01
+    """(T, N) costs for a block of T output frames against all N bank frames.
+
+    Each term is made in place in one of two (T, N) buffers, column by column: the same
+    arithmetic in the same order as the plain broadcast (``w.open * d[..., 0] ** 2 + ...`` over
+    a (T, N, 3) difference), so the same bits, without its (T, N, 3) temporaries and strided
+    reads. The bank grows with the footage (30 entries a second), and at 10,704 entries (six
+    minutes) the broadcast took 1.10 ms an output frame, this 0.10 (2026-12-04)."""
+    cost = np.empty((len(target), len(bank_desc)))
+    tmp = np.empty_like(cost)
+    rows = np.flatnonzero(closed)  # frames where the lips must meet
+    above = np.zeros((0, len(bank_desc)))
+    for c, weight in enumerate((w.open, w.width, w.jaw)):
+        d = cost if c == 0 else tmp
+        np.subtract(bank_desc[None, :, c], target[:, None, c], out=d)
+        d /= scale[c]
+        if c == 0:  # closed lips: any opening at all is bad (one-sided: the person's minimum)
+            above = np.clip(d[rows], 0, None)
+        np.multiply(d, d, out=d)
+        d *= weight
+        if c:
+            cost += tmp
+    if len(rows):
+        cost[rows] += (w.closed * closed[rows, None]) * above**2
+    np.subtract(bank_pose[None, :, 0], base_pose[:, None, 0], out=tmp)
+    np.multiply(tmp, tmp, out=tmp)
+    turn = np.subtract(bank_pose[None, :, 1], base_pose[:, None, 1])
+    np.multiply(turn, turn, out=turn)
+    tmp += turn
+    tmp *= w.pose
+    tmp /= 0.01
+    cost += tmp
     cost += w.blur * bank_blur[None, :]
     return cost
 
