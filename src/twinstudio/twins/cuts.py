@@ -111,30 +111,29 @@ def _encode_webp_lossless(crop_rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _stored_data_start(path: Path) -> int | None:
-    """Byte position of the ``data`` array's first element inside the archive, when that member
-    is stored uncompressed as a flat uint8 array (else None: read it whole)."""
-    with zipfile.ZipFile(path) as archive:
+def _stored_data_start(f: IO[bytes]) -> int | None:
+    """Byte position of the ``data`` array's first element inside the archive open as ``f``,
+    when that member is stored uncompressed as a flat uint8 array (else None: read it whole)."""
+    with zipfile.ZipFile(f) as archive:
         info = archive.getinfo(_DATA)
     if info.compress_type != zipfile.ZIP_STORED:
         return None
-    with open(path, "rb") as f:
-        f.seek(info.header_offset)
-        fields = _LOCAL_HEADER.unpack(f.read(_LOCAL_HEADER.size))
-        if fields[0] != b"PK\x03\x04":
-            return None
-        f.seek(fields[-2] + fields[-1], os.SEEK_CUR)  # the name and the extra field
-        version = np.lib.format.read_magic(f)
-        read_header = {
-            (1, 0): np.lib.format.read_array_header_1_0,
-            (2, 0): np.lib.format.read_array_header_2_0,
-        }.get(version)
-        if read_header is None:
-            return None
-        shape, fortran, dtype = read_header(f)
-        if dtype != np.uint8 or len(shape) != 1 or fortran:
-            return None
-        return f.tell()
+    f.seek(info.header_offset)
+    fields = _LOCAL_HEADER.unpack(f.read(_LOCAL_HEADER.size))
+    if fields[0] != b"PK\x03\x04":
+        return None
+    f.seek(fields[-2] + fields[-1], os.SEEK_CUR)  # the name and the extra field
+    version = np.lib.format.read_magic(f)
+    read_header = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0,
+    }.get(version)
+    if read_header is None:
+        return None
+    shape, fortran, dtype = read_header(f)
+    if dtype != np.uint8 or len(shape) != 1 or fortran:
+        return None
+    return f.tell()
 
 
 class MouthCrops:
@@ -144,18 +143,16 @@ class MouthCrops:
 
     def __init__(self, path: Path) -> None:
         self._file: Any = None
-        path = Path(path)
-        with np.load(path, allow_pickle=False) as z:
+        self._file = open(path, "rb")  # noqa: SIM115 - kept open for the reads; see close()
+        self._start = _stored_data_start(self._file)
+        self._file.seek(0)
+        with np.load(self._file, allow_pickle=False) as z:
             self._offsets = z["offsets"]
             self.format = str(z["format"]) if "format" in z.files else "jpeg"
-        start = _stored_data_start(path)
-        self._data: np.ndarray | None = None
-        if start is None:  # a compressed archive: no place to read a cut from
-            with np.load(path, allow_pickle=False) as z:
-                self._data = z["data"]
-        else:
-            self._file = open(path, "rb")  # noqa: SIM115 - kept open for the reads; see close()
-            self._start = start
+            # A compressed archive has no place to read a cut from: its data is held whole.
+            self._data: np.ndarray | None = z["data"] if self._start is None else None
+        if self._start is None:
+            self.close()
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -165,6 +162,7 @@ class MouthCrops:
         lo, hi = int(self._offsets[i]), int(self._offsets[i + 1])
         if self._data is not None:
             return self._data[lo:hi].tobytes()
+        assert self._start is not None
         return os.pread(self._file.fileno(), hi - lo, self._start + lo)
 
     def get(self, i: int) -> np.ndarray:

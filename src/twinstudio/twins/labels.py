@@ -30,6 +30,7 @@ _LOGGER = logging.getLogger(__name__)
 
 RATE = 16000
 PHONE_FRAME_S = 0.01  # pocketsphinx frames are 10 ms
+_HOP = round(RATE * PHONE_FRAME_S)  # samples in one of them
 PHONES = ("SIL", "AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY",
           "F", "G", "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R",
           "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH")  # fmt: skip
@@ -160,16 +161,15 @@ _CUT_SEARCH_S = 8.0  # a cut is sought in this last stretch of an utterance's lo
 def utterances(audio: np.ndarray, longest_s: float = UTTERANCE_S) -> list[tuple[int, int]]:
     """``audio`` (16 kHz) cut into spans of at most ``longest_s``, each cut at the quietest
     moment of the span's last :data:`_CUT_SEARCH_S` seconds, on a 10 ms frame boundary."""
-    hop = round(RATE * PHONE_FRAME_S)
-    longest = max(hop, round(longest_s * RATE) // hop * hop)
+    longest = max(_HOP, round(longest_s * RATE) // _HOP * _HOP)
     spans, pos = [], 0
     while len(audio) - pos > longest:
-        lo = pos + max(hop, longest - round(_CUT_SEARCH_S * RATE)) // hop * hop
+        lo = pos + max(_HOP, longest - round(_CUT_SEARCH_S * RATE)) // _HOP * _HOP
         hi = pos + longest
         half = round(_QUIET_WINDOW_S * RATE / 2)
         a, b = max(0, lo - half), min(len(audio), hi + half)
         energy = np.concatenate([[0.0], np.cumsum(np.square(audio[a:b].astype(np.float64)))])
-        at = np.arange(lo, hi, hop)  # candidate cuts, and the sound around each
+        at = np.arange(lo, hi, _HOP)  # candidate cuts, and the sound around each
         around = energy[np.minimum(at + half, b) - a] - energy[np.maximum(at - half, a) - a]
         cut = int(at[np.argmin(around)])
         spans.append((pos, cut))
@@ -184,13 +184,12 @@ def _recognised_phones(audio: np.ndarray) -> list[tuple[str, int, int]]:
         allphone=os.path.join(_model_dir(), "en-us-phone.lm.bin"), lw=2.0, pip=0.3,
         beam=PHONE_BEAM, pbeam=PHONE_BEAM,
     )  # fmt: skip
-    hop = round(RATE * PHONE_FRAME_S)
     out: list[tuple[str, int, int]] = []
     for start, end in utterances(audio):
         decoder.start_utt()
         decoder.process_raw(_pcm(audio[start:end]), full_utt=True)
         decoder.end_utt()
-        first = start // hop
+        first = start // _HOP
         for seg in decoder.seg():
             base = _base_phone(seg.word)
             if base is not None:

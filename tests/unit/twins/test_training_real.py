@@ -150,8 +150,8 @@ def test_bank_descriptors_are_each_frames_own_mouth(
 
 
 def test_phones_are_recognised_all_through_long_footage() -> None:
-    """Two minutes of speech (the clip's sound eight times over): with the old narrow beams the
-    phone loop died at the third repeat and labelled the rest as one long "Y"."""
+    """A minute of speech (the clip's sound eight times over): with the old narrow beams (1e-10)
+    the phone loop died part of the way through and labelled the rest as one long phone."""
     from twinstudio.twins.ingest import read_audio
     from twinstudio.twins.labels import _recognised_phones
 
