@@ -14,10 +14,12 @@ What it does, in one run on one machine:
    before: it loads the voice and renders a short script (the first three sentences) of the same
    case; then it resets its peak-memory count and times exactly what the product does:
    ``render_video(pack, synthesize_stream(script, VOICE), options, tmp, text_length=len(script))``
-   — every piece synthesised and spooled to disk first, then rendered, audio streamed into the
-   encoder, GIF and thumbnail included. RTF = that wall time / the video's duration. ``tts_s`` is
-   the time spent inside Piper (all of it before the first frame), ``first_piece_s`` the wait
-   before the first piece exists.
+   — the pieces synthesised in the render's background speech thread and spooled to disk while
+   the frames of those already made render, audio streamed into the encoder, GIF and thumbnail
+   included. RTF = that wall time / the video's duration. ``tts_s`` is the time spent inside
+   Piper (beside the frames, at the background priority: longer than Piper alone),
+   ``first_piece_s`` the wait before the first piece exists, ``speech_done_s`` when the last
+   one was made.
 4. ``--render-only``: the same case again from the already synthesised speech (one
    :class:`Speech`), for the render's own RTF and fps.
 5. Raw encoder, same frames: the first frames of that case's output are decoded to yuv420p and
@@ -61,6 +63,8 @@ from pathlib import Path
 from typing import Any
 
 from footage import CLIPS, ROOT
+
+SPEECH_NICE = 19  # twinstudio.cpu.SPEECH_NICE (kept here so older checkouts can be timed too)
 
 DEFAULT_CLIP = CLIPS / "wav2lipgfpgan_woman_blazer_landscape_1080p_7s.mp4"
 OUT = ROOT / "benchmarks" / "out" / "render.json"
@@ -242,13 +246,15 @@ def raw_encoder_fps(video: Path, n: int, repeats: int = RAW_REPEATS) -> list[tup
 
 
 class _TimedPieces:
-    """Wraps ``synthesize_stream``: counts the time spent inside Piper, keeps each piece (for the
-    render-only rerun, only when asked) and when the first piece arrived."""
+    """Wraps ``synthesize_stream``: counts the time spent inside Piper (in the render's speech
+    thread, beside the frames), keeps each piece (for the render-only rerun, only when asked),
+    and when the first and the last piece were made."""
 
     def __init__(self, pieces: Iterator[Any], t0: float, keep: bool) -> None:
         self.pieces, self.t0, self.keep = pieces, t0, keep
         self.tts_s = 0.0
         self.first_s: float | None = None
+        self.last_s: float | None = None
         self.kept: list[Any] = []
 
     def __iter__(self) -> Iterator[Any]:
@@ -257,6 +263,7 @@ class _TimedPieces:
             piece = next(self.pieces, None)
             self.tts_s += time.perf_counter() - t
             if piece is None:
+                self.last_s = time.perf_counter() - self.t0
                 return
             if self.first_s is None:
                 self.first_s = time.perf_counter() - self.t0
@@ -283,8 +290,8 @@ class _RssSampler:
     the sampler adds ~20 kB a minute, not a growing list of Python objects.
 
     Where the peak was set: ``VmHWM`` is read every 50 ms as well, and the time (s from the
-    start) and the render's progress (0..1, from ``render_video``'s callback: speech is the first
-    0.1) of its last rise are kept: ``peak_at_s``, ``peak_at_progress``. A 10-minute render whose
+    start) and the render's progress (0..1, from ``render_video``'s callback: frames written over
+    the expected total) of its last rise are kept: ``peak_at_s``, ``peak_at_progress``. A 10-minute render whose
     peak is set in its first seconds has a peak its length did not make.
 
     Growth with length, in one process: every rise of ``VmHWM`` is kept with the progress it
@@ -293,17 +300,18 @@ class _RssSampler:
     it (``peak_growth_after_first_min_mb``). The 1-minute case runs in another process, whose
     start-up peak differs from this one's by ±2 MB of heap layout and touched library pages
     (five renders of the same script, 2026-12-02: 510.1–513.9 MB); within one process that
-    noise is gone, and all of the long render's speech (made before its first frame) and its
+    noise is gone, and all of the long render's speech (made beside its frames) and its
     GIF and thumbnail at the end count against it, so it is the stricter test of "no higher
     for a longer video".
 
     Where the CPU goes, by thread: every 0.1 s each of the process's threads' CPU time is read
-    (``/proc/self/task/*/stat``, user + system) and named after its Python thread (``main``,
-    ``video-encoder``, ``prefetch``: the base loop's and the matte's decoding) or ``native`` (the
-    threads libraries start themselves: x264's frame and lookahead threads, FFmpeg's decoders,
-    OpenCV's pool, onnxruntime's). ``cpu_speech_s`` is what the process spent until the speech
-    was made, ``cpu_render_s`` what each group spent after (a thread that ends between two reads
-    loses at most 0.1 s). The sampler's own reads are ``sampler``.
+    (``/proc/self/task/*/stat``, user + system) and grouped: ``speech`` for every thread at the
+    speech's background priority (``twinstudio.cpu``: the thread that makes the pieces and
+    onnxruntime's pool), else by its Python thread's name (``main``, ``video-encoder``,
+    ``prefetch``: the base loop's and the matte's decoding) or ``native`` (the threads libraries
+    start themselves: x264's frame and lookahead threads, FFmpeg's decoders, OpenCV's pool).
+    ``cpu_speech_s`` is the speech group's, ``cpu_render_s`` the others' (a thread that ends
+    between two reads loses at most 0.1 s). The sampler's own reads are ``sampler``.
     """
 
     INTERVAL_S = 0.1
@@ -324,10 +332,6 @@ class _RssSampler:
         self.rises = array("d")  # (progress, VmHWM kB) of every rise, in pairs
         self.cpu: dict[int, tuple[str, float]] = {}  # thread id → (group, CPU s so far)
         self.cpu_start: dict[int, float] = {}  # CPU s by thread when sampling began
-        self.cpu_at_render: dict[int, float] | None = None  # CPU s by thread as speech ended
-        from twinstudio.render.pipeline import SPEECH_SHARE
-
-        self._speech_share = SPEECH_SHARE  # the progress at which the speech is made
         self._clock_ticks = os.sysconf("SC_CLK_TCK")  # /proc's CPU times are in these
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sampler", daemon=True)
@@ -371,22 +375,20 @@ class _RssSampler:
             fields = stat[stat.rindex(")") + 2 :].split()
             name = named.get(int(tid), "native")
             group = name if name in ("main", "video-encoder", "prefetch", "sampler") else "native"
+            if int(fields[16]) == SPEECH_NICE:  # the nice value
+                group = "speech"
             self.cpu[int(tid)] = (group, (int(fields[11]) + int(fields[12])) / tick)
-        if self.cpu_at_render is None and self.progress >= self._speech_share - 1e-9:
-            self.cpu_at_render = {tid: cpu for tid, (_, cpu) in self.cpu.items()}
 
     def cpu_split(self) -> dict[str, Any]:
-        """CPU s until the speech was made, and by thread group after it."""
+        """CPU s of the speech's threads, and of the others by group."""
         self._read_threads()
-        start = self.cpu_start
-        before = self.cpu_at_render or start
-        render: dict[str, float] = {}
+        groups: dict[str, float] = {}
         for tid, (group, cpu) in self.cpu.items():
-            render[group] = render.get(group, 0.0) + cpu - before.get(tid, start.get(tid, 0.0))
-        speech = sum(cpu - start.get(tid, 0.0) for tid, cpu in before.items())
+            groups[group] = groups.get(group, 0.0) + cpu - self.cpu_start.get(tid, 0.0)
+        speech = groups.pop("speech", 0.0)
         return {
             "cpu_speech_s": round(speech, 2),
-            "cpu_render_s": {k: round(v, 2) for k, v in sorted(render.items())},
+            "cpu_render_s": {k: round(v, 2) for k, v in sorted(groups.items())},
         }
 
     def __enter__(self) -> _RssSampler:
@@ -430,10 +432,7 @@ class _RssSampler:
                 out[f"rss_p50_{name}_min_mb"] = pick(minute, 0.5)
                 out[f"rss_max_{name}_min_mb"] = round(max(minute))
         if duration_s >= 180 and self.rises:
-            # render_video's progress: SPEECH_SHARE for the speech, then frames written / total.
-            from twinstudio.render.pipeline import SPEECH_SHARE
-
-            at = SPEECH_SHARE + (1 - SPEECH_SHARE) * 60 / duration_s
+            at = 60 / duration_s  # render_video's progress: frames written / total
             first = max((kb for p, kb in zip(self.rises[::2], self.rises[1::2], strict=True)
                          if p <= at), default=0.0)  # fmt: skip
             peak = self.rises[-1]
@@ -483,6 +482,7 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
             "cpu_s": round(cpu_s, 1),  # every thread of the worker, user + system
             "cores_busy": round(cpu_s / e2e_s, 2),  # of the machine's os.cpu_count()
             "first_piece_s": round(pieces.first_s or 0.0, 2),
+            "speech_done_s": round(pieces.last_s or 0.0, 2),
             "peak_rss_mb": round(_peak_rss_mb()),
             **rss.summary(result.duration_s),
             **split,

@@ -30,7 +30,7 @@ def _speech(
     script: str | None, audio: Path | None, voice: str, speed: float, pitch: float
 ) -> Speech | Iterator[Speech]:
     """Decoded audio, or the script's speech made sentence group by sentence group (voice and
-    settings are checked at once; the render spools the groups to disk before its first frame)."""
+    settings are checked at once; the render makes the groups beside its frames, on disk)."""
     from twinstudio.speech import VoiceSettings, load_audio, synthesize_stream
 
     if audio is not None:

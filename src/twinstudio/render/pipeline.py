@@ -7,17 +7,20 @@ It only orchestrates (check inputs → motion → lip-sync stream → compose �
 - encode: exactly ``round(duration × fps)`` frames, so the video lasts as long as the speech.
 
 Speech may come whole (a :class:`Speech`) or as pieces (any iterable of them, e.g.
-``speech.synthesize_stream``'s sentence groups). Pieces are all made *before* the first frame and
-kept on disk (``speech.spool``), then read back one at a time: each one's audio is fed to the
-encoder and its mouth track computed when the engine reaches it, so neither the audio nor the
-track is ever held whole. Synthesising first is what keeps memory flat with length: a TTS
-decoder's temporaries (+50–90 MB while a Piper window decodes) would otherwise meet the render's
-full buffers at some point of every long render, and only by luck in a short one (a 10-minute
-1080p render peaked 41–47 MB above a 1-minute one when the next piece was synthesised while
-this one rendered; benchmarks/README.md). The same CPU work is done either way; a minute of
-video renders in the same time (within noise), a 10-minute one 3–4 % slower (1.68 of the 2 cores
-busy against 1.74 when the render soaked up what Piper's threads left idle). The whole duration is
-then known, so progress is exact.
+``speech.synthesize_stream``'s sentence groups). Pieces are made *while* the frames render: a
+thread at the background CPU priority writes them to disk as they come (``speech.spool``, and
+``twinstudio.cpu`` for why the priority), and the renderer reads them back one at a time, waiting
+for a piece only when it has caught up with the speech. Each piece's audio is fed to the encoder
+and its mouth track computed when the engine reaches it, so neither the audio nor the track is
+ever held whole.
+
+Why beside and not before: the frames keep ~1.6 of the 2 cores busy, so made first the speech
+added its whole time (3.5–4 s for a minute of speech) in front of a render that then left ~0.4
+core idle. At the background priority it takes only those idle cycles, and all of both cores
+while the renderer waits for it. (Made beside the frames at the *same* priority, as an earlier
+version did, it was no faster: Piper's threads took their share from the frames' critical path.)
+The whole duration is known once the speech is done; until then progress is told against an
+estimate from the script's length (``text_length``), and never goes back.
 
 A piece covers the output frames whose start lies in its audio: piece k ends at frame
 ``round(audio_end_k × fps)``, and its phoneme times are shifted by the (< ½ frame) difference
@@ -76,38 +79,52 @@ class _Timeline:
     encoder. (The words, for the captions, are read once the frames are done: see
     ``speech.spool``.)
 
-    ``total_frames``: the whole video's frames (known before the first one, since every piece
-    is made first); progress runs from ``lead`` (the share already reported while the speech was
-    made) to 0.99 with the frames written; ``count``: how many pieces there are."""
+    ``total_frames``: the whole video's frames when known before the first one (whole speech),
+    else None and :meth:`expected_frames` tells them from ``spool`` (the pieces being made) and
+    ``text_length`` (the script's characters)."""
 
     def __init__(
         self,
         pack: TwinPack,
         options: RenderOptions,
         rate: int,
-        total_frames: int,
-        lead: float,
-        count: int,
+        total_frames: int | None,
+        spool: SpeechSpool | None = None,
+        text_length: int | None = None,
     ) -> None:
         self.pack = pack
-        self.count = count
         self.options = options
         self.rate = rate
-        self.total_frames = total_frames
-        self.lead = lead
+        self.spool = spool
+        self.text_length = text_length
         self.samples = 0  # audio samples of the pieces so far
         self.frames = 0  # output frames planned so far
         self.thumbnail_at = -1
+        self._total = total_frames
+        self._told = 0.0  # the progress last told (it never goes back)
 
-    def tracks(self, pieces: Iterator[Speech], encoder: VideoEncoder) -> Iterator[MouthTrack]:
-        """One track per piece (a piece of under half a frame gives none).
-        Only the current piece is held: no look-ahead, and its timings are let go before its
-        frames are rendered (its audio array lives on in the encoder, which keeps it, uncopied,
-        until it is converted)."""
-        from twinstudio.render.motion import track_for_pack
+    def expected_frames(self) -> int | None:
+        """The whole video's frames: exact once all of the speech is made; before that, those
+        of the speech made so far scaled by the share of the script it covers (None without
+        ``text_length``)."""
+        if self._total is not None or self.spool is None:
+            return self._total
+        done = self.spool.done  # read before the samples: both only grow until done
+        made = round(self.spool.samples / self.rate * self.pack.fps)
+        if done:
+            self._total = max(1, made)
+            return self._total
+        if self.text_length and self.spool.chars:
+            return max(made, round(made * self.text_length / self.spool.chars))
+        return None
 
-        for k, piece in enumerate(pieces):
-            last = k == self.count - 1
+    def tracks(self, pieces: Iterable[Speech], encoder: VideoEncoder) -> Iterator[MouthTrack]:
+        """One track per piece (a piece of under half a frame gives none, unless all of the
+        speech is: then one frame). Only the current piece is held: no look-ahead, and its
+        timings are let go before its frames are rendered (its audio array lives on in the
+        encoder, which keeps it, uncopied, until it is converted)."""
+        tail: tuple[Speech, np.ndarray, float] | None = None
+        for piece in pieces:
             if piece.sample_rate != self.rate:
                 raise RenderError(
                     "invalid_audio",
@@ -117,44 +134,38 @@ class _Timeline:
             encoder.feed_audio(audio)
             start_s = self.samples / self.rate
             self.samples += audio.size
-            end = round(self.samples / self.rate * self.pack.fps)
-            n = max(end, 1 if last else 0) - self.frames
+            n = round(self.samples / self.rate * self.pack.fps) - self.frames
             if n <= 0:  # a piece shorter than half a frame: its sound plays over the next one
+                tail = (piece, audio, start_s) if self.frames == 0 else None
                 continue
-            delta_ms = (start_s - self.frames / self.pack.fps) * 1000
-            local = Speech(audio, self.rate, _shifted(piece.phonemes, delta_ms), [], piece.text)
-            track = track_for_pack(self.pack, local, n, self.options.expressiveness)
-            if self.thumbnail_at < 0:
-                self.thumbnail_at = self.frames + _thumbnail_index(track.norm[:, 0], track.speaking)
-            self.frames += n
-            del piece, audio, local
+            tail = None
+            track = self._track(piece, audio, start_s, n)
+            del piece, audio
             yield track
+        if tail is not None:  # every piece under half a frame: one frame for all of it
+            yield self._track(*tail, 1)
+
+    def _track(self, piece: Speech, audio: np.ndarray, start_s: float, n: int) -> MouthTrack:
+        from twinstudio.render.motion import track_for_pack
+
+        delta_ms = (start_s - self.frames / self.pack.fps) * 1000
+        local = Speech(audio, self.rate, _shifted(piece.phonemes, delta_ms), [], piece.text)
+        track = track_for_pack(self.pack, local, n, self.options.expressiveness)
+        if self.thumbnail_at < 0:
+            self.thumbnail_at = self.frames + _thumbnail_index(track.norm[:, 0], track.speaking)
+        self.frames += n
+        return track
 
     def progress(self, written: int) -> float:
-        return min(0.99, self.lead + (1.0 - self.lead) * written / max(1, self.total_frames))
+        """Frames written over the expected total, at most 0.99, never less than told before."""
+        total = self.expected_frames()
+        if total:
+            self._told = max(self._told, min(0.99, written / total))
+        return self._told
 
 
 BLINK_FREE = 0.05  # a thumbnail shows eyes at most this closed (``SyncedFrame.blink``)
-
-# Share of the progress given to making the speech of a script (TTS is ~5–15 % of a render).
-SPEECH_SHARE = 0.1
-
-
-def _spool(
-    pieces: Iterable[Speech], folder: Path, report: ProgressFn, text_length: int | None
-) -> SpeechSpool:
-    """Every piece, made now and written to ``folder``; progress up to :data:`SPEECH_SHARE` by
-    the characters spoken so far when ``text_length`` is known."""
-    from twinstudio.speech.spool import SpeechSpool
-
-    spool = SpeechSpool(folder)
-    spoken = 0
-    for piece in pieces:
-        spool.add(piece)
-        if text_length:
-            spoken += len(piece.text) + (1 if spoken else 0)  # the space between pieces
-            report(SPEECH_SHARE * min(1.0, spoken / text_length))
-    return spool
+EMPTY_SPEECH = "The speech has no audio; give a script or an audio file."
 
 
 def render_video(
@@ -169,13 +180,14 @@ def render_video(
     """Render ``speech`` (whole, or pieces in order) spoken by the twin in ``pack_dir``.
 
     Writes ``video.mp4`` (or ``video.webm``), ``thumbnail.jpg`` and ``preview.gif`` into
-    ``workdir``. Pieces are all consumed before the first frame (kept on disk meanwhile);
-    ``text_length``: the characters of the script they come from, when they carry their
-    ``text``, so progress can be told while they are made. Raises ``RenderError``
+    ``workdir``. Pieces are made while the frames render (in a background thread, kept on disk
+    until read); ``text_length``: the characters of the script they come from, when they carry
+    their ``text``, so progress can be told before all of them are made. Raises ``RenderError``
     (``matting_required`` when a background removal is asked of a twin trained without
     matting, ``empty_speech`` for no audio); errors raised while producing the pieces (a TTS
     failure) come through unchanged, and no partial video is left behind.
     """
+    from twinstudio.speech.spool import SpeechSpool
     from twinstudio.twins import pack as P
 
     keep_heap_flat()
@@ -193,22 +205,17 @@ def render_video(
     try:
         if isinstance(speech, Speech):
             pieces: Iterable[Speech] = [speech]
-            count = 1
-            rate, samples, lead = speech.sample_rate, len(speech.audio), 0.0
+            rate, samples = speech.sample_rate, len(speech.audio)
+            total: int | None = max(1, round(samples / rate * pack.fps)) if rate > 0 else 1
         else:
-            folder = Path(tempfile.mkdtemp(prefix="speech-", dir=workdir))  # never a caller's
-            spool = _spool(speech, folder, report, text_length)
-            release_free_memory()  # the decoder's temporaries, before the render's buffers
-            pieces, count = spool, spool.count
-            rate, samples = spool.sample_rate, spool.samples
-            lead = SPEECH_SHARE if text_length else 0.0
+            spool = SpeechSpool(Path(tempfile.mkdtemp(prefix="speech-", dir=workdir)))
+            spool.fill(speech)
+            spool.wait_for_first()  # the encoder needs the sound's rate
+            pieces, rate, samples, total = spool, spool.sample_rate, spool.samples, None
         if samples == 0 or rate <= 0:
-            raise RenderError(
-                "empty_speech", "The speech has no audio; give a script or an audio file."
-            )
-        total_frames = max(1, round(samples / rate * pack.fps))
-        timeline = _Timeline(pack, options, rate, total_frames, lead, count)
-        result = _render(pack, timeline, iter(pieces), options, workdir, report)
+            raise RenderError("empty_speech", EMPTY_SPEECH)
+        timeline = _Timeline(pack, options, rate, total, spool, text_length)
+        result = _render(pack, timeline, pieces, options, workdir, report)
         words = speech.words if isinstance(speech, Speech) else spool.words() if spool else []
         return replace(result, words=tuple(words))
     finally:
@@ -240,7 +247,7 @@ def _shown(pack: TwinPack) -> int:
 def _render(
     pack: TwinPack,
     timeline: _Timeline,
-    pieces: Iterator[Speech],
+    pieces: Iterable[Speech],
     options: RenderOptions,
     workdir: Path,
     report: ProgressFn,
@@ -261,12 +268,13 @@ def _render(
     gif_path = workdir / "preview.gif"
     gif = GifWriter(gif_path, every_n=max(1, round(fps / 10)), side=480, fps=fps, seconds=4.0)
     written, thumbed = 0, False
+    out: np.ndarray | None = None
     try:
         with VideoEncoder(video_path, compositor.out_size, fps, None, timeline.rate,
                          output_format=options.output_format) as encoder:  # fmt: skip
             tracks = timeline.tracks(pieces, encoder)
             frames = engine.stream(pack, tracks, with_alpha=with_alpha, view=compositor.view,
-                                   frames=timeline.total_frames)  # fmt: skip
+                                   frames=timeline.expected_frames())  # fmt: skip
             for frame in frames:
                 out = compositor.compose_placed(frame.picture, frame.alpha, source=frame.source,
                                                 changed=frame.changed)  # fmt: skip
@@ -276,7 +284,7 @@ def _render(
                 if (
                     not thumbed
                     and written >= timeline.thumbnail_at >= 0
-                    and (frame.blink < BLINK_FREE or written == timeline.total_frames - 1)
+                    and frame.blink < BLINK_FREE
                 ):
                     make_thumbnail(out, thumb_path)
                     thumbed = True
@@ -285,11 +293,15 @@ def _render(
                     report(timeline.progress(written))
                 if written % RELEASE_EVERY == 0:
                     release_free_memory()  # flat memory with length (twinstudio.memory)
-            if written != timeline.frames or written == 0:
+            if timeline.samples == 0:
+                raise RenderError("empty_speech", EMPTY_SPEECH)
+            if written != timeline.frames or written == 0 or out is None:
                 raise RenderError(
                     "render_incomplete",
                     f"Only {written} of {timeline.frames} frames were rendered.",
                 )
+            if not thumbed:  # the eyes never opened after the chosen frame: the last one
+                make_thumbnail(out, thumb_path)
             duration = encoder.close()
     finally:
         compositor.close()  # the kept blends' file

@@ -21,7 +21,11 @@ from twinstudio.speech.timeline import SILENCE, Track, concat
 from twinstudio.speech.types import Speech, Timing, Voice, VoiceSettings
 
 SENTENCE_GAP_MS = 200  # silence between two sentences that have no <break> between them
-STREAM_CHUNK_CHARS = 300  # streamed chunks after the first group sentences up to this length
+# Streamed chunks after the first group sentences up to this length (~4 s of speech): the renderer
+# draws a chunk's frames once it is made (render.pipeline), so small chunks let it start early
+# and leave little to draw after the speech is done. (300 until 2026-12-04, when the speech was
+# all made before the first frame.)
+STREAM_CHUNK_CHARS = 60
 
 
 class TTSEngine(ABC):

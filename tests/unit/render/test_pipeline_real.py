@@ -7,6 +7,8 @@ committed); the tests skip when it is absent.
 from __future__ import annotations
 
 import itertools
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
+from twinstudio.cpu import SPEECH_NICE
 from twinstudio.errors import RenderError
 from twinstudio.render import RenderOptions, render_video
 from twinstudio.speech.types import Speech, Timing
@@ -184,31 +187,35 @@ def test_streamed_pieces_make_one_continuous_video(video_pack: Path, tmp_path: P
 
 
 @pytest.mark.slow
-def test_all_speech_is_made_before_the_first_frame(tmp_path: Path) -> None:
-    """Pieces are all made (and kept on disk, not in memory) before the renderer draws a frame,
-    with progress told while they are made; the spool is gone afterwards. A failure while making
-    a later piece fails the render and leaves no video behind."""
-    from twinstudio.render.pipeline import SPEECH_SHARE
-
+def test_speech_is_made_beside_the_frames_at_background_priority(tmp_path: Path) -> None:
+    """Pieces are made in a background thread at the lowest CPU priority while the renderer
+    draws the frames of those already made (kept on disk, not in memory); progress only rises
+    and ends at 1.0; the spool is gone afterwards. A failure while making a later piece fails
+    the render and leaves no video behind."""
     train_twin(demo_source(), tmp_path / "demo", kind="photo")
     progress: list[float] = []
-    spooled_when_asked: list[list[str]] = []
+    drawn = threading.Event()  # a frame was written (progress is told every 10 frames)
+    made_in: list[tuple[str, int]] = []
+    waited: list[bool] = []
     pieces = _split(_speech(6.0), [1.0, 2.0, 3.0, 4.0, 5.0])
 
+    def told(fraction: float) -> None:
+        progress.append(fraction)
+        drawn.set()
+
     def produce() -> Iterator[Speech]:
-        for piece in pieces:
-            spooled_when_asked.append(sorted(p.name for p in (tmp_path / "out").rglob("*.f32")))
-            yield piece
+        me = threading.current_thread()
+        made_in.append((me.name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+        yield from pieces[:2]  # 50 frames' worth
+        waited.append(drawn.wait(60))  # made first, the frames would never come: False
+        yield from pieces[2:]
 
     result = render_video(tmp_path / "demo", produce(), RenderOptions(resolution="720p"),
-                          tmp_path / "out", progress=progress.append,
-                          text_length=6 * len("piece 0"))  # fmt: skip
+                          tmp_path / "out", progress=told, text_length=6 * len("piece 0"))  # fmt: skip
     assert result.duration_s == 6.0
-    # Piece k is asked for once the k pieces before it are on disk.
-    assert [len(names) for names in spooled_when_asked] == [0, 1, 2, 3, 4, 5]
-    told_while_made = progress[: len(pieces)]
-    assert told_while_made == sorted(told_while_made) and told_while_made[-1] == SPEECH_SHARE
-    assert all(f > SPEECH_SHARE for f in progress[len(pieces) :]) and progress[-1] == 1.0
+    assert waited == [True]  # frames of the first pieces were drawn before the rest was made
+    assert made_in == [("speech", SPEECH_NICE)]
+    assert progress == sorted(progress) and progress[-1] == 1.0 and 0 < progress[0] < 0.5
     assert not list((tmp_path / "out").glob("speech-*"))  # the spool is removed
 
     def failing() -> Iterator[Speech]:
@@ -220,6 +227,7 @@ def test_all_speech_is_made_before_the_first_frame(tmp_path: Path) -> None:
                      tmp_path / "failed")  # fmt: skip
     assert info.value.code == "tts_failed"
     assert not (tmp_path / "failed" / "video.mp4").exists()
+    assert not list((tmp_path / "failed").glob("speech-*"))
 
 
 @pytest.mark.slow

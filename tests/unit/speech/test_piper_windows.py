@@ -143,3 +143,30 @@ def test_release_gives_the_arena_back_and_decoding_goes_on(voice: object) -> Non
     release_free_memory()
     assert held - _rss_mb() > 20  # the windows' buffers (~140 MB for this voice) are gone
     np.testing.assert_array_equal(session.decode(z), first)  # and the arena grows back
+
+
+def test_the_arena_takes_its_widest_window_first(voice: object) -> None:
+    """Made beside a render's frames, the speech must not grow its arena mid-video: the first
+    decode after a release runs the widest window there will be, and no later window, even a
+    short sentence's single one, is wider."""
+    session = voice.session  # type: ignore[attr-defined]
+    z = _latent(voice)
+    widths: list[int] = []
+    real = session.decoder
+
+    class Recording:
+        def run(self, names: object, feed: dict[str, np.ndarray]) -> object:
+            widths.append(feed[session.latent].shape[2])
+            return real.run(names, feed)
+
+    session.release()
+    session.decoder = Recording()
+    try:
+        short = z[:, :, : session.window + 2 * session.context - 5]  # one window, near the widest
+        session.decode(short)
+        session.decode(z)
+    finally:
+        session.decoder = real
+    widest = session.window + 2 * session.context
+    assert widths[0] == widest and max(widths[1:]) <= widest
+    assert widths[1] == short.shape[2] and len(widths) > 3  # then the sentences' own windows

@@ -20,7 +20,9 @@ The options are the same for every voice:
   ``piper_model.WindowedSession``);
 - threads that do not spin between calls: spinning cost ~15 % more CPU for the same speech while a
   render shared the cores, and even alone it is no faster (the 63 s benchmark script: 4.2–4.5 s at
-  1.7 busy cores without, 4.4–4.8 s at 2.0 with; 2026-12-02).
+  1.7 busy cores without, 4.4–4.8 s at 2.0 with; 2026-12-02);
+- the session is built at the background CPU priority, so its thread pool runs there: speech
+  only takes the cores a render's frames leave idle (``twinstudio.cpu``). Alone, it runs as fast.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from twinstudio.cpu import made_at_background_priority
 
 
 def cpu_session(model: Any, arena: bool = False) -> Any:
@@ -44,8 +48,10 @@ def cpu_session(model: Any, arena: bool = False) -> Any:
     with tempfile.TemporaryDirectory(prefix="twinstudio-onnx-") as tmp:
         path = Path(tmp) / "graph.onnx"
         path.write_bytes(model.SerializeToString())
-        return onnxruntime.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        return made_at_background_priority(
+            lambda: onnxruntime.InferenceSession(
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
         )
 
 

@@ -28,6 +28,16 @@ closed) gives it back, so a render that follows starts from the same memory as b
 script, three alternating pairs of runs (2026-12-04): 3.38–3.74 s and 6.2–6.8 CPU s with the
 arena against 3.99–4.54 s and 7.3–8.2 CPU s without; ~42,000 faults (the arena growing back once
 per script); RSS after the script 2.7 MB above the arena-less process's.
+
+The arena takes its full size at a script's first sentence: the first decode after a release
+runs the decoder once on a zero latent of the widest window there is (``DECODER_WINDOW`` plus
+context on both sides; a sentence decoded as one window is never wider). Since the speech is
+made beside the frames (``render.pipeline``), the arena growing at whichever later sentence first
+needed a wider window or met a fragmented arena met a render's buffers mid-video: with the
+benchmark script alone, peak RSS rose 258 → 315 MB at its second piece and again to 343 and 353 MB
+at its 39th and 46th second, and a 10-minute 1080p render's peak rose 12 MB after its first
+minute. Warmed: 306 MB at the first piece, 319 at the second, 325 by the 73rd second and no
+further (2026-12-04), for one extra window's decode per script (~2.6 s of audio, ~0.1 CPU s).
 """
 
 from __future__ import annotations
@@ -233,6 +243,7 @@ class WindowedSession:
         self.decoder = cpu_session(subgraph(model, [latent], [audio]), arena=True)
         self._tiny_feed: dict[str, Any] | None = None  # one phoneme, as last fed (for release)
         self._tiny: Any = None  # a one-frame latent like the last one decoded (for release)
+        self._warm = False  # the decoder's arena has held the widest window since the last release
 
     def run(self, output_names: Sequence[str] | None, feed: Mapping[str, Any]) -> list[Any]:
         """``[audio (1, 1, samples), samples per phoneme id]``, as the whole graph returns."""
@@ -247,7 +258,11 @@ class WindowedSession:
         """The decoder's audio for latent ``z`` (1, channels, frames), window by window."""
         frames = z.shape[2]
         self._tiny = np.zeros_like(z[:, :, :1])
-        if frames <= self.window + self.window // 2:  # short: one window, no context to pay
+        widest = self.window + 2 * self.context  # no window is wider than this
+        if not self._warm:  # the arena's full size now, not at a later sentence (module docs)
+            self.decoder.run(None, {self.latent: np.zeros((*z.shape[:2], widest), z.dtype)})
+            self._warm = True
+        if frames <= widest:  # short: one window, no context to pay
             return self.decoder.run(None, {self.latent: z})[0]
         step = math.ceil(frames / math.ceil(frames / self.window))  # even windows, none tiny
         parts = []
@@ -264,5 +279,6 @@ class WindowedSession:
         one-frame decode, each told to shrink its arena when it ends."""
         if self._tiny_feed is not None:
             shrink_arena(self.front, self._tiny_feed)
+        self._warm = False
         if self._tiny is not None:
             shrink_arena(self.decoder, {self.latent: self._tiny})
