@@ -204,16 +204,20 @@ def render_video(
     spool: SpeechSpool | None = None
     try:
         if isinstance(speech, Speech):
+            if len(speech.audio) == 0 or speech.sample_rate <= 0:
+                raise RenderError("empty_speech", EMPTY_SPEECH)
             pieces: Iterable[Speech] = [speech]
-            rate, samples = speech.sample_rate, len(speech.audio)
-            total: int | None = max(1, round(samples / rate * pack.fps)) if rate > 0 else 1
+            rate = speech.sample_rate
+            total: int | None = max(1, round(len(speech.audio) / rate * pack.fps))
         else:
             spool = SpeechSpool(Path(tempfile.mkdtemp(prefix="speech-", dir=workdir)))
             spool.fill(speech)
             spool.wait_for_first()  # the encoder needs the sound's rate
-            pieces, rate, samples, total = spool, spool.sample_rate, spool.samples, None
-        if samples == 0 or rate <= 0:
-            raise RenderError("empty_speech", EMPTY_SPEECH)
+            # Only no piece at all is known empty now; pieces whose audio all comes to nothing
+            # are found once they are read (``_render``).
+            if spool.count == 0 or spool.sample_rate <= 0:
+                raise RenderError("empty_speech", EMPTY_SPEECH)
+            pieces, rate, total = spool, spool.sample_rate, None
         timeline = _Timeline(pack, options, rate, total, spool, text_length)
         result = _render(pack, timeline, pieces, options, workdir, report)
         words = speech.words if isinstance(speech, Speech) else spool.words() if spool else []

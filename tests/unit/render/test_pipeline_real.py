@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -228,6 +229,29 @@ def test_speech_is_made_beside_the_frames_at_background_priority(tmp_path: Path)
     assert info.value.code == "tts_failed"
     assert not (tmp_path / "failed" / "video.mp4").exists()
     assert not list((tmp_path / "failed").glob("speech-*"))
+
+
+@pytest.mark.slow
+def test_pieces_with_no_audio_are_empty_speech_only_when_all_of_them_are(tmp_path: Path) -> None:
+    """A first piece with no audio is no reason to stop (its speech may come in the next one);
+    no piece at all, or nothing but empty pieces, is ``empty_speech`` and no video."""
+    train_twin(demo_source(), tmp_path / "demo", kind="photo")
+    options = RenderOptions(resolution="720p")
+    speech = _speech(2.0)
+    empty = Speech(np.zeros(0, np.float32), speech.sample_rate, [], [], "")
+
+    def late() -> Iterator[Speech]:
+        yield empty
+        time.sleep(0.5)  # the renderer has the empty piece alone for a while
+        yield speech
+
+    result = render_video(tmp_path / "demo", late(), options, tmp_path / "late")
+    assert result.duration_s == 2.0
+    for name, pieces in (("none", []), ("all-empty", [empty, empty])):
+        with pytest.raises(RenderError) as info:
+            render_video(tmp_path / "demo", iter(pieces), options, tmp_path / name)
+        assert info.value.code == "empty_speech"
+        assert not (tmp_path / name / "video.mp4").exists()
 
 
 @pytest.mark.slow
