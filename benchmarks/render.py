@@ -64,7 +64,7 @@ from typing import Any
 
 from footage import CLIPS, ROOT
 
-SPEECH_NICE = 19  # twinstudio.cpu.SPEECH_NICE (kept here so older checkouts can be timed too)
+from twinstudio.cpu import SPEECH_NICE
 
 DEFAULT_CLIP = CLIPS / "wav2lipgfpgan_woman_blazer_landscape_1080p_7s.mp4"
 OUT = ROOT / "benchmarks" / "out" / "render.json"
