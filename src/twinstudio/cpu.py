@@ -16,13 +16,25 @@ thread) and :func:`made_at_background_priority` builds an object (an onnxruntime
 short-lived thread at that priority, so the threads *it* starts (its intra-op pool) run there
 for good. Lowering a priority never needs privileges; raising it back would, so only threads
 that exist for background work are lowered. Elsewhere than Linux both do nothing.
+
+With the speech filling the cores' idle time, OpenCV's own thread pool no longer pays: its calls
+in a render are small (a mouth's box, a 720p picture), and splitting them across a pool whose
+threads must wait for a core held by x264 or the speech cost more than it saved. So while speech
+is made beside the frames, OpenCV runs each call on the thread that makes it
+(:func:`opencv_on_calling_threads`). The benchmark's script, alternating runs of each case
+(2026-12-05): 720p 16:9 with background removal 26.7 / 26.4 CPU s and 14.26 / 13.94 s end to end
+with it, against 28.6 / 27.3 CPU s and 15.02 / 14.34 s with the pool; 1080p 9:16 (whose upscale
+the pool splits) 49.2 / 48.8 CPU s and 27.09 / 27.09 s against 51.0 / 50.0 and 28.02 / 27.48 s.
+Without speech beside the frames (a render of given audio), the pool still takes idle cores and
+is left on (a 1080p 9:16 render was 1-2 s slower without it when the speech was made first).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -65,3 +77,32 @@ def made_at_background_priority(make: Callable[[], T]) -> T:
     if error:
         raise error[0]
     return result[0]
+
+
+_opencv_lock = threading.Lock()
+_opencv_users = 0  # blocks inside opencv_on_calling_threads, over all threads
+_opencv_threads = 0  # OpenCV's thread count before the first of them
+
+
+@contextlib.contextmanager
+def opencv_on_calling_threads() -> Iterator[None]:
+    """Within the block, OpenCV runs every call on the thread that makes it (no thread pool);
+    the pool's size is restored when the last such block in the process ends (renders in
+    several threads of one process overlap). OpenCV's setting is process-wide: another
+    thread's OpenCV calls meanwhile run unsplit too, which changes their speed, never their
+    result."""
+    import cv2
+
+    global _opencv_users, _opencv_threads
+    with _opencv_lock:
+        if _opencv_users == 0:
+            _opencv_threads = cv2.getNumThreads()
+            cv2.setNumThreads(1)
+        _opencv_users += 1
+    try:
+        yield
+    finally:
+        with _opencv_lock:
+            _opencv_users -= 1
+            if _opencv_users == 0:
+                cv2.setNumThreads(_opencv_threads)

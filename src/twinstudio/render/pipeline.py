@@ -33,6 +33,7 @@ thread, behind a 4-frame queue).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twinstudio.cpu import opencv_on_calling_threads
 from twinstudio.errors import RenderError
 from twinstudio.memory import keep_heap_flat, release_free_memory
 from twinstudio.render.types import ProgressFn, RenderOptions, RenderResult
@@ -219,7 +221,10 @@ def render_video(
                 raise RenderError("empty_speech", EMPTY_SPEECH)
             pieces, rate, total = spool, spool.sample_rate, None
         timeline = _Timeline(pack, options, rate, total, spool, text_length)
-        result = _render(pack, timeline, pieces, options, workdir, report)
+        # The speech takes the cores' idle time: OpenCV's pool would only contend for them.
+        serial = opencv_on_calling_threads() if spool is not None else contextlib.nullcontext()
+        with serial:
+            result = _render(pack, timeline, pieces, options, workdir, report)
         words = speech.words if isinstance(speech, Speech) else spool.words() if spool else []
         return replace(result, words=tuple(words))
     finally:

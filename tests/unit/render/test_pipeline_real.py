@@ -162,7 +162,9 @@ def _frames(video: Path) -> np.ndarray:
 @pytest.mark.slow
 def test_streamed_pieces_make_one_continuous_video(video_pack: Path, tmp_path: Path) -> None:
     """Speech in pieces (as streamed TTS gives it) renders as the whole speech would: the same
-    frames count and duration, the base loop running on across pieces, words in video time."""
+    frames count and duration, the base loop running on across pieces, words in video time.
+    While speech is made beside the frames OpenCV runs without its thread pool, and gets it
+    back afterwards; a render of whole speech keeps it (``twinstudio.cpu``)."""
     speech = _speech(3.0)
     speech.words = [
         Timing("hello", 150, 900),
@@ -170,11 +172,25 @@ def test_streamed_pieces_make_one_continuous_video(video_pack: Path, tmp_path: P
         Timing("boot", 2400, 2900),
     ]
     options = RenderOptions(resolution="720p")
-    whole = render_video(video_pack, speech, options, tmp_path / "whole")
+    before = cv2.getNumThreads()
+    pool = 3  # whatever the machine's cores
+    cv2.setNumThreads(pool)
+    threads: dict[str, set[int]] = {"whole": set(), "streamed": set()}
+    whole = render_video(video_pack, speech, options, tmp_path / "whole",
+                         progress=lambda _f: threads["whole"].add(cv2.getNumThreads()))  # fmt: skip
     seen: list[float] = []
+
+    def told(fraction: float) -> None:
+        seen.append(fraction)
+        threads["streamed"].add(cv2.getNumThreads())
+
     pieces = _split(speech, [0.93, 1.71, 2.33])  # between words
     streamed = render_video(video_pack, iter(pieces), options, tmp_path / "streamed",
-                            progress=seen.append, text_length=4 * len("piece 0"))  # fmt: skip
+                            progress=told, text_length=4 * len("piece 0"))  # fmt: skip
+    after = cv2.getNumThreads()
+    cv2.setNumThreads(before)
+    assert threads == {"whole": {pool}, "streamed": {1}}
+    assert after == pool
     assert streamed.duration_s == whole.duration_s == 3.0
     a, b = _frames(whole.video_path), _frames(streamed.video_path)
     assert a.shape == b.shape and len(a) == 75
