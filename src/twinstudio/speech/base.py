@@ -8,7 +8,9 @@ exact silence, English normalising, sentence splitting, speed/pitch/volume, and 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -93,8 +95,47 @@ class TTSEngine(ABC):
         stream is closed). Nothing by default; see ``PiperEngine.release``."""
         return None
 
+    def sentences_at_once(self, voice: Voice) -> int:
+        """How many sentences :meth:`speak` may be given at once (in threads) for ``voice``: 1
+        unless the engine says its speaking is thread-safe and pays for it (Piper's windowed
+        voices: ``piper_model``)."""
+        del voice
+        return 1
+
+    def _spoken(self, texts: Iterable[str], voice: Voice) -> Generator[Track, None, None]:
+        """Each of ``texts`` spoken, in order. With :meth:`sentences_at_once` above 1 they are
+        spoken that many at a time, in threads started here (so at this thread's CPU priority:
+        ``twinstudio.cpu``), and one more is started while the oldest is handed on; closing the
+        iterator cancels what has not started and waits for what has."""
+        at_once = self.sentences_at_once(voice)
+        if at_once <= 1:
+            for text in texts:
+                yield self.speak(text, voice)
+            return
+        pending: deque[Future[Track]] = deque()
+        pool = ThreadPoolExecutor(at_once, thread_name_prefix=f"{self.name or 'tts'}-sentence")
+        try:
+            for text in texts:
+                pending.append(pool.submit(self.speak, text, voice))
+                if len(pending) > at_once:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def _chunks(
         self, groups: list[list[Segment]], voice: Voice, settings: VoiceSettings
+    ) -> Iterator[Speech]:
+        texts = (s.text for group in groups for s in group if not s.is_pause)
+        spoken_in_order = self._spoken(texts, voice)
+        try:
+            yield from self._grouped(groups, spoken_in_order, settings)
+        finally:
+            spoken_in_order.close()  # the sentence threads are done before ``release``
+
+    def _grouped(
+        self, groups: list[list[Segment]], spoken_in_order: Iterator[Track], settings: VoiceSettings
     ) -> Iterator[Speech]:
         previous_spoken = False
         for group in groups:
@@ -104,7 +145,7 @@ class TTSEngine(ABC):
                     pieces.append(Track.silence(self._samples(segment.pause_ms), self.sample_rate))
                     previous_spoken = False
                     continue
-                spoken = self.speak(segment.text, voice)
+                spoken = next(spoken_in_order)
                 if previous_spoken:
                     gap_ms = SENTENCE_GAP_MS / settings.speed  # part of the speech: it scales too
                     pieces.append(Track.silence(self._samples(gap_ms), self.sample_rate))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -136,3 +139,67 @@ def test_engine_memory_is_released_once_a_stream_ends_or_is_closed() -> None:
     assert engine.released == 1  # not while the script is still being spoken
     stream.close()  # a consumer that stops early (a cancelled render) releases too
     assert engine.released == 2
+
+
+class ConcurrentEngine(CountingEngine):
+    """Speaks two sentences at once; each takes a while, later ones less (so they would finish
+    out of order); records how many ran at a time, in which threads, and when it was released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+        self.threads: set[str] = set()
+        self.nice: set[int] = set()
+        self.events: list[str] = []
+
+    def sentences_at_once(self, voice: Voice) -> int:
+        return 2
+
+    def speak(self, sentence: str, voice: Voice) -> Track:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.threads.add(threading.current_thread().name)
+            self.nice.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        time.sleep(0.05 if sentence.startswith("Sentence number zero") else 0.01)
+        track = super().speak(sentence, voice)
+        with self.lock:
+            self.running -= 1
+            self.events.append("spoke")
+        return track
+
+    def release(self) -> None:
+        self.events.append("released")
+
+
+def test_sentences_spoken_at_once_come_in_order_at_the_callers_priority() -> None:
+    """An engine that speaks two sentences at once gives the same chunks as one at a time, in
+    the script's order, from threads at the calling thread's CPU priority (the render's speech
+    thread is at the lowest); closing the stream early waits for the sentences being spoken
+    before the engine is released."""
+    script = LONG[:1200]
+    one_at_a_time = join_speech(list(CountingEngine().synthesize_stream(script, VOICE)))
+    engine = ConcurrentEngine()
+    got: list[Speech] = []
+
+    def consume() -> None:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        got.extend(engine.synthesize_stream(script, VOICE))
+
+    thread = threading.Thread(target=consume)
+    thread.start()
+    thread.join(30)
+    joined = join_speech(got)
+    assert engine.most == 2 and all(n.startswith("fake-sentence") for n in engine.threads)
+    assert engine.nice == {19}
+    assert joined.text == one_at_a_time.text and joined.words == one_at_a_time.words
+    assert np.array_equal(joined.audio, one_at_a_time.audio)
+
+    engine = ConcurrentEngine()
+    stream = engine.synthesize_stream(LONG, VOICE)
+    next(stream)
+    stream.close()
+    assert engine.events[-1] == "released" and engine.running == 0
+    assert engine.events.count("spoke") < 60  # the rest was never spoken

@@ -22,7 +22,9 @@ The options are the same for every voice:
   render shared the cores, and even alone it is no faster (the 63 s benchmark script: 4.2–4.5 s at
   1.7 busy cores without, 4.4–4.8 s at 2.0 with; 2026-12-02);
 - the session is built at the background CPU priority, so its thread pool runs there: speech
-  only takes the cores a render's frames leave idle (``twinstudio.cpu``). Alone, it runs as fast.
+  only takes the cores a render's frames leave idle (``twinstudio.cpu``). Alone, it runs as fast;
+- a voice that speaks several sentences at once (Piper's windowed decoder: ``piper_model``) runs
+  each on fewer threads (``threads``).
 """
 
 from __future__ import annotations
@@ -34,16 +36,18 @@ from typing import Any
 from twinstudio.cpu import made_at_background_priority
 
 
-def cpu_session(model: Any, arena: bool = False) -> Any:
+def cpu_session(model: Any, arena: bool = False, threads: int = 0) -> Any:
     """An ``onnxruntime.InferenceSession`` on the CPU for ``model`` (an ``onnx.ModelProto``),
     with the options above, that keeps no copy of the serialised graph. ``arena``: keep a CPU
     memory arena (only for graphs whose tensors stay small; release it with
-    :func:`shrink_arena`)."""
+    :func:`shrink_arena`). ``threads``: threads one run uses (0: onnxruntime's default, one per
+    core)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
     options.enable_cpu_mem_arena = arena
+    options.intra_op_num_threads = max(0, int(threads))
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     with tempfile.TemporaryDirectory(prefix="twinstudio-onnx-") as tmp:
         path = Path(tmp) / "graph.onnx"

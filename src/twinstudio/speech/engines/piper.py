@@ -141,6 +141,12 @@ class PiperEngine(TTSEngine):
             if release is not None:
                 release()
 
+    def sentences_at_once(self, voice: Voice) -> int:
+        """A windowed voice speaks several sentences at once (``piper_model.SENTENCES_AT_ONCE``:
+        onnxruntime runs are thread-safe and Piper locks its phonemizer); one decoded whole
+        (whose tensors grow with the sentence) speaks one at a time."""
+        return int(getattr(self._model(voice).session, "sentences_at_once", 1))
+
     def speak(self, sentence: str, voice: Voice) -> Track:
         from piper import SynthesisConfig
 

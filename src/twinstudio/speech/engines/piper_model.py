@@ -38,6 +38,20 @@ benchmark script alone, peak RSS rose 258 → 315 MB at its second piece and aga
 at its 39th and 46th second, and a 10-minute 1080p render's peak rose 12 MB after its first
 minute. Warmed: 306 MB at the first piece, 319 at the second, 325 by the 73rd second and no
 further (2026-12-04), for one extra window's decode per script (~2.6 s of audio, ~0.1 CPU s).
+
+A windowed voice speaks :data:`SENTENCES_AT_ONCE` sentences at once (``TTSEngine``'s
+``sentences_at_once``), each run on its share of the cores, rather than one sentence at a time on
+all of them. Beside a render's frames (at the background priority, ``twinstudio.cpu``) a run that
+splits each step across two threads stalls whenever the frames take one of them: the other
+thread spins (onnxruntime's caller waits for its workers with ``pause``, whatever
+``allow_spinning`` says; ``perf``: 4.8 % of a 720p render's CPU on one ``pause``). One thread per
+run does not wait on another. The benchmark's 720p 16:9 render with background removal, three
+alternating pairs (2026-12-05): the speech 7.6–7.8 → 6.2–6.3 CPU s, end to end 13.54–13.90 →
+12.89–13.04 s, and it is done 2.3–2.5 s sooner; alone, the script takes the same time (3.5 s) for
+6.2 instead of 6.4–6.7 CPU s. Two windows decoded at once need room for both in the arena, so
+each of the first ``SENTENCES_AT_ONCE`` decodes after a release (the script's first sentences,
+which start together) warms it with a widest window. (One warm-up decode of twice the widest
+window instead raised the render's peak by 100–130 MB, not ~45: the arena grows by doubling.)
 """
 
 from __future__ import annotations
@@ -45,6 +59,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +76,8 @@ NOISE_TABLE_LENGTH = 8192  # phoneme ids per sentence; Piper splits text into se
 NOISE_SEED = 20240531
 DECODER_PREFIX = "/dec/"
 DECODER_WINDOW = 192  # latent frames (~2.2 s at 22.05 kHz): each window's tensors stay < 100 MB
+# Sentences a windowed voice speaks at once, each on 1/SENTENCES_AT_ONCE of the cores (module docs).
+SENTENCES_AT_ONCE = 2
 # Operations whose output at a time step depends only on nearby inputs (the convolutions' reach is
 # counted by receptive_context); a decoder with anything else (a normalisation over time,
 # attention, a recurrence) is decoded whole, since windows would change its audio.
@@ -234,16 +252,23 @@ class WindowedSession:
     """An ``InferenceSession`` look-alike (``run`` only, as ``PiperVoice`` uses it) that runs the
     front of the graph whole and its decoder window by window; see the module's docs."""
 
-    def __init__(self, model: Any, latent: str, audio: str, alignment: str) -> None:
+    def __init__(
+        self, model: Any, latent: str, audio: str, alignment: str, at_once: int = SENTENCES_AT_ONCE
+    ) -> None:
         inputs = [i.name for i in model.graph.input]
         self.context = receptive_context(model)
         self.window = DECODER_WINDOW
         self.latent = latent
-        self.front = cpu_session(subgraph(model, inputs, [latent, alignment]), arena=True)
-        self.decoder = cpu_session(subgraph(model, [latent], [audio]), arena=True)
+        self.sentences_at_once = max(1, at_once)  # runs in threads of their own (module docs)
+        threads = max(1, (os.cpu_count() or 1) // self.sentences_at_once)
+        front = subgraph(model, inputs, [latent, alignment])
+        self.front = cpu_session(front, arena=True, threads=threads)
+        self.decoder = cpu_session(subgraph(model, [latent], [audio]), arena=True, threads=threads)
         self._tiny_feed: dict[str, Any] | None = None  # one phoneme, as last fed (for release)
         self._tiny: Any = None  # a one-frame latent like the last one decoded (for release)
-        self._warm = False  # the decoder's arena has held the widest window since the last release
+        # Decodes still to warm the arena (one per sentence spoken at once) since the last release.
+        self._warmups = self.sentences_at_once
+        self._warming = threading.Lock()
 
     def run(self, output_names: Sequence[str] | None, feed: Mapping[str, Any]) -> list[Any]:
         """``[audio (1, 1, samples), samples per phoneme id]``, as the whole graph returns."""
@@ -259,9 +284,10 @@ class WindowedSession:
         frames = z.shape[2]
         self._tiny = np.zeros_like(z[:, :, :1])
         widest = self.window + 2 * self.context  # no window is wider than this
-        if not self._warm:  # the arena's full size now, not at a later sentence (module docs)
+        with self._warming:
+            warm_up, self._warmups = self._warmups > 0, max(0, self._warmups - 1)
+        if warm_up:  # the arena's full size now, not at a later sentence (module docs)
             self.decoder.run(None, {self.latent: np.zeros((*z.shape[:2], widest), z.dtype)})
-            self._warm = True
         if frames <= widest:  # short: one window, no context to pay
             return self.decoder.run(None, {self.latent: z})[0]
         step = math.ceil(frames / math.ceil(frames / self.window))  # even windows, none tiny
@@ -279,6 +305,7 @@ class WindowedSession:
         one-frame decode, each told to shrink its arena when it ends."""
         if self._tiny_feed is not None:
             shrink_arena(self.front, self._tiny_feed)
-        self._warm = False
+        with self._warming:
+            self._warmups = self.sentences_at_once
         if self._tiny is not None:
             shrink_arena(self.decoder, {self.latent: self._tiny})
