@@ -146,29 +146,35 @@ def test_release_gives_the_arena_back_and_decoding_goes_on(voice: object) -> Non
 
 
 def test_the_arena_takes_its_widest_window_first(voice: object) -> None:
-    """Made beside a render's frames, the speech must not grow its arena mid-video: each of the
-    first decodes after a release (one per sentence spoken at once: they start together) first
-    runs the widest window there will be, and no later window, even a short sentence's single
-    one, is wider."""
+    """Made beside a render's frames, the speech must not grow its arenas mid-video: there is
+    one decoder (and arena) per sentence spoken at once, never two decodes on one, and each
+    decoder's first decode after a release runs the widest window there will be; no later
+    window, even a short sentence's single one, is wider."""
     session = voice.session  # type: ignore[attr-defined]
     z = _latent(voice)
-    widths: list[int] = []
-    real = session.decoder
+    widths: dict[int, list[int]] = {}
+    real = list(session.decoders)
 
     class Recording:
+        def __init__(self, k: int) -> None:
+            self.k = k
+
         def run(self, names: object, feed: dict[str, np.ndarray]) -> object:
-            widths.append(feed[session.latent].shape[2])
-            return real.run(names, feed)
+            widths.setdefault(self.k, []).append(feed[session.latent].shape[2])
+            return real[self.k].run(names, feed)
 
     session.release()
-    session.decoder = Recording()
+    session.decoders = [Recording(k) for k in range(len(real))]
     try:
         short = z[:, :, : session.window + 2 * session.context - 5]  # one window, near the widest
-        session.decode(short)
-        session.decode(z)
+        for _ in range(2):
+            session.decode(short)
+            session.decode(z)
     finally:
-        session.decoder = real
+        session.decoders = real
     widest = session.window + 2 * session.context
-    assert session.sentences_at_once == 2
-    assert widths[:3] == [widest, short.shape[2], widest] and max(widths) == widest
-    assert len(widths) > 4  # then the second sentence's own windows
+    assert session.sentences_at_once == len(real) == 2
+    assert sorted(widths) == [0, 1]  # both decoders were used
+    for runs in widths.values():
+        assert runs[0] == widest and max(runs) == widest and runs.count(widest) == 1
+    assert sum(len(runs) for runs in widths.values()) > 6  # the sentences' own windows

@@ -48,10 +48,16 @@ thread spins (onnxruntime's caller waits for its workers with ``pause``, whateve
 run does not wait on another. The benchmark's 720p 16:9 render with background removal, three
 alternating pairs (2026-12-05): the speech 7.6–7.8 → 6.2–6.3 CPU s, end to end 13.54–13.90 →
 12.89–13.04 s, and it is done 2.3–2.5 s sooner; alone, the script takes the same time (3.5 s) for
-6.2 instead of 6.4–6.7 CPU s. Two windows decoded at once need room for both in the arena, so
-each of the first ``SENTENCES_AT_ONCE`` decodes after a release (the script's first sentences,
-which start together) warms it with a widest window. (One warm-up decode of twice the widest
-window instead raised the render's peak by 100–130 MB, not ~45: the arena grows by doubling.)
+6.2 instead of 6.4–6.7 CPU s.
+
+Each sentence spoken at once has a decoder session (and arena) of its own, taken from a free list
+for each decode, and each arena is warmed by its own first decode after a release: two windows
+never share one arena, so neither grows mid-video. (With one shared decoder, warmed once or by
+each of the first two decodes, the two windows met at whatever moment they first coincided: a
+10.6-minute 1080p render's peak rose 9.3 and 2.6 MB after its first minute; one warm-up decode of
+twice the widest window instead raised a render's peak by 100–130 MB, the arena growing by
+doubling.) What it costs: a 1080p render's peak 599–603 → ~700 MB (the second decoder's arena and
+its 7 MB of weights), flat with length (2026-12-05).
 """
 
 from __future__ import annotations
@@ -60,7 +66,7 @@ import json
 import logging
 import math
 import os
-import threading
+import queue
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -263,12 +269,21 @@ class WindowedSession:
         threads = max(1, (os.cpu_count() or 1) // self.sentences_at_once)
         front = subgraph(model, inputs, [latent, alignment])
         self.front = cpu_session(front, arena=True, threads=threads)
-        self.decoder = cpu_session(subgraph(model, [latent], [audio]), arena=True, threads=threads)
+        # One decoder (and arena) per sentence spoken at once; a decode takes whichever is free.
+        decoder = subgraph(model, [latent], [audio])
+        self.decoders = [cpu_session(decoder, arena=True, threads=threads)
+                         for _ in range(self.sentences_at_once)]  # fmt: skip
+        self._free: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for k in range(self.sentences_at_once):
+            self._free.put(k)
+        self._warm = [False] * self.sentences_at_once  # arena k has held its widest since release
         self._tiny_feed: dict[str, Any] | None = None  # one phoneme, as last fed (for release)
         self._tiny: Any = None  # a one-frame latent like the last one decoded (for release)
-        # Decodes still to warm the arena (one per sentence spoken at once) since the last release.
-        self._warmups = self.sentences_at_once
-        self._warming = threading.Lock()
+
+    @property
+    def decoder(self) -> Any:
+        """The first decoder session (all of them compute the same)."""
+        return self.decoders[0]
 
     def run(self, output_names: Sequence[str] | None, feed: Mapping[str, Any]) -> list[Any]:
         """``[audio (1, 1, samples), samples per phoneme id]``, as the whole graph returns."""
@@ -280,32 +295,41 @@ class WindowedSession:
         return [self.decode(z), alignment]
 
     def decode(self, z: Any) -> Any:
-        """The decoder's audio for latent ``z`` (1, channels, frames), window by window."""
+        """The decoder's audio for latent ``z`` (1, channels, frames), window by window, on
+        whichever decoder session is free (there are as many as sentences spoken at once)."""
+        k = self._free.get()
+        try:
+            return self._decode(self.decoders[k], k, z)
+        finally:
+            self._free.put(k)
+
+    def _decode(self, decoder: Any, k: int, z: Any) -> Any:
         frames = z.shape[2]
         self._tiny = np.zeros_like(z[:, :, :1])
         widest = self.window + 2 * self.context  # no window is wider than this
-        with self._warming:
-            warm_up, self._warmups = self._warmups > 0, max(0, self._warmups - 1)
-        if warm_up:  # the arena's full size now, not at a later sentence (module docs)
-            self.decoder.run(None, {self.latent: np.zeros((*z.shape[:2], widest), z.dtype)})
+        if not self._warm[k]:  # the arena's full size now, not at a later sentence (module docs)
+            decoder.run(None, {self.latent: np.zeros((*z.shape[:2], widest), z.dtype)})
+            self._warm[k] = True
         if frames <= widest:  # short: one window, no context to pay
-            return self.decoder.run(None, {self.latent: z})[0]
+            return decoder.run(None, {self.latent: z})[0]
         step = math.ceil(frames / math.ceil(frames / self.window))  # even windows, none tiny
         parts = []
         for start in range(0, frames, step):
             end = min(frames, start + step)
             lo, hi = max(0, start - self.context), min(frames, end + self.context)
-            out = self.decoder.run(None, {self.latent: z[:, :, lo:hi]})[0]
+            out = decoder.run(None, {self.latent: z[:, :, lo:hi]})[0]
             hop = out.shape[-1] // (hi - lo)
             parts.append(out[..., (start - lo) * hop : (end - lo) * hop])
         return np.concatenate(parts, axis=-1)
 
     def release(self) -> None:
-        """Give both sessions' arenas back to the system: a one-phoneme run of the front and a
-        one-frame decode, each told to shrink its arena when it ends."""
+        """Give the sessions' arenas back to the system: a one-phoneme run of the front and a
+        one-frame decode on each decoder used, each told to shrink its arena when it ends. Call
+        it when no decode is running (``TTSEngine`` does, once a script's sentences are done)."""
         if self._tiny_feed is not None:
             shrink_arena(self.front, self._tiny_feed)
-        with self._warming:
-            self._warmups = self.sentences_at_once
         if self._tiny is not None:
-            shrink_arena(self.decoder, {self.latent: self._tiny})
+            for k, decoder in enumerate(self.decoders):
+                if self._warm[k]:
+                    shrink_arena(decoder, {self.latent: self._tiny})
+                self._warm[k] = False
