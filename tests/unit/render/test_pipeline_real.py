@@ -176,19 +176,21 @@ def test_streamed_pieces_make_one_continuous_video(video_pack: Path, tmp_path: P
     pool = 3  # whatever the machine's cores
     cv2.setNumThreads(pool)
     threads: dict[str, set[int]] = {"whole": set(), "streamed": set()}
-    whole = render_video(video_pack, speech, options, tmp_path / "whole",
-                         progress=lambda _f: threads["whole"].add(cv2.getNumThreads()))  # fmt: skip
     seen: list[float] = []
 
     def told(fraction: float) -> None:
         seen.append(fraction)
         threads["streamed"].add(cv2.getNumThreads())
 
-    pieces = _split(speech, [0.93, 1.71, 2.33])  # between words
-    streamed = render_video(video_pack, iter(pieces), options, tmp_path / "streamed",
-                            progress=told, text_length=4 * len("piece 0"))  # fmt: skip
-    after = cv2.getNumThreads()
-    cv2.setNumThreads(before)
+    try:
+        whole = render_video(video_pack, speech, options, tmp_path / "whole",
+                             progress=lambda _f: threads["whole"].add(cv2.getNumThreads()))  # fmt: skip
+        pieces = _split(speech, [0.93, 1.71, 2.33])  # between words
+        streamed = render_video(video_pack, iter(pieces), options, tmp_path / "streamed",
+                                progress=told, text_length=4 * len("piece 0"))  # fmt: skip
+        after = cv2.getNumThreads()
+    finally:
+        cv2.setNumThreads(before)
     assert threads == {"whole": {pool}, "streamed": {1}}
     assert after == pool
     assert streamed.duration_s == whole.duration_s == 3.0

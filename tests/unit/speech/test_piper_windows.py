@@ -145,6 +145,26 @@ def test_release_gives_the_arena_back_and_decoding_goes_on(voice: object) -> Non
     np.testing.assert_array_equal(session.decode(z), first)  # and the arena grows back
 
 
+def test_release_waits_for_a_decoder_in_use(voice: object) -> None:
+    """A script that ends while another is decoding (two renders on one voice) shrinks a
+    decoder's arena only once that decoder is free, never beside a decode in it."""
+    import threading
+
+    session = voice.session  # type: ignore[attr-defined]
+    session.decode(_latent(voice)[:, :, :40])
+    busy = session._free.get()  # a decode in progress on this decoder
+    released = threading.Event()
+    thread = threading.Thread(target=lambda: (session.release(), released.set()))
+    thread.start()
+    try:
+        assert not released.wait(0.5)  # waiting for the busy decoder
+    finally:
+        session._free.put(busy)  # that decode ends
+    assert released.wait(10)
+    thread.join(10)
+    assert not any(session._warm)
+
+
 def test_the_arena_takes_its_widest_window_first(voice: object) -> None:
     """Made beside a render's frames, the speech must not grow its arenas mid-video: there is
     one decoder (and arena) per sentence spoken at once, never two decodes on one, and each

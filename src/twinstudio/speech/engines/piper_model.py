@@ -324,12 +324,18 @@ class WindowedSession:
 
     def release(self) -> None:
         """Give the sessions' arenas back to the system: a one-phoneme run of the front and a
-        one-frame decode on each decoder used, each told to shrink its arena when it ends. Call
-        it when no decode is running (``TTSEngine`` does, once a script's sentences are done)."""
+        one-frame decode on each decoder used, each told to shrink its arena when it ends. Each
+        decoder is taken from the free list as a decode takes it, so a script that ends while
+        another (a second render in the process, on the same voice) is decoding waits for that
+        decoder rather than running beside it in its arena."""
         if self._tiny_feed is not None:
             shrink_arena(self.front, self._tiny_feed)
-        if self._tiny is not None:
-            for k, decoder in enumerate(self.decoders):
-                if self._warm[k]:
-                    shrink_arena(decoder, {self.latent: self._tiny})
+        taken = [self._free.get() for _ in self.decoders]
+        try:
+            for k in taken:
+                if self._warm[k] and self._tiny is not None:
+                    shrink_arena(self.decoders[k], {self.latent: self._tiny})
                 self._warm[k] = False
+        finally:
+            for k in taken:
+                self._free.put(k)
