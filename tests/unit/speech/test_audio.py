@@ -164,7 +164,7 @@ def test_voice_the_recogniser_missed_opens_the_mouth() -> None:
 
 def test_clear_speech_is_recognised_word_for_word(tmp_path: Path) -> None:
     """Without a transcript the words come from recognition: clear speech comes out nearly word
-    for word (0.95 here; a search bounded to 300 active HMMs a frame gives 0.62 and fails)."""
+    for word (0.89 here; a search bounded to 300 active HMMs a frame gives 0.62 and fails)."""
     import difflib
 
     text = (

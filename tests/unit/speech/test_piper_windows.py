@@ -124,6 +124,39 @@ def test_subgraph_keeps_only_what_the_outputs_need() -> None:
     assert [n.name for n in head.graph.node] == ["a", "c"]
 
 
+def test_seeded_noise_is_a_table_tiled_to_any_shape() -> None:
+    """The patched node gives the seeded table, repeated past its size and cut to the shape."""
+    import onnxruntime
+
+    noise = helper.make_node("RandomNormalLike", ["x"], ["y"], name="/noise", dtype=1)
+    graph = helper.make_graph(
+        [noise],
+        "toy",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, None, None])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, None, None])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
+    assert piper_model._seed_noise(model, "/noise", 7, (1, 2, 3))
+    assert not piper_model._seed_noise(model, "/noise", 7, (1, 2, 3))  # already replaced
+    session = onnxruntime.InferenceSession(model.SerializeToString())
+    table = np.random.default_rng(7).standard_normal((1, 2, 3)).astype(np.float32)
+    for shape in [(1, 2, 3), (1, 1, 2), (1, 3, 7)]:
+        out = session.run(None, {"x": np.zeros(shape, dtype=np.float32)})[0]
+        np.testing.assert_array_equal(out, np.tile(table, (1, 2, 3))[:, : shape[1], : shape[2]])
+
+
+def test_the_same_sentence_sounds_the_same_every_time(voice: object) -> None:
+    """Both of Piper's noises are seeded: a sentence longer than the latent's noise table (so it
+    repeats) is the same audio twice in one process, where fresh noise would differ."""
+    z = _latent(voice)
+    assert z.shape[2] > piper_model.LATENT_NOISE_TABLE[2]
+    first, second = (
+        next(iter(voice.synthesize(LONG))).audio_float_array  # type: ignore[attr-defined]
+        for _ in range(2)
+    )
+    np.testing.assert_array_equal(first, second)
+
+
 def _rss_mb() -> float:
     with open("/proc/self/status", encoding="ascii") as status:
         line = next(row for row in status if row.startswith("VmRSS:"))
