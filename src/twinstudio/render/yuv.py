@@ -193,14 +193,14 @@ def displace(
     sources = planes(picture if source is None else source)
     for plane, src, scale in zip(planes(picture), sources, (1, 2, 2), strict=True):
         bx0, by0, bx1, by1 = x0 // scale, y0 // scale, x1 // scale, y1 // scale
-        gx, gy = np.meshgrid(np.arange(bx0, bx1, dtype=np.float32),
-                             np.arange(by0, by1, dtype=np.float32))  # fmt: skip
         dx, dy = fx, fy
         if scale != 1:
             size = (bx1 - bx0, by1 - by0)
             dx = cv2.resize(fx, size, interpolation=cv2.INTER_AREA) / scale
             dy = cv2.resize(fy, size, interpolation=cv2.INTER_AREA) / scale
-        plane[by0:by1, bx0:bx1] = cv2.remap(src, gx + dx, gy + dy, cv2.INTER_LINEAR,
+        map_x = np.add(dx, np.arange(bx0, bx1, dtype=np.float32), dtype=np.float32)  # no grids
+        map_y = np.add(dy, np.arange(by0, by1, dtype=np.float32)[:, None], dtype=np.float32)
+        plane[by0:by1, bx0:bx1] = cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR,
                                             borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     return picture
 

@@ -187,12 +187,33 @@ def test_the_residual_flow_moves_a_picture_band_by_band_as_it_would_whole(
     flow = rng.normal(0, 3, (96, 64, 2)).astype(np.float32)
     whole = picture.copy()
     monkeypatch.setattr(sample, "RESIDUAL_BAND", 1000)
-    sample._move_along(whole, flow, 0.5)
+    sample._move_along([(whole, 0.5)], flow)
     banded = picture.copy()
     monkeypatch.setattr(sample, "RESIDUAL_BAND", 16)
-    sample._move_along(banded, flow, 0.5)
+    sample._move_along([(banded, 0.5)], flow)
     assert not np.array_equal(whole, picture)
     np.testing.assert_array_equal(banded, whole)
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (64, 96), (67, 101)])
+def test_a_band_of_the_residual_flow_is_those_rows_of_it_resized_whole(
+    size: tuple[int, int],
+) -> None:
+    """The flow stays at a quarter size; each band brought to full size matches the same rows
+    of the whole flow resized at once (which a 1080p fade no longer holds)."""
+    import cv2
+
+    from twinstudio.render.lipsync import sample
+
+    w, h = size
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 3, (max(8, h // 4), max(8, w // 4), 2)).astype(np.float32)
+    flow = cv2.GaussianBlur(noise, (0, 0), sample.RESIDUAL_SMOOTH_PX)  # as a residual is
+    whole = cv2.resize(flow, size, interpolation=cv2.INTER_LINEAR)
+    for y0, y1 in [(0, 5), (0, h), (h // 3, h // 3 + 17), (h - 7, h)]:
+        band = sample._flow_band(flow, size, y0, y1)
+        assert band.shape == (y1 - y0, w, 2)
+        np.testing.assert_allclose(band, whole[y0:y1], atol=1e-5 if w == 1920 else 0.02)
 
 
 @pytest.mark.parametrize("loop", [(10, 110, 200), (20, 200, 200)])

@@ -544,6 +544,13 @@ def _expression_flow(
 # "medium" preset it cost a 1080p render 1.8 s of the compositing thread (15 fade frames)
 # and 58 MB more at its peak; at a quarter with "fast", the hair and background of
 # katie_hill's jump still show one outline.
+#
+# The flow stays at its quarter size and each band of rows is brought to full size only when
+# it is applied (:func:`_flow_band`, the same bilinear values as ``cv2.resize`` of the whole,
+# within 1e-5 px). Brought to full size at once it was 16.6 MB at 1080p, held through both
+# pictures' moves and the matte's, and with the bands' maps it set a 1080p render's peak:
+# fades are morphed the first time each comes round (then kept), so in the first seconds,
+# while both of the speech's decoders run (2026-12-05).
 RESIDUAL_SCALE = 4
 RESIDUAL_SMOOTH_PX = 1.5  # at the flow's own scale
 RESIDUAL_MIN_PX = 0.75
@@ -551,33 +558,54 @@ RESIDUAL_BAND = 256  # rows
 
 
 def _residual_flow(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """Dense flow (h, w, 2) float32, luma px, from luma plane ``a`` to ``b``:
-    a(x) ≈ b(x + flow(x)). None when the two already agree (see ``RESIDUAL_MIN_PX``)."""
+    """Dense flow from luma plane ``a`` to ``b`` at a quarter of their size, (h', w', 2) float32
+    in full-size luma px: a(x) ≈ b(x + flow(x)) (:func:`_flow_band` brings rows of it to full
+    size). None when the two already agree (see ``RESIDUAL_MIN_PX``)."""
     h, w = a.shape
     small = (max(8, w // RESIDUAL_SCALE), max(8, h // RESIDUAL_SCALE))
     a_s = cv2.resize(a, small, interpolation=cv2.INTER_AREA)
     b_s = cv2.resize(b, small, interpolation=cv2.INTER_AREA)
     dis = cv2.DISOpticalFlow.create(cv2.DISOpticalFlow_PRESET_FAST)
     flow = dis.calc(a_s, b_s, np.zeros((small[1], small[0], 2), np.float32))
-    flow = cv2.GaussianBlur(flow, (0, 0), RESIDUAL_SMOOTH_PX)
+    flow = cv2.GaussianBlur(flow, (0, 0), RESIDUAL_SMOOTH_PX) * np.float32(RESIDUAL_SCALE)
     if not np.isfinite(flow).all():
         return None
-    length = np.sqrt((flow * flow).sum(axis=-1)) * RESIDUAL_SCALE
+    length = np.sqrt((flow * flow).sum(axis=-1))
     if float(np.percentile(length, 95)) < RESIDUAL_MIN_PX:
         return None
-    return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * float(RESIDUAL_SCALE)
+    return flow
 
 
-def _move_along(picture: np.ndarray, flow: np.ndarray, share: float) -> None:
-    """Move an I420 ``picture`` (in place) ``share`` of the way along ``flow`` (a backward
-    fetch: out(x) = in(x + share · flow(x))), a band of rows at a time."""
-    w, h = yuv.size_of(picture)
-    source = picture.copy()  # every band fetches from the picture as it was
+def _flow_band(flow: np.ndarray, size: tuple[int, int], y0: int, y1: int) -> np.ndarray:
+    """Rows ``y0:y1`` of ``flow`` (any size) bilinearly resized to ``size`` (w, h), as rows
+    ``y0:y1`` of ``cv2.resize(flow, size)`` (half-pixel centres, edges held), without the rest.
+
+    One affine warp: its coordinates are fixed-point (1/32 px of the small flow), so where the
+    scale is not a power of two it differs from the resize by a few thousandths of a pixel; at
+    the quarter size 1080p and 720p flows have, by under 1e-6 px.
+    """
+    w, h = size
+    sx, sy = flow.shape[1] / w, flow.shape[0] / h
+    to_flow = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]])
+    band = cv2.warpAffine(flow, to_flow, (w, y1 - y0),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    return np.asarray(band, dtype=np.float32)
+
+
+def _move_along(moves: list[tuple[np.ndarray, float]], flow: np.ndarray) -> None:
+    """Move each I420 picture of ``moves`` (in place, all of one size) its ``share`` of the way
+    along ``flow`` (a backward fetch: out(x) = in(x + share · flow(x)); ``flow`` at any size,
+    see :func:`_flow_band`), a band of rows at a time, each band of the flow made once for all
+    of them."""
+    w, h = yuv.size_of(moves[0][0])
+    sources = [picture.copy() for picture, _ in moves]  # every band fetches from them as they were
     for y0 in range(0, h, RESIDUAL_BAND):
         y1 = min(h, y0 + RESIDUAL_BAND)
-        band = flow[y0:y1]
-        yuv.displace(picture, (0, y0, w, y1), share * band[..., 0], share * band[..., 1],
-                     source=source)  # fmt: skip
+        band = _flow_band(flow, (w, h), y0, y1)
+        for (picture, share), source in zip(moves, sources, strict=True):
+            yuv.displace(picture, (0, y0, w, y1), share * band[..., 0], share * band[..., 1],
+                         source=source)  # fmt: skip
 
 
 def _plane_along(plane: np.ndarray, flow: np.ndarray, share: float) -> np.ndarray:
@@ -588,10 +616,14 @@ def _plane_along(plane: np.ndarray, flow: np.ndarray, share: float) -> np.ndarra
     xs = np.arange(w, dtype=np.float32)
     for y0 in range(0, h, RESIDUAL_BAND):
         y1 = min(h, y0 + RESIDUAL_BAND)
-        gx, gy = np.meshgrid(xs, np.arange(y0, y1, dtype=np.float32))
-        band = flow[y0:y1]
-        out[y0:y1] = cv2.remap(plane, gx + share * band[..., 0], gy + share * band[..., 1],
-                               cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        band = _flow_band(flow, (w, h), y0, y1)
+        band *= share
+        map_x = band[..., 0]
+        map_x += xs
+        map_y = band[..., 1]
+        map_y += np.arange(y0, y1, dtype=np.float32)[:, None]
+        out[y0:y1] = cv2.remap(plane, map_x, map_y, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     return out
 
 
@@ -677,8 +709,7 @@ class _LoopMorph:
                 yuv.displace(picture, *_clip_flow(flow, yuv.size_of(picture)))
         residual = _residual_flow(yuv.planes(a)[0], yuv.planes(b)[0])
         if residual is not None:
-            _move_along(a, residual, -self.w)
-            _move_along(b, residual, 1.0 - self.w)
+            _move_along([(a, -self.w), (b, 1.0 - self.w)], residual)
         return yuv.crossfade(a, b, self.w), residual
 
     def alphas(
@@ -690,7 +721,7 @@ class _LoopMorph:
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
         b = cv2.warpAffine(partner, self.to_mid_partner, size, flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-        if residual is not None and residual.shape[:2] == a.shape[:2]:
+        if residual is not None:
             a = _plane_along(a, residual, -self.w)
             b = _plane_along(b, residual, 1.0 - self.w)
         return cv2.addWeighted(a, 1.0 - self.w, b, self.w, 0.0)
