@@ -546,8 +546,8 @@ def _expression_flow(
 # katie_hill's jump still show one outline.
 #
 # The flow stays at its quarter size and each band of rows is brought to full size only when
-# it is applied (:func:`_flow_band`, the same bilinear values as ``cv2.resize`` of the whole,
-# within 1e-5 px). Brought to full size at once it was 16.6 MB at 1080p, held through both
+# it is applied (:func:`_flow_band`: the bilinear values ``cv2.resize`` of the whole gives,
+# within 1e-6 px at 720p and 1080p). Brought to full size at once it was 16.6 MB at 1080p, held through both
 # pictures' moves and the matte's, and with the bands' maps it set a 1080p render's peak:
 # fades are morphed the first time each comes round (then kept), so in the first seconds,
 # while both of the speech's decoders run (2026-12-05).
@@ -557,12 +557,17 @@ RESIDUAL_MIN_PX = 0.75
 RESIDUAL_BAND = 256  # rows
 
 
+def _residual_size(w: int, h: int) -> tuple[int, int]:
+    """The (w, h) at which the residual flow of two ``w`` × ``h`` planes is made and kept."""
+    return max(8, w // RESIDUAL_SCALE), max(8, h // RESIDUAL_SCALE)
+
+
 def _residual_flow(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """Dense flow from luma plane ``a`` to ``b`` at a quarter of their size, (h', w', 2) float32
     in full-size luma px: a(x) ≈ b(x + flow(x)) (:func:`_flow_band` brings rows of it to full
     size). None when the two already agree (see ``RESIDUAL_MIN_PX``)."""
     h, w = a.shape
-    small = (max(8, w // RESIDUAL_SCALE), max(8, h // RESIDUAL_SCALE))
+    small = _residual_size(w, h)
     a_s = cv2.resize(a, small, interpolation=cv2.INTER_AREA)
     b_s = cv2.resize(b, small, interpolation=cv2.INTER_AREA)
     dis = cv2.DISOpticalFlow.create(cv2.DISOpticalFlow_PRESET_FAST)
@@ -721,7 +726,7 @@ class _LoopMorph:
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
         b = cv2.warpAffine(partner, self.to_mid_partner, size, flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-        if residual is not None:
+        if residual is not None and residual.shape[1::-1] == _residual_size(*size):
             a = _plane_along(a, residual, -self.w)
             b = _plane_along(b, residual, 1.0 - self.w)
         return cv2.addWeighted(a, 1.0 - self.w, b, self.w, 0.0)
