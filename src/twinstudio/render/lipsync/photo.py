@@ -12,7 +12,9 @@ Lower quality than the sample engine and labelled so (``quality_label = "basic"`
   corners (seen on the demo portrait and on the three stills of the shared footage); nearer the
   corners the lips part less than they move, and the stretched lip line fills the rest;
 - the eyes blink every few seconds (``render.lipsync.blink``): a still that talks without ever
-  blinking stares.
+  blinking stares;
+- the whole picture (and its matte) then drifts, tilts and nods a little (``render.lipsync.sway``):
+  a still whose head never moves while its mouth talks looks like a cut-out.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from twinstudio.render.framing import View
+from twinstudio.render.framing import FEATHER_KSIZE, FEATHER_SIGMA, View
 from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
 from twinstudio.render.lipsync.blink import Blinker, blink_curve
+from twinstudio.render.lipsync.sway import Sway
 from twinstudio.render.motion import MouthTrack
 from twinstudio.twins import pack as P
 from twinstudio.twins.faces import CHIN, EYE_L, EYE_R, MOUTH_CORNERS, NOSE_TIP
@@ -187,19 +190,39 @@ class PhotoEngine(LipSyncEngine):
         landmarks = pack.track["landmarks"][0]
         face = _Face(image, landmarks)
         blinker = Blinker(image, landmarks)
-        alpha: Any = None
+        size = (image.shape[1], image.shape[0])
+        sway = Sway(size, landmarks, pack.fps)
+        # Each frame is moved and placed in the view by one warp, at the view's size. A view
+        # that shrinks the still 2x or more is placed after the move instead (a warp would
+        # alias there; ``yuv.Resizer`` shrinks it through INTER_AREA).
+        to_out, out_size, direct = np.eye(3), size, True
+        if view is not None and view.resize.k == 1:
+            to_out, out_size = np.vstack([view.to_view, [0.0, 0.0, 1.0]]), view.size
+        elif view is not None:
+            direct = False
+        matte: Any = None
         if with_alpha:
             from twinstudio.twins.matte import read_matte
 
-            alpha = next(iter(read_matte(pack.file(P.MATTE))))
-            if view is not None:
-                alpha = view.place_alpha(alpha)
+            matte = next(iter(read_matte(pack.file(P.MATTE))))
         done = 0
         for track in tracks:
             closed = blink_curve(len(track), pack.fps, start=done)
+            moves = sway.matrices(track.norm[:, 0], done)
             for t in range(len(track)):
                 rgb = face.render(float(track.norm[t, 0]), float(track.norm[t, 1]))
                 blink = float(closed[t])
-                rgb = blinker.apply(rgb, blink)
-                yield SyncedFrame(rgb if view is None else view.place(rgb), alpha, blink=blink)
+                move = (to_out @ np.vstack([moves[t], [0.0, 0.0, 1.0]]))[:2]
+                rgb = cv2.warpAffine(blinker.apply(rgb, blink), move, out_size,
+                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+                alpha = None
+                if matte is not None:
+                    alpha = cv2.warpAffine(matte, move, out_size, flags=cv2.INTER_LINEAR,
+                                           borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+                    if view is not None:
+                        alpha = (cv2.GaussianBlur(alpha, FEATHER_KSIZE, FEATHER_SIGMA) if direct
+                                 else view.place_alpha(alpha))  # fmt: skip
+                if view is not None and not direct:
+                    rgb = view.place(rgb)
+                yield SyncedFrame(rgb, alpha, blink=blink)
             done += len(track)
