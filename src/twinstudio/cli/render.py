@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from twinstudio.cli.output import EXIT_CODES_HELP, JsonOpt, fail, handled, print_json, stderr
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable
 
     from twinstudio.speech import Speech
 
@@ -28,13 +28,14 @@ DEFAULT_VOICE = "en_US-joe-medium"
 
 def _speech(
     script: str | None, audio: Path | None, voice: str, speed: float, pitch: float
-) -> Speech | Iterator[Speech]:
-    """Decoded audio, or the script's speech made sentence group by sentence group (voice and
-    settings are checked at once; the render makes the groups beside its frames, on disk)."""
-    from twinstudio.speech import VoiceSettings, load_audio, synthesize_stream
+) -> Iterable[Speech]:
+    """Audio decoded at once and timed piece by piece, or the script's speech made sentence
+    group by sentence group (voice and settings are checked at once; the render makes the
+    pieces beside its frames, on disk)."""
+    from twinstudio.speech import VoiceSettings, stream_audio, synthesize_stream
 
     if audio is not None:
-        return load_audio(audio, transcript=script)
+        return stream_audio(audio, transcript=script)
     assert script is not None
     return synthesize_stream(script, voice, VoiceSettings(speed=speed, pitch=pitch))
 
@@ -125,6 +126,7 @@ def render(
                 work / "render",
                 progress=lambda f: bar.update(task, completed=f),
                 text_length=len(script) if audio is None and script else None,
+                duration_s=getattr(speech, "duration_s", None),
             )
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(result.video_path, out)

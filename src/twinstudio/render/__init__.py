@@ -26,9 +26,11 @@ def render_video(
     progress: Callable[[float], None] | None = None,
     *,
     text_length: int | None = None,
+    duration_s: float | None = None,
 ) -> RenderResult:
     """Render ``speech`` (whole, or streamed pieces) with the twin in ``pack_dir``; see
     ``render.pipeline.render_video``."""
     from twinstudio.render.pipeline import render_video as _render
 
-    return _render(pack_dir, speech, options, workdir, progress, text_length=text_length)
+    return _render(pack_dir, speech, options, workdir, progress, text_length=text_length,
+                   duration_s=duration_s)  # fmt: skip

@@ -83,7 +83,8 @@ class _Timeline:
 
     ``total_frames``: the whole video's frames when known before the first one (whole speech),
     else None and :meth:`expected_frames` tells them from ``spool`` (the pieces being made) and
-    ``text_length`` (the script's characters)."""
+    ``text_length`` (the script's characters) or ``duration_s`` (the whole speech's length,
+    when the pieces of a recording are timed one by one)."""
 
     def __init__(
         self,
@@ -93,12 +94,14 @@ class _Timeline:
         total_frames: int | None,
         spool: SpeechSpool | None = None,
         text_length: int | None = None,
+        duration_s: float | None = None,
     ) -> None:
         self.pack = pack
         self.options = options
         self.rate = rate
         self.spool = spool
         self.text_length = text_length
+        self.duration_s = duration_s
         self.samples = 0  # audio samples of the pieces so far
         self.frames = 0  # output frames planned so far
         self.thumbnail_at = -1
@@ -107,8 +110,8 @@ class _Timeline:
 
     def expected_frames(self) -> int | None:
         """The whole video's frames: exact once all of the speech is made; before that, those
-        of the speech made so far scaled by the share of the script it covers (None without
-        ``text_length``)."""
+        of the speech made so far scaled by the share of the script it covers, or those of
+        ``duration_s`` (None without either)."""
         if self._total is not None or self.spool is None:
             return self._total
         done = self.spool.done  # read before the samples: both only grow until done
@@ -116,6 +119,8 @@ class _Timeline:
         if done:
             self._total = max(1, made)
             return self._total
+        if self.duration_s:
+            return max(made, round(self.duration_s * self.pack.fps))
         if self.text_length and self.spool.chars:
             return max(made, round(made * self.text_length / self.spool.chars))
         return None
@@ -178,13 +183,15 @@ def render_video(
     progress: ProgressFn | None = None,
     *,
     text_length: int | None = None,
+    duration_s: float | None = None,
 ) -> RenderResult:
     """Render ``speech`` (whole, or pieces in order) spoken by the twin in ``pack_dir``.
 
     Writes ``video.mp4`` (or ``video.webm``), ``thumbnail.jpg`` and ``preview.gif`` into
     ``workdir``. Pieces are made while the frames render (in a background thread, kept on disk
     until read); ``text_length``: the characters of the script they come from, when they carry
-    their ``text``, so progress can be told before all of them are made. Raises ``RenderError``
+    their ``text``, so progress can be told before all of them are made; ``duration_s``: the
+    whole speech's length, when the pieces are parts of one recording. Raises ``RenderError``
     (``matting_required`` when a background removal is asked of a twin trained without
     matting, ``empty_speech`` for no audio); errors raised while producing the pieces (a TTS
     failure) come through unchanged, and no partial video is left behind.
@@ -220,7 +227,7 @@ def render_video(
             if spool.count == 0 or spool.sample_rate <= 0:
                 raise RenderError("empty_speech", EMPTY_SPEECH)
             pieces, rate, total = spool, spool.sample_rate, None
-        timeline = _Timeline(pack, options, rate, total, spool, text_length)
+        timeline = _Timeline(pack, options, rate, total, spool, text_length, duration_s)
         # The speech takes the cores' idle time: OpenCV's pool would only contend for them.
         serial = opencv_on_calling_threads() if spool is not None else contextlib.nullcontext()
         with serial:

@@ -214,8 +214,10 @@ def _fail(run: JobRun, code: str, message: str) -> None:
 
 
 def _speech_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
-    """Decoded custom audio (a ``Speech``), or the script's speech as an iterator of pieces,
-    synthesised as the render reaches them (voice and settings are checked at once)."""
+    """Custom audio, decoded at once and timed a piece at a time as the render reaches it
+    (``AudioPieces``: a long recording's frames start before all of it is recognised), or the
+    script's speech as an iterator of pieces, synthesised as the render reaches them (voice and
+    settings are checked at once)."""
     from twinstudio import speech
     from twinstudio.speech.types import VoiceSettings
 
@@ -237,7 +239,7 @@ def _speech_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
             workdir / "input-audio",
             MAX_AUDIO_BYTES,
         )
-        return speech.load_audio(src, transcript=p.get("script"))
+        return speech.stream_audio(src, transcript=p.get("script"))
     return speech.synthesize_stream(p["script"], p["voice_id"], settings)
 
 
@@ -295,7 +297,6 @@ def run_render(run: JobRun) -> None:
     from twinstudio.render import render_video
     from twinstudio.render.types import RenderOptions
     from twinstudio.speech import to_srt, to_vtt
-    from twinstudio.speech.types import Speech
 
     ctx = run.ctx
     with ctx.db.session() as s:
@@ -325,14 +326,15 @@ def run_render(run: JobRun) -> None:
             output_format=p.get("output_format", "mp4"),
         )
         pack_dir = ctx.storage.local_tree(look.pack_prefix, workdir / "pack")
-        streamed = not isinstance(speech_out, Speech)  # a script's pieces, not decoded audio
+        recording = getattr(speech_out, "duration_s", None)  # custom audio (``AudioPieces``)
         result = render_video(
             pack_dir,
             speech_out,
             options,
             workdir,
             progress=lambda f: run.progress(0.10 + 0.85 * f),
-            text_length=len(p["script"]) if streamed else None,
+            text_length=len(p["script"]) if recording is None else None,
+            duration_s=recording,
         )
         (workdir / "subtitles.srt").write_text(to_srt(result.words), encoding="utf-8")
         (workdir / "subtitles.vtt").write_text(to_vtt(result.words), encoding="utf-8")

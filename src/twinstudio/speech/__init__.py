@@ -31,6 +31,8 @@ from twinstudio.speech.types import Speech, Timing, Voice, VoiceSettings
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+    from twinstudio.speech.audio import AudioPieces
+
 ROBOTIC_ENGLISH_ENV = "TWINSTUDIO_SPEECH_ROBOTIC_ENGLISH"
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "join_timings",
     "list_voices",
     "load_audio",
+    "stream_audio",
     "synthesize",
     "synthesize_stream",
     "to_srt",
@@ -119,6 +122,14 @@ def load_audio(path: str | Path, transcript: str | None = None) -> Speech:
     from twinstudio.speech.audio import load_audio as load
 
     return load(path, transcript)
+
+
+def stream_audio(path: str | Path, transcript: str | None = None) -> AudioPieces:
+    """Custom audio timed a piece at a time (a long recording's render starts before all of it
+    is recognised); see :func:`.audio.stream_audio`."""
+    from twinstudio.speech.audio import stream_audio as stream
+
+    return stream(path, transcript)
 
 
 def to_srt(words: Sequence[Timing], max_chars: int = 42) -> str:

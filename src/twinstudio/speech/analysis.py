@@ -33,6 +33,31 @@ def speech_regions(
     return regions
 
 
+def utterances(
+    audio: np.ndarray, sample_rate: int, longest_s: float, search_s: float = 8.0,
+    quiet_window_s: float = 0.2,
+) -> list[tuple[int, int]]:  # fmt: skip
+    """``audio`` cut into ``[start, end)`` spans of at most ``longest_s``, each cut at the
+    quietest moment (the least energy over ``quiet_window_s`` around it) of the span's last
+    ``search_s`` seconds, on a 10 ms boundary. Sound no longer than ``longest_s`` is one span."""
+    hop = max(1, sample_rate // 100)
+    longest = max(hop, round(longest_s * sample_rate) // hop * hop)
+    spans, pos = [], 0
+    while len(audio) - pos > longest:
+        lo = pos + max(hop, longest - round(search_s * sample_rate)) // hop * hop
+        hi = pos + longest
+        half = round(quiet_window_s * sample_rate / 2)
+        a, b = max(0, lo - half), min(len(audio), hi + half)
+        energy = np.concatenate([[0.0], np.cumsum(np.square(audio[a:b].astype(np.float64)))])
+        at = np.arange(lo, hi, hop)  # candidate cuts, and the sound around each
+        around = energy[np.minimum(at + half, b) - a] - energy[np.maximum(at - half, a) - a]
+        cut = int(at[np.argmin(around)])
+        spans.append((pos, cut))
+        pos = cut
+    spans.append((pos, len(audio)))
+    return spans
+
+
 def median_f0(
     audio: np.ndarray, sample_rate: int, fmin: float = 50.0, fmax: float = 400.0
 ) -> float:

@@ -18,6 +18,7 @@ speech, the VAD's voice it left as silence gets the placeholder too (:func:`fill
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ SILENT_RMS = 10 ** (-60 / 20)  # below -60 dBFS everywhere counts as silence
 SOUND_PLACEHOLDER = "ə"  # a neutral, half-open mouth for sound we could not recognise
 # A transcript's word is kept when any sound lies within this of it (see ``_align``).
 GIVEN_WORD_SLACK_S = 0.05
+# Custom audio longer than 1.5 x this is timed and rendered in pieces of at most this much
+# (``stream_audio``): the first frames wait for the first piece's recognition, not the whole's.
+STREAM_PIECE_S = 20.0
 UNHEARD_MIN_S = 0.25  # voice this long that recognition left as silence gets the placeholder
 TARGET_LUFS = -20.0  # integrated loudness of custom audio (close to our TTS level)
 VAD_RATE = 16000
@@ -61,16 +65,66 @@ def load_audio(path: str | Path, transcript: str | None = None) -> Speech:
     Raises :class:`~twinstudio.errors.AudioError` with code ``audio_unreadable``,
     ``audio_too_long`` or ``audio_silent`` and a message saying what to do.
     """
-    audio = decode(Path(path))
+    audio = _prepared(Path(path))
+    return _timed(audio, transcript, voice_regions(audio, SAMPLE_RATE)).to_speech()
+
+
+class AudioPieces:
+    """Custom audio timed a piece at a time (:func:`stream_audio`): iterate for the pieces, in
+    order, each a :class:`Speech` timed from its own start; ``duration_s`` is the whole's."""
+
+    def __init__(self, duration_s: float, pieces: Iterable[Speech]) -> None:
+        self.duration_s = duration_s
+        self._pieces = pieces
+
+    def __iter__(self) -> Iterator[Speech]:
+        return iter(self._pieces)
+
+
+def stream_audio(path: str | Path, transcript: str | None = None) -> AudioPieces:
+    """:func:`load_audio`, a piece at a time, so that a render starts before all of a long
+    recording is timed (``speech.timing``: in a process of its own, beside the frames).
+
+    Without a transcript, audio longer than ``1.5 x STREAM_PIECE_S`` is cut at its quiet
+    moments into pieces of at most :data:`STREAM_PIECE_S`, each recognised and aligned on its
+    own (``join_speech`` of the pieces is the whole recording). With a transcript (whose words
+    cannot be shared out before they are aligned), or shorter audio, it is one piece,
+    :func:`load_audio`'s, timed when it is asked for. Decoding, loudness and the voice detector
+    run before this returns, so an unreadable, too long or silent file fails here, with
+    :func:`load_audio`'s errors.
+    """
+    from twinstudio.speech.analysis import utterances
+    from twinstudio.speech.timing import timed_pieces
+
+    audio = _prepared(Path(path))
+    regions = voice_regions(audio, SAMPLE_RATE)
+    duration_s = len(audio) / SAMPLE_RATE
+    if transcript or duration_s <= 1.5 * STREAM_PIECE_S:
+        return AudioPieces(duration_s, _one_piece(audio, transcript, regions))
+    spans = utterances(audio, SAMPLE_RATE, STREAM_PIECE_S)
+    return AudioPieces(duration_s, timed_pieces(audio, regions, spans))
+
+
+def _one_piece(
+    audio: np.ndarray, transcript: str | None, regions: list[tuple[int, int]]
+) -> Iterator[Speech]:
+    yield _timed(audio, transcript, regions).to_speech()
+
+
+def _prepared(path: Path) -> np.ndarray:
+    """``path`` decoded and loudness-normalised, or ``audio_silent``."""
+    audio = decode(path)
     if len(audio) == 0 or float(np.sqrt(np.mean(audio.astype(np.float64) ** 2))) < SILENT_RMS:
         raise AudioError(
             "audio_silent",
-            f"{Path(path).name} contains no audible sound: upload a recording of the speech.",
+            f"{path.name} contains no audible sound: upload a recording of the speech.",
         )
-    audio = normalize_r128(audio, SAMPLE_RATE)
-    regions = voice_regions(audio, SAMPLE_RATE)
-    track = _recognise(audio, transcript, regions) or _energy_track(audio, regions)
-    return track.to_speech()
+    return normalize_r128(audio, SAMPLE_RATE)
+
+
+def _timed(audio: np.ndarray, transcript: str | None, regions: list[tuple[int, int]]) -> Track:
+    """Phone and word timings of ``audio``: pocketsphinx's, else the voice's loudness."""
+    return _recognise(audio, transcript, regions) or _energy_track(audio, regions)
 
 
 def normalize_r128(

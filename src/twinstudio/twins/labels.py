@@ -161,21 +161,9 @@ _CUT_SEARCH_S = 8.0  # a cut is sought in this last stretch of an utterance's lo
 def utterances(audio: np.ndarray, longest_s: float = UTTERANCE_S) -> list[tuple[int, int]]:
     """``audio`` (16 kHz) cut into spans of at most ``longest_s``, each cut at the quietest
     moment of the span's last :data:`_CUT_SEARCH_S` seconds, on a 10 ms frame boundary."""
-    longest = max(_HOP, round(longest_s * RATE) // _HOP * _HOP)
-    spans, pos = [], 0
-    while len(audio) - pos > longest:
-        lo = pos + max(_HOP, longest - round(_CUT_SEARCH_S * RATE)) // _HOP * _HOP
-        hi = pos + longest
-        half = round(_QUIET_WINDOW_S * RATE / 2)
-        a, b = max(0, lo - half), min(len(audio), hi + half)
-        energy = np.concatenate([[0.0], np.cumsum(np.square(audio[a:b].astype(np.float64)))])
-        at = np.arange(lo, hi, _HOP)  # candidate cuts, and the sound around each
-        around = energy[np.minimum(at + half, b) - a] - energy[np.maximum(at - half, a) - a]
-        cut = int(at[np.argmin(around)])
-        spans.append((pos, cut))
-        pos = cut
-    spans.append((pos, len(audio)))
-    return spans
+    from twinstudio.speech.analysis import utterances as cut
+
+    return cut(audio, RATE, longest_s, _CUT_SEARCH_S, _QUIET_WINDOW_S)
 
 
 def _recognised_phones(audio: np.ndarray) -> list[tuple[str, int, int]]:

@@ -1,0 +1,87 @@
+"""Custom audio timed a piece at a time, in a process of its own (``speech.timing``)."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twinstudio.errors import AudioError
+from twinstudio.speech import join_speech, load_audio, stream_audio, synthesize
+from twinstudio.speech import audio as A
+from twinstudio.speech import timing as T
+
+from .helpers import assert_tiles, voiced, write_wav
+
+TEXT = (
+    "Thank you for joining us today. Our team has been working on a new product, and we are "
+    "excited to show you what it can do for your business. "
+)
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 44 s of clear speech, with pauses between its sentences."""
+    speech = synthesize(TEXT * 6, "en_US-joe-medium")
+    return write_wav(tmp_path_factory.mktemp("stream") / "speech.wav", speech.audio)
+
+
+@pytest.mark.slow
+def test_a_long_recording_comes_in_pieces_that_join_to_the_whole(spoken: Path) -> None:
+    """Over 1.5 x STREAM_PIECE_S the recording is cut at quiet moments into pieces of at most
+    STREAM_PIECE_S, each timed from its own start; joined, they are the whole recording, with
+    nearly the words it has timed whole."""
+    whole = load_audio(spoken)
+    pieces = stream_audio(spoken)
+    assert pieces.duration_s == pytest.approx(whole.duration_ms / 1000, abs=0.01)
+    got = list(pieces)
+    assert len(got) >= 2
+    assert all(p.duration_ms <= A.STREAM_PIECE_S * 1000 + 1 for p in got)
+    for piece in got:
+        assert_tiles(piece)
+    joined = join_speech(got)
+    np.testing.assert_array_equal(joined.audio, whole.audio)
+    heard = [w.symbol.lower() for w in joined.words]
+    assert difflib.SequenceMatcher(a=[w.symbol.lower() for w in whole.words], b=heard).ratio() > 0.9
+    # No cut fell inside a word: every piece ends on silence.
+    assert all(p.phonemes[-1].symbol == "" for p in got[:-1])
+
+
+@pytest.mark.slow
+def test_the_timing_process_gives_what_timing_here_gives(
+    spoken: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child process's pieces are the pieces timed in this process, timing for timing; and
+    when the child cannot run, the pieces are timed here instead, nothing lost."""
+    audio = A._prepared(spoken)
+    regions = A.voice_regions(audio, A.SAMPLE_RATE)
+    third = len(audio) // 3
+    spans = [(0, third), (third, 2 * third), (2 * third, len(audio))]
+    here = [T.time_piece(audio[a:b], T._inside(regions, a, b)).to_speech() for a, b in spans]
+    there = list(T.timed_pieces(audio, regions, spans))
+    assert [p.phonemes for p in there] == [p.phonemes for p in here]
+    assert [p.words for p in there] == [p.words for p in here]
+    assert any(p.words for p in there)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # the child exits at once
+    fallback = list(T.timed_pieces(audio, regions, spans))
+    assert [p.phonemes for p in fallback] == [p.phonemes for p in here]
+
+
+def test_short_audio_or_a_transcript_is_one_piece(tmp_path: Path) -> None:
+    sr = 22050
+    audio = np.concatenate([np.zeros(sr // 2, np.float32), voiced(140, 1.0, sr)])
+    path = write_wav(tmp_path / "short.wav", audio, sr)
+    pieces = list(stream_audio(path))
+    assert len(pieces) == 1
+    assert pieces[0].phonemes == load_audio(path).phonemes
+    assert len(list(stream_audio(path, transcript="hello"))) == 1
+
+
+def test_a_bad_file_fails_before_any_piece_is_asked_for(tmp_path: Path) -> None:
+    silent = write_wav(tmp_path / "silent.wav", np.zeros(22050, np.float32))
+    with pytest.raises(AudioError) as info:
+        stream_audio(silent)
+    assert info.value.code == "audio_silent"
