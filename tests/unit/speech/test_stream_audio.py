@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from twinstudio.errors import AudioError
-from twinstudio.speech import join_speech, load_audio, stream_audio, synthesize
 from twinstudio.speech import audio as A
+from twinstudio.speech import join_speech, load_audio, stream_audio, synthesize
 from twinstudio.speech import timing as T
 
 from .helpers import assert_tiles, voiced, write_wav
