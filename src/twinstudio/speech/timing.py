@@ -12,7 +12,8 @@ phone and word timings per piece as each is done. The child inherits the calling
 priority: the render's speech thread runs at the lowest (``twinstudio.cpu``), so the timing takes
 the cores' idle time, as the TTS does. Should the child fail, the pieces it did not time are timed
 here instead (slower, never lost). That 190 s recording rendered at 1080p (2026-12-05): first
-progress 35.6 → 6.5 s, the whole render 95.4 → 75.3 s.
+progress 35.6 → 6.5 s, the whole render 95.4 → 75.3 s; the child's peak memory, held beside the
+render's, was 308 MB (pocketsphinx's decoders, one piece's at a time, and the recording).
 """
 
 from __future__ import annotations
