@@ -98,7 +98,12 @@ class View:
         their mattes so in their decoding threads, where a loop's are feathered once (its
         frames are kept by ``render.framestore``) instead of once per output frame on the
         thread every other stage waits on (7 % of that thread's samples in a 720p render)."""
-        return cv2.GaussianBlur(self.place(alpha), FEATHER_KSIZE, FEATHER_SIGMA)
+        return self.feather(self.place(alpha))
+
+    @staticmethod
+    def feather(alpha: np.ndarray) -> np.ndarray:
+        """An alpha already at the view's size feathered as :meth:`place_alpha` feathers."""
+        return cv2.GaussianBlur(alpha, FEATHER_KSIZE, FEATHER_SIGMA)
 
     def place_decoded(self, frame: Any) -> np.ndarray:
         """A decoded ``av.VideoFrame`` (of the view's ``source``) placed in the view: a new I420

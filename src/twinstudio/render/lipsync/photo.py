@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from twinstudio.render.framing import FEATHER_KSIZE, FEATHER_SIGMA, View
+from twinstudio.render.framing import View
 from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
 from twinstudio.render.lipsync.blink import Blinker, blink_curve
 from twinstudio.render.lipsync.sway import Sway
@@ -220,8 +220,7 @@ class PhotoEngine(LipSyncEngine):
                     alpha = cv2.warpAffine(matte, move, out_size, flags=cv2.INTER_LINEAR,
                                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
                     if view is not None:
-                        alpha = (cv2.GaussianBlur(alpha, FEATHER_KSIZE, FEATHER_SIGMA) if direct
-                                 else view.place_alpha(alpha))  # fmt: skip
+                        alpha = view.feather(alpha) if direct else view.place_alpha(alpha)
                 if view is not None and not direct:
                     rgb = view.place(rgb)
                 yield SyncedFrame(rgb, alpha, blink=blink)
