@@ -28,10 +28,10 @@ DEFAULT_VOICE = "en_US-joe-medium"
 
 def _speech(
     script: str | None, audio: Path | None, voice: str, speed: float, pitch: float
-) -> Iterable[Speech]:
-    """Audio decoded at once and timed piece by piece, or the script's speech made sentence
-    group by sentence group (voice and settings are checked at once; the render makes the
-    pieces beside its frames, on disk)."""
+) -> Speech | Iterable[Speech]:
+    """Audio decoded at once (a long recording timed piece by piece beside the frames), or the
+    script's speech made sentence group by sentence group (voice and settings are checked at
+    once; the render makes the pieces beside its frames, on disk)."""
     from twinstudio.speech import VoiceSettings, stream_audio, synthesize_stream
 
     if audio is not None:

@@ -214,8 +214,8 @@ def _fail(run: JobRun, code: str, message: str) -> None:
 
 
 def _speech_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
-    """Custom audio, decoded at once and timed a piece at a time as the render reaches it
-    (``AudioPieces``: a long recording's frames start before all of it is recognised), or the
+    """Custom audio, decoded at once (a long recording timed a piece at a time as the render
+    reaches it, ``AudioPieces``, so its frames start before all of it is recognised), or the
     script's speech as an iterator of pieces, synthesised as the render reaches them (voice and
     settings are checked at once)."""
     from twinstudio import speech
@@ -326,7 +326,7 @@ def run_render(run: JobRun) -> None:
             output_format=p.get("output_format", "mp4"),
         )
         pack_dir = ctx.storage.local_tree(look.pack_prefix, workdir / "pack")
-        recording = getattr(speech_out, "duration_s", None)  # custom audio (``AudioPieces``)
+        recording = getattr(speech_out, "duration_s", None)  # custom audio: Speech or pieces
         result = render_video(
             pack_dir,
             speech_out,

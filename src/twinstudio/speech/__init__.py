@@ -124,7 +124,7 @@ def load_audio(path: str | Path, transcript: str | None = None) -> Speech:
     return load(path, transcript)
 
 
-def stream_audio(path: str | Path, transcript: str | None = None) -> AudioPieces:
+def stream_audio(path: str | Path, transcript: str | None = None) -> Speech | AudioPieces:
     """Custom audio timed a piece at a time (a long recording's render starts before all of it
     is recognised); see :func:`.audio.stream_audio`."""
     from twinstudio.speech.audio import stream_audio as stream

@@ -81,17 +81,17 @@ class AudioPieces:
         return iter(self._pieces)
 
 
-def stream_audio(path: str | Path, transcript: str | None = None) -> AudioPieces:
+def stream_audio(path: str | Path, transcript: str | None = None) -> Speech | AudioPieces:
     """:func:`load_audio`, a piece at a time, so that a render starts before all of a long
     recording is timed (``speech.timing``: in a process of its own, beside the frames).
 
     Without a transcript, audio longer than ``1.5 x STREAM_PIECE_S`` is cut at its quiet
     moments into pieces of at most :data:`STREAM_PIECE_S`, each recognised and aligned on its
     own (``join_speech`` of the pieces is the whole recording). With a transcript (whose words
-    cannot be shared out before they are aligned), or shorter audio, it is one piece,
-    :func:`load_audio`'s, timed when it is asked for. Decoding, loudness and the voice detector
-    run before this returns, so an unreadable, too long or silent file fails here, with
-    :func:`load_audio`'s errors.
+    cannot be shared out before they are aligned), or shorter audio, it is :func:`load_audio`'s
+    whole :class:`Speech`, which a render takes as it did (its length known, OpenCV's threads
+    free to use). Decoding, loudness and the voice detector run before this returns, so an
+    unreadable, too long or silent file fails here, with :func:`load_audio`'s errors.
     """
     from twinstudio.speech.analysis import utterances
     from twinstudio.speech.timing import timed_pieces
@@ -100,15 +100,9 @@ def stream_audio(path: str | Path, transcript: str | None = None) -> AudioPieces
     regions = voice_regions(audio, SAMPLE_RATE)
     duration_s = len(audio) / SAMPLE_RATE
     if transcript or duration_s <= 1.5 * STREAM_PIECE_S:
-        return AudioPieces(duration_s, _one_piece(audio, transcript, regions))
+        return _timed(audio, transcript, regions).to_speech()
     spans = utterances(audio, SAMPLE_RATE, STREAM_PIECE_S)
     return AudioPieces(duration_s, timed_pieces(audio, regions, spans))
-
-
-def _one_piece(
-    audio: np.ndarray, transcript: str | None, regions: list[tuple[int, int]]
-) -> Iterator[Speech]:
-    yield _timed(audio, transcript, regions).to_speech()
 
 
 def _prepared(path: Path) -> np.ndarray:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from twinstudio.errors import AudioError
+from twinstudio.speech import Speech, join_speech, load_audio, stream_audio, synthesize
 from twinstudio.speech import audio as A
-from twinstudio.speech import join_speech, load_audio, stream_audio, synthesize
 from twinstudio.speech import timing as T
 
 from .helpers import assert_tiles, voiced, write_wav
@@ -36,6 +36,7 @@ def test_a_long_recording_comes_in_pieces_that_join_to_the_whole(spoken: Path) -
     nearly the words it has timed whole."""
     whole = load_audio(spoken)
     pieces = stream_audio(spoken)
+    assert isinstance(pieces, A.AudioPieces)
     assert pieces.duration_s == pytest.approx(whole.duration_ms / 1000, abs=0.01)
     got = list(pieces)
     assert len(got) >= 2
@@ -70,14 +71,16 @@ def test_the_timing_process_gives_what_timing_here_gives(
     assert [p.phonemes for p in fallback] == [p.phonemes for p in here]
 
 
-def test_short_audio_or_a_transcript_is_one_piece(tmp_path: Path) -> None:
+def test_short_audio_or_a_transcript_is_the_whole_speech(tmp_path: Path) -> None:
+    """Short audio, or audio with a transcript, comes whole, as ``load_audio`` gives it (a
+    render then knows its length and keeps OpenCV's threads)."""
     sr = 22050
     audio = np.concatenate([np.zeros(sr // 2, np.float32), voiced(140, 1.0, sr)])
     path = write_wav(tmp_path / "short.wav", audio, sr)
-    pieces = list(stream_audio(path))
-    assert len(pieces) == 1
-    assert pieces[0].phonemes == load_audio(path).phonemes
-    assert len(list(stream_audio(path, transcript="hello"))) == 1
+    whole = stream_audio(path)
+    assert isinstance(whole, Speech)
+    assert whole.phonemes == load_audio(path).phonemes
+    assert isinstance(stream_audio(path, transcript="hello"), Speech)
 
 
 def test_a_bad_file_fails_before_any_piece_is_asked_for(tmp_path: Path) -> None:
