@@ -1,6 +1,9 @@
-"""The photo engine's mouth: the lips part in an almond that closes at the inner corners."""
+"""The photo engine's mouth: the lips part in an almond that closes at the inner corners, and
+what shows between them reads as a mouth (upper teeth lit like the face, one by one, a tongue)."""
 
 from __future__ import annotations
+
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -22,20 +25,56 @@ def face(tmp_path_factory: pytest.TempPathFactory) -> PH._Face:
     return PH._Face(image, pack.track["landmarks"][0])
 
 
+@pytest.fixture(scope="module")
+def closed_face(face: PH._Face) -> PH._Face:
+    """The demo portrait at three times its size (front teeth ~20 px wide, not ~6) with its
+    mouth closed: the astronaut smiles with her teeth showing, and a still whose mouth is open
+    keeps its own teeth (nothing is painted over them). Her teeth are inpainted away from the
+    lips around them and each inner-lip point pair meets halfway."""
+    import cv2
+
+    image = cv2.resize(face.image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    lm = face.lm * 3
+    mouth = np.zeros(image.shape[:2], np.uint8)
+    ring = list(PH._UPPER_INNER) + list(PH._LOWER_INNER[::-1])
+    cv2.fillPoly(mouth, [np.round(lm[ring]).astype(np.int32)], 255)
+    image = cv2.inpaint(image, cv2.dilate(mouth, np.ones((7, 7), np.uint8)), 9, cv2.INPAINT_TELEA)
+    for upper, lower in zip(PH._UPPER_INNER, PH._LOWER_INNER, strict=True):
+        lm[upper] = lm[lower] = (lm[upper] + lm[lower]) / 2
+    closed = PH._Face(image, lm)
+    assert closed.gap0 < 0.03 * closed.iod
+    return closed
+
+
 def _inner_half_width(face: PH._Face) -> float:
     """Half the distance between the inner lip corners (face mesh points 78 and 308)."""
     return float(np.abs(face._uv(face.lm[[78, 308]])[:, 0]).mean())
 
 
+def _unpainted(face: PH._Face, opening: float) -> np.ndarray:
+    """The frame with the lips moved but nothing painted between them."""
+    with patch.object(PH._Face, "_paint_interior", lambda self, region, *a, **k: region):
+        return face.render(opening, 0.0)
+
+
 def _painted(face: PH._Face, opening: float) -> tuple[np.ndarray, np.ndarray]:
-    """(u, v) in the face's axes of the pixels painted as the inside of the mouth: dark, and
-    much darker than the still there (the warp alone moves a crease or a shadow, never that far
-    into the dark)."""
-    frame = face.render(opening, 0.0).astype(np.float32).mean(axis=2)
-    still = face.image.astype(np.float32).mean(axis=2)
-    ys, xs = np.nonzero((still - frame > 60) & (frame < 50))
+    """(u, v) in the face's axes of the pixels painted as the inside of the mouth: those that
+    differ clearly from the same warp with nothing painted."""
+    frame = face.render(opening, 0.0).astype(np.float32)
+    warped = _unpainted(face, opening).astype(np.float32)
+    ys, xs = np.nonzero(np.abs(frame - warped).max(axis=2) > 30)
     rel = np.stack([xs - face.centre[0], ys - face.centre[1]], axis=-1)
     return rel @ face.ex, rel @ face.ey
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _at(face: PH._Face, u: float, v: float) -> tuple[int, int]:
+    """Pixel (row, column) of the point (u, v) of the face's axes."""
+    x, y = face.centre + u * face.ex + v * face.ey
+    return int(np.rint(y)), int(np.rint(x))
 
 
 def test_the_open_mouth_stays_between_the_inner_corners_and_tapers_to_them(face: PH._Face) -> None:
@@ -61,3 +100,54 @@ def test_a_wider_opening_opens_the_mouth_wider(face: PH._Face) -> None:
         heights.append(float(np.ptp(v[centre])) if centre.any() else 0.0)
     assert heights[0] < heights[1] < heights[2]
     assert heights[2] <= PH.MAX_GAP_IOD * face.iod + 2
+
+
+def test_upper_teeth_show_below_the_upper_lip_lit_as_the_face_is(closed_face: PH._Face) -> None:
+    """A closed-mouth still talks with teeth, not a dark hole: the top of the gap at the centre
+    is near-white and about as bright as the cheeks; the middle of the gap is dark."""
+    face = closed_face
+    frame = face.render(0.6, 0.0)
+    u, v = _painted(face, 0.6)
+    centre = np.abs(u) < 0.05 * _inner_half_width(face)
+    top, bottom = float(v[centre].min()), float(v[centre].max())
+    tooth = frame[_at(face, 0.0, top + 0.12 * (bottom - top))].astype(np.float32)
+    cavity = frame[_at(face, 0.0, top + 0.55 * (bottom - top))].astype(np.float32)
+    cheeks = [
+        face.image[int(y) - 3 : int(y) + 4, int(x) - 3 : int(x) + 4] for x, y in face.lm[[205, 425]]
+    ]
+    cheek = float(np.median(_luma(np.concatenate(cheeks))))
+    assert 0.8 * cheek < _luma(tooth) < 1.5 * cheek
+    assert tooth.max() - tooth.min() < 45  # off-white, not lip-red
+    assert _luma(cavity) < 0.5 * _luma(tooth)
+
+
+def test_the_teeth_are_separate_teeth(closed_face: PH._Face) -> None:
+    """Down the middle of a front tooth and down the line between the two front teeth (the
+    midline): both are tooth (off-white), and the line is darker."""
+    face = closed_face
+    frame = face.render(0.6, 0.0)
+
+    def tooth_luma(at_u: float) -> float:
+        column = np.array(
+            [frame[_at(face, at_u, dv)] for dv in np.arange(-0.2, 0.2, 0.005) * face.iod]
+        )
+        spread = column.max(axis=1).astype(int) - column.min(axis=1)
+        tooth = np.nonzero((spread < 45) & (_luma(column) > 100))[0]
+        assert len(tooth) >= 4, f"no tooth at u={at_u:.1f}"
+        run = tooth[len(tooth) // 3 : 2 * len(tooth) // 3 + 1]  # the middle of the tooth
+        return float(np.median(_luma(column[run])))
+
+    half = face.half_w * PH.TOOTH_EDGES[1] / 2  # the middle of a front tooth
+    assert tooth_luma(0.0) < min(tooth_luma(-half), tooth_luma(half)) - 8
+
+
+def test_the_colours_follow_the_still(face: PH._Face) -> None:
+    """Teeth are lit like the face: the same portrait at half the exposure gets teeth about
+    half as bright; the tongue is pinker than pale lips."""
+    _, _, tooth = PH._mouth_colours(face.image, face.lm, face.iod)
+    dim = (face.image.astype(np.float32) * 0.5).astype(np.uint8)
+    _, _, tooth_dim = PH._mouth_colours(dim, face.lm, face.iod)
+    assert 0.4 < _luma(tooth_dim) / _luma(tooth) < 0.6
+    grey_lips = np.full_like(face.image, 120)
+    _, grey_tongue, _ = PH._mouth_colours(grey_lips, face.lm, face.iod)
+    assert grey_tongue[0] > grey_tongue[1] + 25  # a tongue, not a grey rim

@@ -5,9 +5,16 @@ Lower quality than the sample engine and labelled so (``quality_label = "basic"`
   the upper lip rises by 30 % of the change in opening, the lower lip and the jaw drop by 70 %
   (fading out smoothly just past the mouth corners, below the chin and towards the cheeks), the
   corners spread or purse with the width;
-- the gap between the moved inner lips is painted as a mouth interior: a dark, warm gradient with
-  a band of upper teeth whose brightness follows the face's lighting, anti-aliased at its edge.
-  It is an almond that closes at the lips' inner corners (face-mesh points 78 and 308): until
+- the gap between the moved inner lips is painted as the inside of a mouth: the upper teeth hang
+  from the upper lip (for a still whose lips are closed; an open one keeps its own), one by one
+  with faint lines between them, as bright as the cheeks and tinted by the same light; below
+  them the cavity, the lips' colour in deep shade; and as the mouth opens wider, a tongue rising
+  from the lower lip. Until 2026-12-05 it was a dark gradient under a thin grey band of teeth:
+  on the ten clips of the shared footage, each clip's most closed frame painted at the openings
+  of its real open mouths, the inside's median luma was 0.08-0.29x the cheeks' against
+  0.34-0.81x in the real ones; now 0.37-0.59x (mean |difference| 0.45 -> 0.16; the share of
+  teeth-bright pixels' 0.26 -> 0.10; ``benchmarks/photo_mouth.py``). It is an almond that
+  closes at the lips' inner corners (face-mesh points 78 and 308): until
   2026-12-04 it was as wide as the mouth with blunt ends, a dark bar that reached past the
   corners (seen on the demo portrait and on the three stills of the shared footage); nearer the
   corners the lips part less than they move, and the stretched lip line fills the rest;
@@ -37,6 +44,11 @@ _LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 # Inner-lip gap at normalised opening 1 (0.40 until 2026-12-04: a scream on an "a").
 MAX_GAP_IOD = 0.35
 LENS_POWER = 0.75  # the almond's ends: < 1 rounder, > 1 more pointed
+# Where one tooth meets the next, across the upper teeth seen from the front, in half-widths of
+# the mouth from the midline (central incisor, lateral incisor, canine, first premolar: widths
+# 8.5, 6.5, 7.5 and 7 mm on a mouth ~50 mm wide, the arch foreshortening them towards the back).
+TOOTH_EDGES = (0.0, 0.3, 0.53, 0.72, 0.86)
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 class _Face:
@@ -75,8 +87,7 @@ class _Face:
         rel = np.stack([gx - self.centre[0], gy - self.centre[1]], axis=-1)
         self.u = rel @ self.ex
         self.v = rel @ self.ey
-        skin = image[int(lm[NOSE_TIP, 1]) : int(self.centre[1]), :][..., :3]
-        self.skin_luma = float(np.median(skin)) if skin.size else 150.0
+        self.lip_rgb, self.tongue_rgb, self.tooth_rgb = _mouth_colours(image, lm, self.iod)
 
     def _uv(self, pts: np.ndarray) -> np.ndarray:
         rel = pts - self.centre
@@ -139,32 +150,112 @@ class _Face:
 
     def _paint_interior(self, region: np.ndarray, u: np.ndarray, v: np.ndarray, top: np.ndarray,
                         bottom: np.ndarray, gap: float, teeth: bool) -> np.ndarray:  # fmt: skip
+        """Paint the gap between the parted lips (``top`` to ``bottom``, per pixel) as the inside
+        of a mouth; ``gap``: how far the lips have parted beyond the still's own (px). ``teeth``:
+        paint teeth too (the still's lips were closed; an open still's own teeth move with
+        its lips)."""
         import cv2
 
         r = self.iod
         inside = np.clip(np.minimum(v - top, bottom - v) + 0.5, 0, 1)  # 1-px anti-aliased edge
+        # A gap under a pixel high shows in proportion (at none, the edge's half-covered pixels
+        # drew a faint line of the painting along the closed lips, out past the inner corners).
+        inside *= np.clip(bottom - top, 0, 1)
         inside *= np.clip((1.05 * self.half_w - np.abs(u)) / 2.0 + 0.5, 0, 1)
-        if not inside.any():
+        rows, cols = np.nonzero(inside.any(axis=1))[0], np.nonzero(inside.any(axis=0))[0]
+        if not len(rows):
             return region
-        light = np.clip(self.skin_luma / 170.0, 0.4, 1.3)
-        rel = np.clip((v - top) / max(gap, 1.0), 0, 1)
-        dark = np.array([70, 28, 30], np.float32) * light
-        deep = np.array([25, 8, 10], np.float32) * light
-        colour = (
-            dark[None, None, :] * (1 - np.sin(np.pi * rel))[..., None]
-            + deep * np.sin(np.pi * rel)[..., None]
-        )
-        teeth_h = min(0.3 * gap, 0.06 * r) if teeth else 0.0
-        band = np.clip((top + teeth_h - v) / 1.5, 0, 1) * np.clip(
-            (0.75 * self.half_w - np.abs(u)) / (0.15 * self.half_w), 0, 1
-        )
-        tooth = np.array([222, 214, 200], np.float32) * min(1.0, light * 0.95)
-        shade = 1 - 0.35 * (np.abs(u) / max(self.half_w, 1.0)) ** 2
-        colour = colour * (1 - band[..., None]) + (tooth * shade[..., None]) * band[..., None]
-        # Deterministic, subtle texture so the interior is not a flat fill.
+        # Only the box around the gap is painted (a few thousand pixels, not the whole ROI).
+        box = np.s_[max(0, rows[0] - 1) : rows[-1] + 2, max(0, cols[0] - 1) : cols[-1] + 2]
+        u, v, top, bottom, inside = u[box], v[box], top[box], bottom[box], inside[box]
+        au = np.abs(u)
+        side = np.clip(au / self.inner_w, 0, 1) ** 2  # 0 at the centre, 1 at the inner corners
+        rel = np.clip((v - top) / np.maximum(bottom - top, 1.0), 0, 1)  # 0 upper lip, 1 lower
+        # The cavity: the lips' own colour in deep shade, darkest towards the corners.
+        colour = self.lip_rgb * ((0.16 + 0.12 * rel) * (1 - 0.5 * side))[..., None]
+        # The tongue: a dome of lit tongue colour over the lower lip, rising into view as the
+        # mouth opens (as high as 40 % of the gap at the centre, none in the outer quarter, so
+        # it never lines the lower lip like a rim), darker towards the back and under the lip.
+        rise = 0.4 * np.clip((gap - 0.06 * r) / (0.12 * r), 0, 1)
+        dome = np.clip(1 - (au / (0.75 * self.inner_w)) ** 2, 0, 1)
+        height = rise * gap * dome
+        tongue = np.clip((v - (bottom - height)) / max(0.04 * r, 1.0), 0, 1) * (height > 0.5)
+        lip_shadow = 0.7 + 0.3 * np.clip((bottom - v) / (0.04 * r), 0, 1)  # under the lower lip
+        tongue_rgb = self.tongue_rgb * ((0.75 + 0.25 * rel) * lip_shadow)[..., None]
+        colour += (tongue_rgb - colour) * tongue[..., None]
+        if teeth:
+            colour = self._paint_teeth(colour, u, v, top, bottom, gap)
+        # Anti-aliasing of the painted edges (teeth, tongue); the lips' edge is ``inside``'s.
         colour = cv2.GaussianBlur(colour, (3, 3), 0)
         a = inside[..., None]
-        return (region.astype(np.float32) * (1 - a) + colour * a).astype(np.uint8)
+        out = region.copy()
+        out[box] = (region[box].astype(np.float32) * (1 - a) + colour * a).astype(np.uint8)
+        return out
+
+    def _paint_teeth(self, colour: np.ndarray, u: np.ndarray, v: np.ndarray, top: np.ndarray,
+                     bottom: np.ndarray, gap: float) -> np.ndarray:  # fmt: skip
+        """Upper teeth hanging from the upper lip, the incisors longest: each tooth its own, with
+        a faint dark line between neighbours and its edge rounded up a little into the gap, in
+        the lip's shade at the top and darker towards the corners. No lower teeth: a band of
+        them over the lower lip, in its shadow, read as a grey rim round the mouth."""
+        r = self.iod
+        au = np.abs(u)
+        side = np.clip(au / self.inner_w, 0, 1) ** 2
+        # Distance (px) to the nearest gap between two teeth (the midline included).
+        edges = np.array(TOOTH_EDGES) * self.half_w
+        between = np.abs(au[..., None] - edges).min(axis=-1)
+        notch = np.exp(-((between / (0.015 * r)) ** 2))
+        line = 0.3 * np.exp(-((between / (0.004 * r + 0.35)) ** 2))
+        corners = np.clip((0.92 * self.inner_w - au) / (0.12 * self.inner_w), 0, 1)
+        # Upper teeth: down from the upper lip, shaded by it, the biting edge a little translucent.
+        length = min(0.45 * gap, 0.11 * r) * (1 - 0.45 * side) * (1 - 0.08 * notch)
+        depth = v - top
+        upper = np.clip(length - depth + 0.5, 0, 1) * corners
+        lit = (0.86 + 0.14 * np.clip(depth / np.maximum(0.5 * length, 1.0), 0, 1)) * (
+            1 - 0.08 * np.clip((depth - 0.8 * length) / np.maximum(0.2 * length, 1.0), 0, 1)
+        )
+        shade = (1 - 0.35 * side) * (1 - line)
+        colour += (self.tooth_rgb * (lit * shade)[..., None] - colour) * upper[..., None]
+        return colour
+
+
+def _patch(image: np.ndarray, at: np.ndarray, radius: int) -> np.ndarray:
+    """The pixels (RGB rows) of the square of ``radius`` around ``at``, clipped to the image."""
+    x, y = (int(c) for c in np.rint(at[:2]))
+    h, w = image.shape[:2]
+    cut = image[
+        max(0, y - radius) : min(h, y + radius + 1), max(0, x - radius) : min(w, x + radius + 1)
+    ]
+    return cut.reshape(-1, 3).astype(np.float32)
+
+
+def _mouth_colours(
+    image: np.ndarray, lm: np.ndarray, iod: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The still's lip colour (the middle of both lips), a tongue colour (as bright as the lips,
+    pinker: pale lips gave a grey tongue) and a tooth colour lit as the cheeks are.
+
+    Teeth are an off-white, 1.1x the luma of the cheeks (face-mesh points 205 and 425) and
+    tinted by them at a quarter strength (the colour of the light), never above 245: in the real
+    open mouths of the shared footage's ten clips the bright inside of the mouth has a median
+    luma 0.88-1.14x the cheeks' (every third frame opened > 0.08 IOD), and
+    the painted teeth are shaded below their full brightness towards the lip and the corners."""
+    radius = max(1, round(0.03 * iod))
+    lips = np.concatenate([_patch(image, (lm[0] + lm[13]) / 2, radius),
+                           _patch(image, (lm[17] + lm[14]) / 2, radius)])  # fmt: skip
+    lip = np.median(lips, axis=0) if len(lips) else np.array([170.0, 100.0, 100.0], np.float32)
+    cheeks = np.concatenate(
+        [_patch(image, lm[205], 2 * radius), _patch(image, lm[425], 2 * radius)]
+    )
+    cheek = (
+        np.median(cheeks, axis=0) if len(cheeks) else np.array([190.0, 150.0, 130.0], np.float32)
+    )
+    tint = 0.75 + 0.25 * cheek / max(float(cheek @ _LUMA), 1.0)
+    white = np.array([1.0, 0.97, 0.9], np.float32) * tint
+    tooth = np.clip(white * 1.1 * float(cheek @ _LUMA) / float(white @ _LUMA), 40, 245)
+    pink = np.array([1.3, 0.85, 0.85], np.float32)
+    tongue = np.clip(pink * 0.9 * float(lip @ _LUMA) / float(pink @ _LUMA), 0, 255)
+    return lip.astype(np.float32), tongue.astype(np.float32), tooth.astype(np.float32)
 
 
 @lipsync_engines.register("photo")
