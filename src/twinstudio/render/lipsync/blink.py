@@ -3,9 +3,9 @@
 A photo twin whose mouth talks while its eyes stare for a minute looks like a puppet; people
 blink every few seconds (15-20 a minute at rest, fewer while talking), each blink ~0.25 s.
 :class:`Blinker` warps each eye of the still (``cv2.remap``, in the eye's own axes: u along
-its corners, v down): the skin between the brow line and the upper lid is stretched down until
-the lid's lash line meets the lower lid, and the eye between them is squeezed into what is left;
-nothing is painted, so the lids keep the photo's own skin, lashes and light. Both eyes close
+its corners, v down): the lashes move down whole until the lash line meets the lower lid, the
+lid's skin between the brow line and the lashes is stretched to follow them, and the eye below
+them is squeezed into what is left; nothing is painted, so the lids keep the photo's own skin, lashes and light. Both eyes close
 together. :func:`blink_curve` says how closed the eyes are at each output frame: blinks at
 irregular gaps of ``GAP_S`` (drawn from a fixed seed, so a script renders the same video every
 time), each closing fast and opening slower (``CLOSE_S``, ``HOLD_S``, ``OPEN_S``).
@@ -24,7 +24,9 @@ EYES = (
 FIRST_S = (1.0, 2.5)  # the first blink falls in this window
 GAP_S = (2.5, 5.5)  # then one blink every so many seconds (uniform)
 CLOSE_S, HOLD_S, OPEN_S = 0.08, 0.04, 0.13
-LID_MARGIN = 0.1  # eye widths between the upper lid's landmarks and its skin
+# The lashes' band, in eye widths above and below the upper lid's landmarks (the lash line):
+# moved whole as the lid comes down, never stretched.
+LASH_ABOVE, LASH_BELOW = 0.18, 0.04
 CLOSED = 1.0  # share of the eye's opening the lid covers at the bottom of a blink
 SEED = 20261204
 
@@ -97,21 +99,30 @@ class _Eye:
         return np.stack([rel @ self.ex, rel @ self.ey], axis=-1)
 
     def maps(self, closed: float) -> tuple[np.ndarray, np.ndarray]:
-        """Backward maps (float32 x, y) of the box for the lids ``closed`` (0 open … 1 shut)."""
-        u, v, up, lo = self.u, self.v, self.up, self.lo
-        # The lid's own skin ends a little above its landmarks (which sit on the lash line,
-        # over the top of the iris): only the skin is stretched, never the eye.
-        skin = np.minimum(up, up - LID_MARGIN * self.width * (lo > up))
-        lid = skin + closed * CLOSED * (lo - skin)  # where the lid's edge is drawn
-        span = np.maximum(lid - self.brow, 1e-6)
-        above = self.brow + (v - self.brow) * (skin - self.brow) / span  # lid skin stretched
-        rest = np.maximum(lo - lid, 1e-6)
-        between = skin + (v - lid) * (lo - skin) / rest  # lashes and eye squeezed under it
-        src_v = np.where(v < self.brow, v, np.where(v < lid, above, np.where(v < lo, between, v)))
-        # Fade out towards the box's sides so its edge never shows.
-        half = self.width / 2
-        fade = np.clip((1.4 * half - np.abs(u)) / (0.4 * half), 0, 1)
-        src_v = v + (src_v - v) * fade
+        """Backward maps (float32 x, y) of the box for the lids ``closed`` (0 open … 1 shut).
+
+        Each column of the eye is three bands: the lid's skin (brow line to the top of the
+        lashes), the lashes (``LASH_ABOVE`` above the upper lid's landmarks, which sit on the
+        lash line, to ``LASH_BELOW`` under it), and the eye (to the lower lid). The lash band
+        moves down rigidly, by ``closed`` of the eye's opening in that column (nothing at the
+        corners, so the closed lash line follows the lower lid); the skin stretches to follow
+        it and the eye is squeezed into what is left. Until 2026-12-05 the skin band reached
+        down to a tenth of the eye's width above the lash line and stretched with the rest:
+        long lashes and eyeliner inside it were drawn out into dark vertical streaks over the
+        closed eye, and the lash line itself vanished."""
+        v, up, lo = self.v, self.up, self.lo
+        drop = closed * CLOSED * (lo - up)  # how far the lash line comes down, per column
+        lash_top, lash_bottom = up - LASH_ABOVE * self.width, up + LASH_BELOW * self.width
+        to_top, to_bottom = lash_top + drop, lash_bottom + drop
+        skin = self.brow + (v - self.brow) * (lash_top - self.brow) / np.maximum(
+            to_top - self.brow, 1e-6
+        )
+        eye = lash_bottom + (v - to_bottom) * (lo - lash_bottom) / np.maximum(lo - to_bottom, 1e-6)
+        src_v = np.where(v < self.brow, v,
+                         np.where(v < to_top, skin,
+                                  np.where(v < to_bottom, v - drop,
+                                           np.where(v < lo, eye, v))))  # fmt: skip
+        u = self.u
         map_x = self.centre[0] + u * self.ex[0] + src_v * self.ey[0]
         map_y = self.centre[1] + u * self.ex[1] + src_v * self.ey[1]
         return map_x.astype(np.float32), map_y.astype(np.float32)
