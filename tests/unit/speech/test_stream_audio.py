@@ -22,6 +22,27 @@ TEXT = (
 )
 
 
+STORY = (
+    "Our quarterly update starts with the numbers. Revenue grew by twelve percent, and costs "
+    "stayed flat for the third month in a row. The support team answered most questions within "
+    "an hour. Next, the roadmap: we will ship the new editor in March, with comments and version "
+    "history. After that comes the mobile app, which many of you have asked for. Finally, a word "
+    "about hiring. We are looking for two engineers and a designer, so please tell your friends. "
+    "Before we close, remember that the office will be shut on the last Friday of the month. "
+    "Thank you for listening, and see you at the next meeting in the spring."
+)
+
+
+@pytest.fixture(scope="module")
+def told(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 34 s of speech whose sentences all differ (a transcript of repeated sentences
+    reads the same from several of its words, which would hide a piece starting at the wrong
+    one)."""
+    speech = synthesize(STORY, "en_US-joe-medium")
+    assert speech.duration_ms > 1.5 * A.STREAM_PIECE_S * 1000
+    return write_wav(tmp_path_factory.mktemp("story") / "story.wav", speech.audio)
+
+
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """About 44 s of clear speech, with pauses between its sentences."""
@@ -88,3 +109,53 @@ def test_a_bad_file_fails_before_any_piece_is_asked_for(tmp_path: Path) -> None:
     with pytest.raises(AudioError) as info:
         stream_audio(silent)
     assert info.value.code == "audio_silent"
+
+
+@pytest.mark.slow
+def test_a_transcript_is_shared_out_to_the_pieces_in_order(told: Path) -> None:
+    """With a transcript, a long recording comes in pieces too, each given the transcript's words
+    that it speaks: joined, they are all of its words, in order, timed as the whole recording
+    aligned at once times them."""
+    text = STORY
+    whole = load_audio(told, transcript=text)
+    pieces = stream_audio(told, transcript=text)
+    assert isinstance(pieces, A.AudioPieces)
+    got = list(pieces)
+    assert len(got) >= 2 and all(p.words for p in got)
+    joined = join_speech(got)
+    assert [w.symbol for w in joined.words] == [w.symbol for w in whole.words]
+    assert len(whole.words) == len(A.transcript_words(text))
+    moved = np.abs(
+        [a.start_ms - b.start_ms for a, b in zip(joined.words, whole.words, strict=True)]
+    )
+    assert np.median(moved) <= 20 and moved.max() <= 150
+
+
+@pytest.mark.slow
+def test_the_timing_process_shares_a_transcript_as_timing_here_does(
+    told: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child's pieces of a recording with a transcript are those timed in this process; a
+    timer taking over after some pieces (the child died) starts at the first word not yet given
+    to a piece; and with no child at all, the pieces are timed here, nothing lost."""
+    text = STORY
+    audio = A._prepared(told)
+    regions = A.voice_regions(audio, A.SAMPLE_RATE)
+    third = len(audio) // 3
+    spans = [(0, third), (third, 2 * third), (2 * third, len(audio))]
+    timer = T.PieceTimer(text)
+    here = []
+    for i, (a, b) in enumerate(spans):
+        track, took = timer.time(audio[a:b], T._inside(regions, a, b), last=i == 2)
+        here.append((track.to_speech(), took))
+    assert all(took > 0 for _, took in here)
+    there = list(T.timed_pieces(audio, regions, spans, text))
+    assert [p.words for p in there] == [p.words for p, _ in here]
+    later = T.PieceTimer(text, skip=here[0][1])
+    track, took = later.time(
+        audio[third : 2 * third], T._inside(regions, third, 2 * third), last=False
+    )
+    assert took == here[1][1] and track.to_speech().words == here[1][0].words
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # the child exits at once
+    fallback = list(T.timed_pieces(audio, regions, spans, text))
+    assert [p.words for p in fallback] == [p.words for p, _ in here]
