@@ -109,10 +109,10 @@ class PieceTimer:
     def time(self, audio: np.ndarray, regions: list[Span], *, last: bool) -> tuple[Track, int]:
         """One piece's timings (``regions``: the voice's spans within it) and how many of the
         transcript's words it took."""
-        from twinstudio.speech.audio import SAMPLE_RATE, _timed, align_given, spoken_prefix
+        from twinstudio.speech.audio import SAMPLE_RATE, align_given, spoken_prefix
 
         if self.words is None:
-            return _timed(audio, None, regions), 0
+            return time_piece(audio, regions), 0
         todo = self.words[self.next :]
         if not last:
             ahead = round(len(audio) / SAMPLE_RATE * self.WORDS_PER_S) + self.SPARE_WORDS
