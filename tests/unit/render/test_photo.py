@@ -151,3 +151,35 @@ def test_the_colours_follow_the_still(face: PH._Face) -> None:
     grey_lips = np.full_like(face.image, 120)
     _, grey_tongue, _ = PH._mouth_colours(grey_lips, face.lm, face.iod)
     assert grey_tongue[0] > grey_tongue[1] + 25  # a tongue, not a grey rim
+
+
+def test_the_face_is_warped_bicubic_and_feathered_into_the_picture(face: PH._Face) -> None:
+    """The sway's bilinear warp softens the picture; the face's box is warped again, bicubic:
+    its middle is the bicubic warp, nothing outside the moved box changes, and its edge blends
+    into the bilinear picture over ``FACE_FEATHER`` pixels (no step)."""
+    import cv2
+
+    image = face.image
+    move = np.array([[1.05, 0.03, 12.3], [-0.03, 1.05, -6.6]])
+    size = (image.shape[1], image.shape[0])
+    flags = {"borderMode": cv2.BORDER_REPLICATE}
+    linear = cv2.warpAffine(image, move, size, flags=cv2.INTER_LINEAR, **flags)
+    cubic = cv2.warpAffine(image, move, size, flags=cv2.INTER_CUBIC, **flags)
+    box = np.array([face.lm[:, :2].min(axis=0), face.lm[:, :2].max(axis=0)])
+    out = linear.copy()
+    PH._sharper_face(image, move, out, box)
+    corners = np.array([[x, y, 1.0] for x in box[:, 0] for y in box[:, 1]]) @ move.T
+    (x0, y0), (x1, y1) = np.floor(corners.min(axis=0)), np.ceil(corners.max(axis=0))
+    ys, xs = np.nonzero(np.any(out != linear, axis=2))
+    assert len(xs) and xs.min() >= x0 and xs.max() < x1 and ys.min() >= y0 and ys.max() < y1
+    f = PH.FACE_FEATHER
+    inner = np.s_[int(y0) + f : int(y1) - f, int(x0) + f : int(x1) - f]
+    off = np.abs(out[inner].astype(int) - cubic[inner])  # OpenCV's fixed-point maps: a few levels
+    assert off.mean() < 0.3 and off.max() <= 6
+    edge_step = np.abs(
+        out[int(y0) : int(y1), int(x0)].astype(int) - linear[int(y0) : int(y1), int(x0)]
+    )
+    assert edge_step.max() <= 8  # the box's first column is still almost the bilinear picture
+    sharp = cv2.Laplacian(cv2.cvtColor(out[inner], cv2.COLOR_RGB2GRAY), cv2.CV_64F).var()
+    soft = cv2.Laplacian(cv2.cvtColor(linear[inner], cv2.COLOR_RGB2GRAY), cv2.CV_64F).var()
+    assert sharp > 1.1 * soft
