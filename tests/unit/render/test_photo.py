@@ -46,6 +46,19 @@ def closed_face(face: PH._Face) -> PH._Face:
     return closed
 
 
+@pytest.fixture(scope="module")
+def parted_face(face: PH._Face) -> PH._Face:
+    """The demo portrait at three times its size with its lips apart and only dark between them
+    (her teeth painted over with the dark of a mouth)."""
+    import cv2
+
+    image = cv2.resize(face.image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    lm = face.lm * 3
+    ring = list(PH._UPPER_INNER) + list(PH._LOWER_INNER[::-1])
+    cv2.fillPoly(image, [np.round(lm[ring]).astype(np.int32)], (40, 22, 24))
+    return PH._Face(image, lm)
+
+
 def _inner_half_width(face: PH._Face) -> float:
     """Half the distance between the inner lip corners (face mesh points 78 and 308)."""
     return float(np.abs(face._uv(face.lm[[78, 308]])[:, 0]).mean())
@@ -183,3 +196,28 @@ def test_the_face_is_warped_bicubic_and_feathered_into_the_picture(face: PH._Fac
     sharp = cv2.Laplacian(cv2.cvtColor(out[inner], cv2.COLOR_RGB2GRAY), cv2.CV_64F).var()
     soft = cv2.Laplacian(cv2.cvtColor(linear[inner], cv2.COLOR_RGB2GRAY), cv2.CV_64F).var()
     assert sharp > 1.1 * soft
+
+
+def test_lips_apart_with_only_dark_between_them_get_teeth_too(
+    face: PH._Face, parted_face: PH._Face
+) -> None:
+    """A still whose lips are apart with nothing but dark between them has that whole gap
+    painted, teeth and all, opened wider or narrower than in the still; a still showing its own
+    teeth (the astronaut) keeps them."""
+    assert parted_face.gap0 >= PH.CLOSED_GAP_IOD * parted_face.iod and parted_face.dark_gap
+    assert not face.dark_gap
+    for opening in (0.25, 0.7):  # the still's own gap is 0.16 IOD: 0.46 of the range
+        frame = parted_face.render(opening, 0.0)
+        column = np.array(
+            [
+                frame[_at(parted_face, 0.0, dv)]
+                for dv in np.arange(-0.2, 0.25, 0.004) * parted_face.iod
+            ]
+        )
+        spread = column.max(axis=1).astype(int) - column.min(axis=1)
+        tooth = (spread < 45) & (_luma(column) > 120)
+        dark = np.flatnonzero(_luma(column) < 70)
+        assert len(dark), f"no mouth open at {opening}"
+        # Down the middle: lip, then teeth, then the dark inside (teeth floating lower down,
+        # under a band of the still's own dark, or no teeth at all, fail this).
+        assert tooth[max(0, dark[0] - 4) : dark[0]].sum() >= 2, f"no teeth at opening {opening}"

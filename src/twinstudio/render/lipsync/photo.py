@@ -6,7 +6,8 @@ Lower quality than the sample engine and labelled so (``quality_label = "basic"`
   (fading out smoothly just past the mouth corners, below the chin and towards the cheeks), the
   corners spread or purse with the width;
 - the gap between the moved inner lips is painted as the inside of a mouth: the upper teeth hang
-  from the upper lip (for a still whose lips are closed; an open one keeps its own), one by one
+  from the upper lip (for a still whose lips are closed, or apart with only dark between them,
+  whose whole gap is painted over; one showing its own teeth keeps them), one by one
   with faint lines between them, as bright as the cheeks and tinted by the same light; below
   them the cavity, the lips' colour in deep shade; and as the mouth opens wider, a tongue rising
   from the lower lip. Until 2026-12-05 it was a dark gradient under a thin grey band of teeth:
@@ -51,6 +52,7 @@ LENS_POWER = 0.75  # the almond's ends: < 1 rounder, > 1 more pointed
 # 8.5, 6.5, 7.5 and 7 mm on a mouth ~50 mm wide, the arch foreshortening them towards the back).
 TOOTH_EDGES = (0.0, 0.3, 0.53, 0.72, 0.86)
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+CLOSED_GAP_IOD = 0.03  # a still whose inner lips are closer than this has its mouth closed
 
 
 class _Face:
@@ -90,6 +92,12 @@ class _Face:
         self.u = rel @ self.ex
         self.v = rel @ self.ey
         self.lip_rgb, self.tongue_rgb, self.tooth_rgb = _mouth_colours(image, lm, self.iod)
+        # Lips apart with nothing but dark between them (no teeth showing): that gap is painted
+        # over whole, teeth and all, as a closed mouth's is (its own dark would move with the
+        # lips and leave the painted teeth floating in the middle of it).
+        self.dark_gap = self.gap0 >= CLOSED_GAP_IOD * self.iod and _dark_between_lips(
+            image, lm, float(self.tooth_rgb @ _LUMA)
+        )
 
     def _uv(self, pts: np.ndarray) -> np.ndarray:
         rel = pts - self.centre
@@ -128,7 +136,10 @@ class _Face:
         below = v >= split
         src_v = v - np.where(below, down, upper)
         part = lens / np.maximum(lips, 1e-6)  # how much of the lips' parting shows the inside
-        top_gap, bottom_gap = mid + up_amt * part, mid + lo_amt * part
+        if self.dark_gap:  # the whole gap between the moved lips is painted
+            top_gap, bottom_gap = up_c + up_amt * part, lo_c + lo_amt * part
+        else:  # only the new gap, between the halves of the still's own mouth
+            top_gap, bottom_gap = mid + up_amt * part, mid + lo_amt * part
         band = np.exp(-(((v - (up_c + lo_c) / 2) / (0.25 * r)) ** 2))
         spread = 0.1 * width * band * np.clip(1.4 - np.abs(u) / (1.6 * hw), 0, 1)
         src_u = u * (1 - spread)
@@ -138,9 +149,11 @@ class _Face:
         x0, y0, x1, y1 = self.roi
         region = cv2.remap(self.image, map_x, map_y, cv2.INTER_CUBIC,
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-        if delta > 0.01 * r:
-            region = self._paint_interior(region, u, v, top_gap, bottom_gap, delta,
-                                          teeth=self.gap0 < 0.03 * r)  # fmt: skip
+        painted = gap_t if self.dark_gap else delta  # how far apart the painted edges are
+        if painted > 0.01 * r:
+            closed = self.gap0 < CLOSED_GAP_IOD * r
+            region = self._paint_interior(region, u, v, top_gap, bottom_gap, painted,
+                                          teeth=closed or self.dark_gap)  # fmt: skip
         # Blend the warped region in with a soft border so the ROI edge never shows.
         wgt = np.clip(np.minimum.reduce([u + 1.25 * r, 1.25 * r - u, v - (y0 - self.centre[1]),
                                          (y1 - self.centre[1]) - v]) / (0.15 * r), 0, 1)  # fmt: skip
@@ -219,6 +232,18 @@ class _Face:
         shade = (1 - 0.35 * side) * (1 - line)
         colour += (self.tooth_rgb * (lit * shade)[..., None] - colour) * upper[..., None]
         return colour
+
+
+def _dark_between_lips(image: np.ndarray, lm: np.ndarray, tooth_luma: float) -> bool:
+    """Whether the still's parted lips show only dark between them: the inside of the inner-lip
+    outline has under 5 % of its pixels as bright as half a tooth (teeth showing: 20-60 %)."""
+    import cv2
+
+    ring = list(_UPPER_INNER) + list(_LOWER_INNER[::-1][1:-1])
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(lm[ring, :2]).astype(np.int32)], (1,))
+    inside = image[cv2.erode(mask, np.ones((3, 3), np.uint8)) > 0].astype(np.float32)
+    return len(inside) > 0 and float(np.mean(inside @ _LUMA > 0.5 * tooth_luma)) < 0.05
 
 
 FACE_FEATHER = 6  # px over which the bicubic face box blends into the bilinear picture
