@@ -46,11 +46,10 @@ def _inside_stats(rgb: np.ndarray, lm: np.ndarray) -> np.ndarray | None:
     fewer than 20 pixels lie inside it."""
     import cv2
 
-    from twinstudio.render.lipsync import photo as PH
+    from twinstudio.twins.faces import LIPS_INNER
 
-    ring = list(PH._UPPER_INNER) + list(PH._LOWER_INNER[::-1][1:-1])
     mask = np.zeros(rgb.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(lm[ring]).astype(np.int32)], 1)
+    cv2.fillPoly(mask, [np.round(lm[list(LIPS_INNER)]).astype(np.int32)], (1,))
     pixels = rgb[cv2.erode(mask, np.ones((3, 3), np.uint8)) > 0].astype(np.float64)
     if len(pixels) < 20:
         return None

@@ -268,8 +268,8 @@ def _recognise(
     raw = _pcm16k(audio, SAMPLE_RATE)
     try:
         if transcript:
-            words = [w.lower() for w in words_of(normalize_english(transcript))]
-            display = words_of(normalize_english(transcript))
+            given = _given_words(transcript)
+            words, display = [w for w, _ in given], [shown for _, shown in given]
         else:
             display = words = _transcribe_pcm(raw)
         return _align(raw, audio, words, display, regions, given=bool(transcript))
@@ -389,8 +389,12 @@ def transcript_words(transcript: str) -> list[tuple[str, str]]:
     (dictionary form, form shown in captions); the others cannot be aligned and are dropped
     (their sound is left to the words around them), as :func:`load_audio` does."""
     decoder = _decoder(samprate=RECOGNISER_RATE)
-    shown = words_of(normalize_english(transcript))
-    return [(w.lower(), w) for w in shown if decoder.lookup_word(w.lower())]
+    return [(w, shown) for w, shown in _given_words(transcript) if decoder.lookup_word(w)]
+
+
+def _given_words(transcript: str) -> list[tuple[str, str]]:
+    """Every word of ``transcript``, as (dictionary form, form shown in captions)."""
+    return [(w.lower(), w) for w in words_of(normalize_english(transcript))]
 
 
 def spoken_prefix(audio: np.ndarray, words: list[str]) -> int:

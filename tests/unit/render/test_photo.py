@@ -12,6 +12,7 @@ from twinstudio.render.lipsync import photo as PH
 from twinstudio.twins import pack as P
 from twinstudio.twins import train_twin
 from twinstudio.twins.demo import demo_source
+from twinstudio.twins.faces import LIPS_INNER
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +37,7 @@ def closed_face(face: PH._Face) -> PH._Face:
     image = cv2.resize(face.image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
     lm = face.lm * 3
     mouth = np.zeros(image.shape[:2], np.uint8)
-    ring = list(PH._UPPER_INNER) + list(PH._LOWER_INNER[::-1])
-    cv2.fillPoly(mouth, [np.round(lm[ring]).astype(np.int32)], 255)
+    cv2.fillPoly(mouth, [np.round(lm[list(LIPS_INNER)]).astype(np.int32)], (255,))
     image = cv2.inpaint(image, cv2.dilate(mouth, np.ones((7, 7), np.uint8)), 9, cv2.INPAINT_TELEA)
     for upper, lower in zip(PH._UPPER_INNER, PH._LOWER_INNER, strict=True):
         lm[upper] = lm[lower] = (lm[upper] + lm[lower]) / 2
@@ -54,8 +54,7 @@ def parted_face(face: PH._Face) -> PH._Face:
 
     image = cv2.resize(face.image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
     lm = face.lm * 3
-    ring = list(PH._UPPER_INNER) + list(PH._LOWER_INNER[::-1])
-    cv2.fillPoly(image, [np.round(lm[ring]).astype(np.int32)], (40, 22, 24))
+    cv2.fillPoly(image, [np.round(lm[list(LIPS_INNER)]).astype(np.int32)], (40, 22, 24))
     return PH._Face(image, lm)
 
 

@@ -40,7 +40,7 @@ from twinstudio.render.lipsync.blink import Blinker, blink_curve
 from twinstudio.render.lipsync.sway import Sway
 from twinstudio.render.motion import MouthTrack
 from twinstudio.twins import pack as P
-from twinstudio.twins.faces import CHIN, EYE_L, EYE_R, MOUTH_CORNERS, NOSE_TIP
+from twinstudio.twins.faces import CHIN, EYE_L, EYE_R, LIPS_INNER, MOUTH_CORNERS, NOSE_TIP
 
 _UPPER_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
 _LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
@@ -95,9 +95,9 @@ class _Face:
         # Lips apart with nothing but dark between them (no teeth showing): that gap is painted
         # over whole, teeth and all, as a closed mouth's is (its own dark would move with the
         # lips and leave the painted teeth floating in the middle of it).
-        self.dark_gap = self.gap0 >= CLOSED_GAP_IOD * self.iod and _dark_between_lips(
-            image, lm, float(self.tooth_rgb @ _LUMA)
-        )
+        closed = self.gap0 < CLOSED_GAP_IOD * self.iod
+        self.dark_gap = not closed and _dark_between_lips(image, lm, float(self.tooth_rgb @ _LUMA))
+        self.paint_teeth = closed or self.dark_gap  # an open still's own teeth move with its lips
 
     def _uv(self, pts: np.ndarray) -> np.ndarray:
         rel = pts - self.centre
@@ -151,9 +151,8 @@ class _Face:
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
         painted = gap_t if self.dark_gap else delta  # how far apart the painted edges are
         if painted > 0.01 * r:
-            closed = self.gap0 < CLOSED_GAP_IOD * r
             region = self._paint_interior(region, u, v, top_gap, bottom_gap, painted,
-                                          teeth=closed or self.dark_gap)  # fmt: skip
+                                          teeth=self.paint_teeth)  # fmt: skip
         # Blend the warped region in with a soft border so the ROI edge never shows.
         wgt = np.clip(np.minimum.reduce([u + 1.25 * r, 1.25 * r - u, v - (y0 - self.centre[1]),
                                          (y1 - self.centre[1]) - v]) / (0.15 * r), 0, 1)  # fmt: skip
@@ -166,9 +165,9 @@ class _Face:
     def _paint_interior(self, region: np.ndarray, u: np.ndarray, v: np.ndarray, top: np.ndarray,
                         bottom: np.ndarray, gap: float, teeth: bool) -> np.ndarray:  # fmt: skip
         """Paint the gap between the parted lips (``top`` to ``bottom``, per pixel) as the inside
-        of a mouth; ``gap``: how far the lips have parted beyond the still's own (px). ``teeth``:
-        paint teeth too (the still's lips were closed; an open still's own teeth move with
-        its lips)."""
+        of a mouth; ``gap``: how far apart those edges are at the centre (px: the lips' parting
+        beyond the still's own, or the whole parting for a still with a dark gap). ``teeth``:
+        paint teeth too (:attr:`paint_teeth`)."""
         import cv2
 
         r = self.iod
@@ -239,9 +238,8 @@ def _dark_between_lips(image: np.ndarray, lm: np.ndarray, tooth_luma: float) -> 
     outline has under 5 % of its pixels as bright as half a tooth (teeth showing: 20-60 %)."""
     import cv2
 
-    ring = list(_UPPER_INNER) + list(_LOWER_INNER[::-1][1:-1])
     mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(lm[ring, :2]).astype(np.int32)], (1,))
+    cv2.fillPoly(mask, [np.round(lm[list(LIPS_INNER), :2]).astype(np.int32)], (1,))
     inside = image[cv2.erode(mask, np.ones((3, 3), np.uint8)) > 0].astype(np.float32)
     return len(inside) > 0 and float(np.mean(inside @ _LUMA > 0.5 * tooth_luma)) < 0.05
 
@@ -264,13 +262,12 @@ def _sharper_face(still: np.ndarray, move: np.ndarray, out: np.ndarray, box: np.
     shifted[:, 2] -= (x0, y0)
     sharp = cv2.warpAffine(still, shifted, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_CUBIC,
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-    ramp_x = np.clip(
-        (np.minimum(np.arange(x1 - x0), np.arange(x1 - x0)[::-1]) + 0.5) / FACE_FEATHER, 0, 1
-    )
-    ramp_y = np.clip(
-        (np.minimum(np.arange(y1 - y0), np.arange(y1 - y0)[::-1]) + 0.5) / FACE_FEATHER, 0, 1
-    )
-    weight = np.outer(ramp_y, ramp_x).astype(np.float32)[..., None]
+
+    def ramp(n: int) -> np.ndarray:  # 0 at both ends, 1 from FACE_FEATHER px in
+        edge = np.minimum(np.arange(n), np.arange(n)[::-1])
+        return np.clip((edge + 0.5) / FACE_FEATHER, 0, 1)
+
+    weight = np.outer(ramp(int(y1 - y0)), ramp(int(x1 - x0))).astype(np.float32)[..., None]
     region = out[y0:y1, x0:x1]
     region[:] = (region + (sharp.astype(np.float32) - region) * weight + 0.5).astype(np.uint8)
 
