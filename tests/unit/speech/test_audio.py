@@ -176,3 +176,13 @@ def test_clear_speech_is_recognised_word_for_word(tmp_path: Path) -> None:
     heard = [w.symbol.lower() for w in speech.words]
     said = [w.strip(".,").lower() for w in text.split()]
     assert difflib.SequenceMatcher(a=said, b=heard).ratio() >= 0.8, heard
+
+
+def test_only_word_recognition_loads_the_word_language_model() -> None:
+    """Alignment, the transcript's grammar and dictionary lookups use a decoder without the word
+    language model (loading it was most of a decoder's start, twice a piece); recognising words
+    keeps it."""
+    from twinstudio.speech.audio import _decoder
+
+    assert _decoder(samprate=16000).config["lm"] is None
+    assert str(_decoder(words=True, samprate=16000).config["lm"]).endswith(".lm.bin")
