@@ -92,7 +92,8 @@ def _split(
                 writer.write(yuv)
     audio = read_audio(source)
     if audio is None:
-        raise SystemExit(f"{source.name} has no audio")
+        # An error of this clip (listed under "failed"), not of the run: the others still count.
+        raise ValueError(f"{source.name} has no sound: self-reconstruction re-drives its audio")
     if at_start:
         train = _with_audio(silent, audio[int(cut / info.fps * 16000) :], tmp / "train.mp4")
         start = 0
