@@ -47,7 +47,10 @@ def render(
     footage: Annotated[
         Path | None, typer.Option(help="Train a twin from this video first.")
     ] = None,
-    script: Annotated[str | None, typer.Option(help="What the twin says.")] = None,
+    script: Annotated[
+        str | None,
+        typer.Option(help="What the twin says (with --audio: the recording's words, to time it)."),
+    ] = None,
     script_file: Annotated[Path | None, typer.Option(help="Read the script from a file.")] = None,
     audio: Annotated[Path | None, typer.Option(help="Speak this audio file instead.")] = None,
     voice: Annotated[str, typer.Option(help="voice_id for the script.")] = DEFAULT_VOICE,
