@@ -250,17 +250,15 @@ def _energy_track(audio: np.ndarray, regions: list[tuple[int, int]] | None = Non
     return Track(audio, SAMPLE_RATE, phonemes)
 
 
-def _decoder(*, words: bool = False, **options: Any) -> Any:
+def sphinx_decoder(*, words: bool = False, **options: Any) -> Any:
     """A pocketsphinx decoder; with the word language model only when it recognises ``words``
-    (alignment, a grammar and dictionary lookups never use it, and loading it took 0.24 of a
-    decoder's 0.34 s: two decoders a piece for timed pieces, see ``speech.timing``)."""
+    (alignment, a grammar, a phone loop and dictionary lookups never use it, and loading it took
+    0.24 of a decoder's 0.34 s: two decoders a piece for timed pieces, see ``speech.timing``)."""
     from pocketsphinx import Decoder
 
-    return (
-        Decoder(loglevel="FATAL", **options)
-        if words
-        else Decoder(loglevel="FATAL", lm=None, **options)
-    )
+    if not words:
+        options["lm"] = None
+    return Decoder(loglevel="FATAL", **options)
 
 
 def _recognise(
@@ -292,7 +290,7 @@ def _pcm16k(audio: np.ndarray, sample_rate: int) -> bytes:
 
 
 def _transcribe_pcm(raw: bytes) -> list[str]:
-    decoder = _decoder(words=True, samprate=RECOGNISER_RATE)
+    decoder = sphinx_decoder(words=True, samprate=RECOGNISER_RATE)
     decoder.start_utt()
     decoder.process_raw(raw, full_utt=True)
     decoder.end_utt()
@@ -325,7 +323,7 @@ def _align(
     lags the voice by a varying amount (the same sentence from Piper, whose synthesis is
     randomised: first voice at 34, 66, 130 or 162 ms against "The" aligned at 0–110 ms), and
     when it lagged past the slack the word was dropped (a flaky test, ~1 CI run in 10)."""
-    decoder = _decoder(samprate=RECOGNISER_RATE, bestpath=False)
+    decoder = sphinx_decoder(samprate=RECOGNISER_RATE, bestpath=False)
     known = [(w, shown) for w, shown in zip(words, display, strict=True) if decoder.lookup_word(w)]
     if not known:
         return None
@@ -395,7 +393,7 @@ def transcript_words(transcript: str) -> list[tuple[str, str]]:
     """The words of ``transcript`` that the recogniser's dictionary knows, in order, each as
     (dictionary form, form shown in captions); the others cannot be aligned and are dropped
     (their sound is left to the words around them), as :func:`load_audio` does."""
-    decoder = _decoder(samprate=RECOGNISER_RATE)
+    decoder = sphinx_decoder(samprate=RECOGNISER_RATE)
     return [(w, shown) for w, shown in _given_words(transcript) if decoder.lookup_word(w)]
 
 
@@ -416,7 +414,7 @@ def spoken_prefix(audio: np.ndarray, words: list[str]) -> int:
     the first piece was timed after 1.2 s."""
     if not words:
         return 0
-    decoder = _decoder(samprate=RECOGNISER_RATE)
+    decoder = sphinx_decoder(samprate=RECOGNISER_RATE)
     end = len(words) + 1
     # A word leads on (0.9) or the run stops after it (0.1); an empty run (no speech) is unlikely.
     steps = [(i, i + 1, 0.9, w) for i, w in enumerate(words)]

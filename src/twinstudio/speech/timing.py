@@ -13,10 +13,11 @@ priority: the render's speech thread runs at the lowest (``twinstudio.cpu``), so
 the cores' idle time, as the TTS does. Should the child fail, the pieces it did not time are timed
 here instead (slower, never lost). That 190 s recording rendered at 1080p (2026-12-05): first
 progress 35.6 → 6.5 s, the whole render 95.4 → 75.3 s; the child's peak memory, held beside the
-render's, was 308 MB (pocketsphinx's decoders, one piece's at a time, and the recording). Its decoders
-that only align or follow a grammar no longer load the word language model (``audio._decoder``):
-a 191 s recording in 12 pieces, peak 345 → 264 MB and 15.1 → 12.1 CPU s with its transcript,
-327 → 312 MB without (CPU within noise: its recognition still needs the model).
+render's, was 308 MB (pocketsphinx's decoders, one piece's at a time, and the recording). Its
+decoders that only align or follow a grammar no longer load the word language model
+(``audio.sphinx_decoder``): a 191 s recording in 12 pieces, peak 345 → 264 MB and 15.1 → 12.1
+CPU s with its transcript, 327 → 312 MB without (CPU within noise: its recognition still needs
+the model).
 
 A recording with a transcript is timed in pieces too (:class:`PieceTimer`): each piece takes the
 transcript's next words that it speaks, found by decoding it against a grammar of the words

@@ -95,10 +95,9 @@ def _model_dir() -> str:
 
 
 def _decoder(**options: Any) -> Any:
-    from pocketsphinx import Decoder
+    from twinstudio.speech.audio import sphinx_decoder
 
-    # No word language model: alignment and the phone loop never use it (0.24 s to load).
-    return Decoder(loglevel="FATAL", samprate=RATE, lm=None, **options)
+    return sphinx_decoder(samprate=RATE, **options)
 
 
 def _pcm(audio: np.ndarray) -> bytes:

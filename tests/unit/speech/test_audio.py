@@ -182,7 +182,7 @@ def test_only_word_recognition_loads_the_word_language_model() -> None:
     """Alignment, the transcript's grammar and dictionary lookups use a decoder without the word
     language model (loading it was most of a decoder's start, twice a piece); recognising words
     keeps it."""
-    from twinstudio.speech.audio import _decoder
+    from twinstudio.speech.audio import sphinx_decoder
 
-    assert _decoder(samprate=16000).config["lm"] is None
-    assert str(_decoder(words=True, samprate=16000).config["lm"]).endswith(".lm.bin")
+    assert sphinx_decoder(samprate=16000).config["lm"] is None
+    assert str(sphinx_decoder(words=True, samprate=16000).config["lm"]).endswith(".lm.bin")

@@ -198,7 +198,7 @@ class _Face:
         tongue_rgb = self.tongue_rgb * ((0.75 + 0.25 * rel) * lip_shadow)[..., None]
         colour += (tongue_rgb - colour) * tongue[..., None]
         if teeth:
-            colour = self._paint_teeth(colour, u, v, top, bottom, gap)
+            colour = self._paint_teeth(colour, au, side, v - top, gap)
         # Anti-aliasing of the painted edges (teeth, tongue); the lips' edge is ``inside``'s.
         colour = cv2.GaussianBlur(colour, (3, 3), 0)
         a = inside[..., None]
@@ -206,15 +206,15 @@ class _Face:
         out[box] = (region[box].astype(np.float32) * (1 - a) + colour * a).astype(np.uint8)
         return out
 
-    def _paint_teeth(self, colour: np.ndarray, u: np.ndarray, v: np.ndarray, top: np.ndarray,
-                     bottom: np.ndarray, gap: float) -> np.ndarray:  # fmt: skip
+    def _paint_teeth(self, colour: np.ndarray, au: np.ndarray, side: np.ndarray,
+                     depth: np.ndarray, gap: float) -> np.ndarray:  # fmt: skip
         """Upper teeth hanging from the upper lip, the incisors longest: each tooth its own, with
         a faint dark line between neighbours and its edge rounded up a little into the gap, in
         the lip's shade at the top and darker towards the corners. No lower teeth: a band of
-        them over the lower lip, in its shadow, read as a grey rim round the mouth."""
+        them over the lower lip, in its shadow, read as a grey rim round the mouth. ``au``: each
+        pixel's distance from the midline, ``side`` (:meth:`_paint_interior`'s) how far towards
+        the inner corners it lies, ``depth`` its distance below the upper lip's edge (px)."""
         r = self.iod
-        au = np.abs(u)
-        side = np.clip(au / self.inner_w, 0, 1) ** 2
         # Distance (px) to the nearest gap between two teeth (the midline included).
         edges = np.array(TOOTH_EDGES) * self.half_w
         between = np.abs(au[..., None] - edges).min(axis=-1)
@@ -223,7 +223,6 @@ class _Face:
         corners = np.clip((0.92 * self.inner_w - au) / (0.12 * self.inner_w), 0, 1)
         # Upper teeth: down from the upper lip, shaded by it, the biting edge a little translucent.
         length = min(0.45 * gap, 0.11 * r) * (1 - 0.45 * side) * (1 - 0.08 * notch)
-        depth = v - top
         upper = np.clip(length - depth + 0.5, 0, 1) * corners
         lit = (0.86 + 0.14 * np.clip(depth / np.maximum(0.5 * length, 1.0), 0, 1)) * (
             1 - 0.08 * np.clip((depth - 0.8 * length) / np.maximum(0.2 * length, 1.0), 0, 1)
