@@ -261,6 +261,27 @@ def sphinx_decoder(*, words: bool = False, **options: Any) -> Any:
     return Decoder(loglevel="FATAL", **options)
 
 
+def forced_alignment(raw: bytes, words: list[str]) -> tuple[list[int], Any]:
+    """pocketsphinx's forced alignment of ``words`` to 16 kHz mono PCM ``raw``: the indices of
+    the words its dictionary knows (the others cannot be aligned and are left out), and the
+    alignment (words, each iterating over its phones; starts and durations in 10 ms frames),
+    or None when no word is known or the words do not align. The words are decoded first, then
+    aligned in a second pass that times their phones (the library's recipe)."""
+    decoder = sphinx_decoder(samprate=RECOGNISER_RATE, bestpath=False)
+    known = [i for i, word in enumerate(words) if decoder.lookup_word(word)]
+    if not known:
+        return known, None
+    decoder.set_align_text(" ".join(words[i] for i in known))
+    decoder.start_utt()
+    decoder.process_raw(raw, full_utt=True)
+    decoder.end_utt()
+    decoder.set_alignment()
+    decoder.start_utt()
+    decoder.process_raw(raw, full_utt=True)
+    decoder.end_utt()
+    return known, decoder.get_alignment()
+
+
 def _recognise(
     audio: np.ndarray, transcript: str | None, regions: list[tuple[int, int]] | None = None
 ) -> Track | None:
@@ -323,21 +344,10 @@ def _align(
     lags the voice by a varying amount (the same sentence from Piper, whose synthesis is
     randomised: first voice at 34, 66, 130 or 162 ms against "The" aligned at 0–110 ms), and
     when it lagged past the slack the word was dropped (a flaky test, ~1 CI run in 10)."""
-    decoder = sphinx_decoder(samprate=RECOGNISER_RATE, bestpath=False)
-    known = [(w, shown) for w, shown in zip(words, display, strict=True) if decoder.lookup_word(w)]
-    if not known:
-        return None
-    decoder.set_align_text(" ".join(w for w, _ in known))
-    decoder.start_utt()
-    decoder.process_raw(raw, full_utt=True)
-    decoder.end_utt()
-    decoder.set_alignment()
-    decoder.start_utt()
-    decoder.process_raw(raw, full_utt=True)
-    decoder.end_utt()
-    alignment = decoder.get_alignment()
+    kept, alignment = forced_alignment(raw, words)
     if alignment is None:
         return None
+    known = [(words[i], display[i]) for i in kept]
     n_samples = len(audio)
 
     def sample(frame: int) -> int:

@@ -113,23 +113,11 @@ def _base_phone(name: str) -> str | None:
 
 def _aligned_phones(audio: np.ndarray, transcript: str) -> tuple[list[tuple[str, int, int]], int]:
     """Forced alignment: (phone, start frame, end frame) in 10 ms frames, and words aligned."""
+    from twinstudio.speech.audio import forced_alignment
     from twinstudio.speech.text import normalize_english, words_of
 
-    decoder = _decoder(bestpath=False)
     words = [w.lower() for w in words_of(normalize_english(transcript))]
-    known = [w for w in words if decoder.lookup_word(w)]
-    if not known:
-        return [], 0
-    raw = _pcm(audio)
-    decoder.set_align_text(" ".join(known))
-    decoder.start_utt()
-    decoder.process_raw(raw, full_utt=True)
-    decoder.end_utt()
-    decoder.set_alignment()
-    decoder.start_utt()
-    decoder.process_raw(raw, full_utt=True)
-    decoder.end_utt()
-    alignment = decoder.get_alignment()
+    _, alignment = forced_alignment(_pcm(audio), words)
     if alignment is None:
         return [], 0
     phones: list[tuple[str, int, int]] = []
