@@ -11,7 +11,10 @@ that is unavailable), and compare with the real held-back frames, face-normalise
   the same real frames, and a peak that does not beat chance locates nothing); ``av_lag`` is
   the argmax either way, ``av_peak_r`` / ``av_chance_r`` its r and the chance level;
 - ``sharpness``: Laplacian variance of the mouth region, rendered / real (≈1; < 1 = blur);
-- ``seam``: gradient energy along the paste boundary, rendered / real (≈1: no visible seam).
+- ``seam``: gradient energy along the paste boundary, rendered / real (≈1: no visible seam);
+- ``tone``: mean difference (luma levels) of the blurred lower face outside the mouth, rendered
+  vs real, the rendered head first moved onto the real pose (``_tone_error``): a chin lit up or
+  a patch off-colour raises it; compare with the base loop's (its own face, untouched).
 
 - ``open_std``: standard deviation of the rendered opening / the real one's (a mouth that hides at
   its average shape scores a good M-LMD but a low ``open_std``); ``faces``: share of rendered
@@ -201,6 +204,52 @@ def _seam_energy(frames: list[np.ndarray], raw: list[np.ndarray]) -> float:
     return float(np.mean(vals)) if vals else float("nan")
 
 
+TONE_SIGMA_IOD = 0.06  # blur before comparing: shading and colour, not pores or lip edges
+
+
+def _tone_error(
+    frames: list[np.ndarray], raw: list[np.ndarray], real: list[np.ndarray],
+    raw_real: list[np.ndarray],
+) -> float:  # fmt: skip
+    """Mean |blurred luma, rendered − real| (levels) over the real frame's lower face outside the
+    mouth (cheeks, chin: the skin a paste's colour match decides), the rendered frame first moved
+    onto the real one's head pose (similarity on the stable points). A chin lit up by a bad
+    colour match, or a patch darker than the face around it, raises it; the base loop's own
+    face is the reference (its ratio)."""
+    import cv2
+
+    from twinstudio.render.lipsync.sample import region_polygon
+    from twinstudio.twins.faces import LIPS_OUTER, STABLE
+
+    vals = []
+    stable = list(STABLE)
+    for rgb, lm, rgb_r, lm_r in zip(frames, raw, real, raw_real, strict=True):
+        if np.isnan(lm).any() or np.isnan(lm_r).any():
+            continue
+        m, _ = cv2.estimateAffinePartial2D(lm[stable].astype(np.float32),
+                                           lm_r[stable].astype(np.float32))  # fmt: skip
+        if m is None:
+            continue
+        h, w = rgb_r.shape[:2]
+        moved = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        iod = float(np.linalg.norm(lm_r[[362, 263]].mean(axis=0) - lm_r[[33, 133]].mean(axis=0)))
+        mask = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(mask, [region_polygon(lm_r.astype(np.float64), iod)], (255,))
+        mouth = cv2.convexHull(lm_r[list(LIPS_OUTER)].astype(np.int32))
+        cv2.fillPoly(mask, [mouth], (0,))
+        mask = cv2.erode(mask, np.ones((3, 3), np.uint8), iterations=max(1, round(0.08 * iod)))
+        if not mask.any():
+            continue
+        sigma = max(1.0, TONE_SIGMA_IOD * iod)
+        a, b = (
+            cv2.GaussianBlur(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), sigma)
+            for x in (moved, rgb_r)
+        )
+        vals.append(float(np.abs(a - b)[mask > 0].mean()))
+    return float(np.mean(vals)) if vals else float("nan")
+
+
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
     m = ~(np.isnan(a) | np.isnan(b))
     if m.sum() < 5 or np.std(a[m]) == 0 or np.std(b[m]) == 0:
@@ -281,6 +330,7 @@ def _compare(real: list[np.ndarray], fake: list[np.ndarray]) -> dict[str, float]
         **_av_offset(open_r, open_f),
         "sharpness": round(_mouth_sharpness(fake, raw_f) / _mouth_sharpness(real, raw_r), 3),
         "seam": round(_seam_energy(fake, raw_f) / _seam_energy(real, raw_r), 3),
+        "tone": round(_tone_error(fake, raw_f, real, raw_r), 2),
     }
 
 

@@ -11,11 +11,14 @@ Per output frame t, with base footage frame b and selected bank frame j (``selec
    is warped the same way and is the blend's alpha.
 3. Colour-match in that patch: a *low-frequency* correction field (the difference of the two images
    around the seam, spread by normalised convolution at a coarse scale) is added to j, which fixes
-   shading and white balance without touching fine detail. Only the alpha is feathered; pixels
-   are never blurred, so teeth and lips stay as sharp as the footage.
+   shading and white balance without touching fine detail. Only the seam's stretches where the
+   two pictures show the same thing steer it (``SEAM_AGREE``): the difference across a chin
+   that covers a white collar is content, not light. Only the alpha is feathered; pixels are
+   never blurred, so teeth and lips stay as sharp as the footage.
 4. At the base loop's jump back (``baseloop.crossfades``) the frame that would have followed in
-   the footage gets the same mouth and is morphed into the loop frame over ~0.2 s
-   (``_LoopMorph``): no jump, and no double face as a plain dissolve would show.
+   the footage is morphed into the loop frame over ~0.2 s (``_LoopMorph``): no jump, and no
+   double face as a plain dissolve would show. The mouth is pasted on the morph and follows it,
+   the face's affine and the residual flow both (``_Residual``).
 Base frames (and mattes) are decoded a few frames ahead in a thread (``baseloop.prefetch``), the
 loop's once per render: later turns read them back from a temporary file (``render.framestore``).
 """
@@ -52,6 +55,9 @@ from twinstudio.twins.loop import EXPRESSION
 
 # Where a paste's alpha is the feather's ramp (the seam the colour field is measured on), inclusive.
 _RAMP = (np.array([6], np.uint8), np.array([249], np.uint8))
+# Seam samples whose luma differs from the seam's median difference by more than this (levels)
+# are content, not shading, and do not steer the colour match (``_Paster._colour_fields``).
+SEAM_AGREE = 24.0
 # The bottom of the chin: the only part of the region allowed past the jaw line.
 _CHIN_BOTTOM = (149, 176, 148, 152, 377, 400, 378)
 # Across the face just under the nose, image-left to image-right, via the cheeks.
@@ -176,6 +182,7 @@ class _Paster:
         frame_size: tuple[int, int],
         to_view: np.ndarray | None = None,
         extra: tuple[np.ndarray, ...] = (),
+        margin: int = 0,
     ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
         """Feathered alpha (uint8) of the paste region in base frame ``b``'s pixels and its box
         (x0, y0, x1, y1; even) clipped to ``frame_size`` (w, h, even); None when it falls
@@ -183,7 +190,8 @@ class _Paster:
 
         The region is the union of b's and j's lower faces (whichever chin is lower is covered),
         and of the ``extra`` polygons (view px). ``to_view``: where b's pixels are in the
-        picture (source px → view px; the view's own mapping when not given).
+        picture (source px → view px; the view's own mapping when not given). ``margin``: px
+        of room added round the box (for a paste that is moved afterwards).
         """
         m_b = self.to_crop[b]
         polys = [self.polygon(b), self.polygon(frame_j)]
@@ -193,8 +201,8 @@ class _Paster:
             back = _invert(inv)
             polys += [apply_affine(back, poly) for poly in extra]
         pts = apply_affine(inv, np.vstack(polys).astype(np.float64))
-        x0, y0 = (np.floor(pts.min(axis=0)).astype(int) - 2).tolist()
-        x1, y1 = (np.ceil(pts.max(axis=0)).astype(int) + 2).tolist()
+        x0, y0 = (np.floor(pts.min(axis=0)).astype(int) - 2 - margin).tolist()
+        x1, y1 = (np.ceil(pts.max(axis=0)).astype(int) + 2 + margin).tolist()
         # Even, inside the frame (I420 pictures: a chroma sample covers 2x2 pixels).
         x0, y0 = max(0, x0 - x0 % 2), max(0, y0 - y0 % 2)
         x1, y1 = min(frame_size[0], x1 + x1 % 2), min(frame_size[1], y1 + y1 % 2)
@@ -230,17 +238,20 @@ class _Paster:
         bank_j: int,
         to_view: np.ndarray | None = None,
         extra: tuple[np.ndarray, ...] = (),
+        moved: _Residual | None = None,
     ) -> Box | None:
         """Bank frame ``frame_j``'s mouth (cut ``bank_j``) onto base footage frame ``b``: an I420
         picture in the view, edited in place (decoded frames are the engine's own). Returns
         the box of the view it changed (None: none; the compositor recomposes only that box of
         a footage frame it has seen: ``render.reuse``).
-        ``to_view`` and ``extra`` as for :meth:`region_alpha` (a morphed loop frame)."""
+        ``to_view`` and ``extra`` as for :meth:`region_alpha` (a morphed loop frame); ``moved``:
+        the morph's residual flow, which the mouth follows as the loop frame's face did."""
         if not self.valid[b]:
             return None  # no face tracked in this base frame: leave it as filmed
         w, h = yuv.size_of(base)
         to_view = self.to_view if to_view is None else to_view
-        got = self.region_alpha(b, frame_j, (w, h), to_view, extra)
+        margin = 0 if moved is None else moved.reach
+        got = self.region_alpha(b, frame_j, (w, h), to_view, extra, margin)
         if got is None:
             return None
         alpha, (x0, y0, x1, y1) = got
@@ -264,6 +275,8 @@ class _Paster:
         new_c = cv2.warpAffine(cv2.merge([cut_u, cut_v]), yuv.chroma_affine(m_cut),
                                (size[0] // 2, size[1] // 2), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        if moved is not None:
+            new_y, new_c, alpha = moved.move(box, new_y, new_c, alpha)
         diff_y: np.ndarray = cv2.subtract(new_y, old_y, dtype=cv2.CV_32F)
         diff_c: np.ndarray = cv2.subtract(new_c, cv2.merge([old_u, old_v]), dtype=cv2.CV_32F)
         field_y, field_c = self._colour_fields(diff_y, diff_c, alpha)
@@ -301,6 +314,15 @@ class _Paster:
             return np.zeros_like(diff_y), np.zeros_like(diff_c)
         d_s = cv2.merge([cv2.resize(diff_y, small, interpolation=cv2.INTER_AREA),
                          cv2.resize(diff_c, small, interpolation=cv2.INTER_AREA)])  # fmt: skip
+        # Only where the two pictures show the same thing: a seam stretch across which they
+        # differ by far more than the light does (a chin over a white collar in one, the collar
+        # in the other) says nothing of shading, and spread inwards it lit the chin up.
+        luma = d_s[:, :, 0]
+        typical = np.median(luma[r_s > 0])
+        r_s[np.abs(luma - typical) > SEAM_AGREE] = 0
+        total = float(r_s.sum())
+        if total < 1:
+            return np.zeros_like(diff_y), np.zeros_like(diff_c)
         sigma = max(2.0, 0.12 * self.scale / 4)
         weighted = d_s * r_s[:, :, None]
         mean = weighted.sum(axis=(0, 1)) / total
@@ -411,7 +433,7 @@ class SampleEngine(LipSyncEngine):
                     if p >= 0 and partners is not None:  # morphed with its partner, then the mouth
                         base, alpha, fade = partners.morph(b, p, float(weight[t]), base, alpha)
                         paster.paste(base, b, int(bank_frame[j]), j, fade.to_view,
-                                     fade.partner_region)  # fmt: skip
+                                     fade.partner_region, fade.residual)  # fmt: skip
                         yield SyncedFrame(base, alpha)  # a morph: not footage frame b as such
                     else:
                         changed = paster.paste(base, b, int(bank_frame[j]), j)
@@ -434,7 +456,8 @@ class _Partners:
     So are the morphs themselves (:meth:`morph`): a loop frame and its partner morph the same
     way at every jump back (same frames, same weight), before any mouth is pasted, so each is
     morphed once and read back from a frame store at later jumps; the mouth is then pasted on
-    the morph, where the loop frame's face has moved to (``_LoopMorph.to_view``). Morphing two
+    the morph, where the loop frame's face has moved to (``_LoopMorph.to_view``, then along the
+    residual flow kept around the face: ``_LoopMorph.residual``). Morphing two
     pasted frames at every jump (two mouths pasted, four warps of whole pictures and mattes) took
     ~10 % of the compositing thread's time in a 720p render (py-spy, 2026-12-02).
     """
@@ -482,6 +505,8 @@ class _Partners:
         else:
             picture, residual = fade.pictures(base, self.pictures.get(p))
             self._morphed.put(slot, picture)  # before the mouth is pasted on it
+            if residual is not None:
+                fade.residual = _Residual(residual, yuv.size_of(picture), fade.face_box, -w)
         if alpha is not None and self.alphas is not None and p in self.alphas:
             if self._morphed_alpha.covers(slot, 1):
                 alpha = self._morphed_alpha.get(slot)
@@ -581,6 +606,68 @@ def _residual_flow(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     return flow
 
 
+class _Residual:
+    """A loop fade's residual flow around the face, kept for the mouths pasted on its morph.
+
+    The morph moves the loop frame's picture ``share`` (−w) of the way along the residual flow
+    (:meth:`_LoopMorph.pictures`), but a mouth is pasted on the morph afterwards, placed by the
+    face's affine alone. Where the flow is large (a head turned between the two frames of a
+    jump: sadtalker_hdtf_katie_hill_8s), the pasted lower face then sat a few pixels off the
+    morph's, and its cheek showed a second outline of the face for a frame or two. So the paste
+    (its pixels and its alpha) is moved along the same flow. Only the flow's part around the
+    face is kept (``face_box``, view px): its quarter-size whole would be ~1 MB a fade frame at
+    1080p, for the render's length."""
+
+    def __init__(
+        self, flow: np.ndarray, size: tuple[int, int], face_box: tuple[float, ...], share: float
+    ) -> None:
+        fh, fw = flow.shape[:2]
+        self.scale = (fw / size[0], fh / size[1])  # view px → flow px
+        x0, y0, x1, y1 = face_box
+        qx0 = int(np.clip(np.floor(x0 * self.scale[0]) - 1, 0, fw - 1))
+        qy0 = int(np.clip(np.floor(y0 * self.scale[1]) - 1, 0, fh - 1))
+        qx1 = int(np.clip(np.ceil(x1 * self.scale[0]) + 2, qx0 + 1, fw))
+        qy1 = int(np.clip(np.ceil(y1 * self.scale[1]) + 2, qy0 + 1, fh))
+        self.flow = flow[qy0:qy1, qx0:qx1].copy()
+        self.origin = (qx0, qy0)
+        self.share = share
+        longest = float(np.sqrt((self.flow * self.flow).sum(axis=-1)).max())
+        self.reach = int(np.ceil(abs(share) * longest))  # px a pasted pixel can move
+
+    def displacement(self, box: tuple[int, int, int, int]) -> np.ndarray:
+        """(h, w, 2) float32: how far each view pixel of ``box`` fetches from (luma px)."""
+        x0, y0, x1, y1 = box
+        sx, sy = self.scale
+        ox, oy = self.origin
+        to_flow = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5 - ox],
+                            [0.0, sy, (y0 + 0.5) * sy - 0.5 - oy]])  # fmt: skip
+        band = cv2.warpAffine(self.flow, to_flow, (x1 - x0, y1 - y0),
+                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        return np.asarray(band, np.float32) * np.float32(self.share)
+
+    def move(
+        self, box: tuple[int, int, int, int], luma: np.ndarray, chroma: np.ndarray,
+        alpha: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """A paste's luma and alpha (box size) and chroma (half size, 2 channels) moved along
+        the flow as the morph moved the loop frame: out(x) = in(x + share · flow(x))."""
+        d = self.displacement(box)
+        h, w = d.shape[:2]
+        map_x = np.add(d[..., 0], np.arange(w, dtype=np.float32), dtype=np.float32)
+        map_y = np.add(d[..., 1], np.arange(h, dtype=np.float32)[:, None], dtype=np.float32)
+        luma = cv2.remap(luma, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        alpha = cv2.remap(alpha, map_x, map_y, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))  # fmt: skip
+        hw, hh = chroma.shape[1], chroma.shape[0]
+        half = np.asarray(cv2.resize(d, (hw, hh), interpolation=cv2.INTER_AREA), np.float32)
+        half *= np.float32(0.5)  # chroma px
+        cx = np.add(half[..., 0], np.arange(hw, dtype=np.float32), dtype=np.float32)
+        cy = np.add(half[..., 1], np.arange(hh, dtype=np.float32)[:, None], dtype=np.float32)
+        chroma = cv2.remap(chroma, cx, cy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return luma, chroma, alpha
+
+
 def _flow_band(flow: np.ndarray, size: tuple[int, int], y0: int, y1: int) -> np.ndarray:
     """Rows ``y0:y1`` of ``flow`` (any size) bilinearly resized to ``size`` (w, h), as rows
     ``y0:y1`` of ``cv2.resize(flow, size)`` (half-pixel centres, edges held), without the rest.
@@ -674,6 +761,8 @@ class _LoopMorph:
         self.to_mid_base = eye + w * (_invert(m) - eye)  # base → in-between
         self.to_view = self.to_mid_base  # the loop frame's px → its place in the morph
         self.partner_region: tuple[np.ndarray, ...] = ()
+        self.face_box = (0.0, 0.0, 0.0, 0.0)  # around where mouths go on the morph (view px)
+        self.residual: _Residual | None = None  # set once the morph is made (``_Partners``)
         expr = list(EXPRESSION)
         moved_b = apply_affine(self.to_mid_base, lm_base.astype(np.float64))
         moved_p = apply_affine(self.to_mid_partner, lm_partner.astype(np.float64))
@@ -694,10 +783,17 @@ class _LoopMorph:
         fade = cls(apply_affine(paster.to_view, paster.landmarks[p]),
                    apply_affine(paster.to_view, paster.landmarks[b]), w)  # fmt: skip
         fade.to_view = compose_affine(fade.to_mid_base, paster.to_view)
+        inv = compose_affine(fade.to_view, _invert(paster.to_crop[b]))  # crop → view
+        regions = [apply_affine(inv, paster.polygon(b).astype(np.float64))]
         if paster.valid[p]:
             partner_to_view = compose_affine(fade.to_mid_partner, paster.to_view)
-            inv = compose_affine(partner_to_view, _invert(paster.to_crop[p]))  # crop → view
+            inv = compose_affine(partner_to_view, _invert(paster.to_crop[p]))
             fade.partner_region = (apply_affine(inv, paster.polygon(p).astype(np.float64)),)
+            regions += fade.partner_region
+        pts = np.vstack(regions)
+        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+        mx, my = 0.5 * (x1 - x0), 0.5 * (y1 - y0)  # a mouth from another frame lands nearby
+        fade.face_box = (x0 - mx, y0 - my, x1 + mx, y1 + my)
         return fade
 
     def pictures(
