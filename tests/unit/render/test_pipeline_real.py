@@ -355,6 +355,45 @@ def test_loop_crossfades_are_morphed_once_and_reused(
     assert not np.array_equal(frames[int(fading[0])][:eye_line], before[:eye_line])
 
 
+@pytest.mark.slow
+def test_mouths_on_loop_fades_follow_the_morphs_residual_flow(
+    video_pack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mouth pasted on a loop fade's morph is moved along the residual flow the morph moved
+    the loop frame along (``_Residual``, unit-tested in ``test_paste.py``): every fade frame's
+    paste gets its fade's flow, and this footage's head moves enough between the frames of a
+    jump for the flow to move a paste by pixels. Frames that play as filmed get none."""
+    from twinstudio.render.baseloop import crossfade_window
+    from twinstudio.render.compose import _make_view
+    from twinstudio.render.lipsync import sample
+    from twinstudio.render.lipsync.base import engine_for
+    from twinstudio.render.motion import track_for_pack
+    from twinstudio.twins.pack import TwinPack
+
+    pack = TwinPack.open(video_pack)
+    w, h = pack.size
+    loop = pack.meta["loop"]
+    n = int(loop["end"]) - int(loop["start"]) + 10  # through the first jump back
+    partner, _ = crossfade_window(pack, 0, n)
+    calls: list[object] = []
+    real_paste = sample._Paster.paste
+
+    def paste(self: sample._Paster, *args: object, **kwargs: object) -> object:
+        calls.append(args[6] if len(args) > 6 else kwargs.get("moved"))
+        return real_paste(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sample._Paster, "paste", paste)
+    view = _make_view((0, 0, w, h), (w, h))
+    track = track_for_pack(pack, _speech(n / pack.fps), n, 1.0)
+    for _ in engine_for(pack).stream(pack, [track], view=view):
+        pass
+    assert len(calls) == n
+    fades = [calls[t] for t in np.flatnonzero(partner >= 0)]
+    assert fades and all(isinstance(m, sample._Residual) for m in fades)
+    assert max(m.reach for m in fades if isinstance(m, sample._Residual)) >= 2
+    assert all(calls[t] is None for t in np.flatnonzero(partner < 0))
+
+
 def test_crossfade_partners_are_decoded_before_the_first_frame_when_the_length_is_known(
     video_pack: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
