@@ -186,14 +186,13 @@ def _seam_energy(frames: list[np.ndarray], raw: list[np.ndarray]) -> float:
     import cv2
 
     from twinstudio.render.lipsync.sample import region_polygon
+    from twinstudio.twins.faces import inter_ocular
 
     vals = []
     for rgb, lm in zip(frames, raw, strict=True):
         if np.isnan(lm).any():
             continue
-        left = lm[[33, 133]].mean(axis=0)
-        right = lm[[362, 263]].mean(axis=0)
-        iod = float(np.linalg.norm(right - left))
+        iod = float(inter_ocular(lm))
         poly = region_polygon(lm.astype(np.float64), iod)
         edge = np.zeros(rgb.shape[:2], np.uint8)
         cv2.polylines(edge, [poly], True, (255,), max(1, round(0.03 * iod)))
@@ -219,7 +218,7 @@ def _tone_error(
     import cv2
 
     from twinstudio.render.lipsync.sample import region_polygon
-    from twinstudio.twins.faces import LIPS_OUTER, STABLE
+    from twinstudio.twins.faces import LIPS_OUTER, STABLE, inter_ocular
 
     vals = []
     stable = list(STABLE)
@@ -233,7 +232,7 @@ def _tone_error(
         h, w = rgb_r.shape[:2]
         moved = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-        iod = float(np.linalg.norm(lm_r[[362, 263]].mean(axis=0) - lm_r[[33, 133]].mean(axis=0)))
+        iod = float(inter_ocular(lm_r))
         mask = np.zeros((h, w), np.uint8)
         cv2.fillPoly(mask, [region_polygon(lm_r.astype(np.float64), iod)], (255,))
         mouth = cv2.convexHull(lm_r[list(LIPS_OUTER)].astype(np.int32))

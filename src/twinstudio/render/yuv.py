@@ -198,11 +198,22 @@ def displace(
             size = (bx1 - bx0, by1 - by0)
             dx = cv2.resize(fx, size, interpolation=cv2.INTER_AREA) / scale
             dy = cv2.resize(fy, size, interpolation=cv2.INTER_AREA) / scale
-        map_x = np.add(dx, np.arange(bx0, bx1, dtype=np.float32), dtype=np.float32)  # no grids
-        map_y = np.add(dy, np.arange(by0, by1, dtype=np.float32)[:, None], dtype=np.float32)
+        map_x, map_y = fetch_maps(dx, dy, bx0, by0)
         plane[by0:by1, bx0:bx1] = cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR,
                                             borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     return picture
+
+
+def fetch_maps(
+    dx: np.ndarray, dy: np.ndarray, x0: int = 0, y0: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``cv2.remap`` maps (float32) that fetch each pixel (x, y) of a box whose top left is
+    (``x0``, ``y0``) from (x + dx, y + dy); ``dx``/``dy`` are the box's size. Built by
+    broadcasting, without coordinate grids."""
+    h, w = dx.shape[:2]
+    map_x = np.add(dx, np.arange(x0, x0 + w, dtype=np.float32), dtype=np.float32)
+    map_y = np.add(dy, np.arange(y0, y0 + h, dtype=np.float32)[:, None], dtype=np.float32)
+    return map_x, map_y
 
 
 def crossfade(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:

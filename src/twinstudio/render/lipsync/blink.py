@@ -7,8 +7,9 @@ its corners, v down): the lashes move down whole until the lash line meets the l
 lid's skin between the brow line and the lashes is stretched to follow them, and the eye below
 them is squeezed into what is left; nothing is painted, so the lids keep the photo's own skin,
 lashes and light. Both eyes close together. :func:`blink_curve` says how closed the eyes are at
-each output frame: blinks at irregular gaps of ``GAP_S`` (drawn from a fixed seed, so a script renders the same video every
-time), each closing fast and opening slower (``CLOSE_S``, ``HOLD_S``, ``OPEN_S``).
+each output frame: blinks at irregular gaps of ``GAP_S`` (drawn from a fixed seed, so a script
+renders the same video every time), each closing fast and opening slower (``CLOSE_S``,
+``HOLD_S``, ``OPEN_S``).
 """
 
 from __future__ import annotations

@@ -636,15 +636,7 @@ class _Residual:
 
     def displacement(self, box: tuple[int, int, int, int]) -> np.ndarray:
         """(h, w, 2) float32: how far each view pixel of ``box`` fetches from (luma px)."""
-        x0, y0, x1, y1 = box
-        sx, sy = self.scale
-        ox, oy = self.origin
-        to_flow = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5 - ox],
-                            [0.0, sy, (y0 + 0.5) * sy - 0.5 - oy]])  # fmt: skip
-        band = cv2.warpAffine(self.flow, to_flow, (x1 - x0, y1 - y0),
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-        return np.asarray(band, np.float32) * np.float32(self.share)
+        return _flow_box(self.flow, self.scale, box, self.origin) * np.float32(self.share)
 
     def move(
         self, box: tuple[int, int, int, int], luma: np.ndarray, chroma: np.ndarray,
@@ -653,17 +645,14 @@ class _Residual:
         """A paste's luma and alpha (box size) and chroma (half size, 2 channels) moved along
         the flow as the morph moved the loop frame: out(x) = in(x + share · flow(x))."""
         d = self.displacement(box)
-        h, w = d.shape[:2]
-        map_x = np.add(d[..., 0], np.arange(w, dtype=np.float32), dtype=np.float32)
-        map_y = np.add(d[..., 1], np.arange(h, dtype=np.float32)[:, None], dtype=np.float32)
+        map_x, map_y = yuv.fetch_maps(d[..., 0], d[..., 1])
         luma = cv2.remap(luma, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         alpha = cv2.remap(alpha, map_x, map_y, cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))  # fmt: skip
         hw, hh = chroma.shape[1], chroma.shape[0]
         half = np.asarray(cv2.resize(d, (hw, hh), interpolation=cv2.INTER_AREA), np.float32)
         half *= np.float32(0.5)  # chroma px
-        cx = np.add(half[..., 0], np.arange(hw, dtype=np.float32), dtype=np.float32)
-        cy = np.add(half[..., 1], np.arange(hh, dtype=np.float32)[:, None], dtype=np.float32)
+        cx, cy = yuv.fetch_maps(half[..., 0], half[..., 1])
         chroma = cv2.remap(chroma, cx, cy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return luma, chroma, alpha
 
@@ -677,9 +666,22 @@ def _flow_band(flow: np.ndarray, size: tuple[int, int], y0: int, y1: int) -> np.
     the quarter size 1080p and 720p flows have, by under 1e-6 px.
     """
     w, h = size
-    sx, sy = flow.shape[1] / w, flow.shape[0] / h
-    to_flow = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]])
-    band = cv2.warpAffine(flow, to_flow, (w, y1 - y0),
+    return _flow_box(flow, (flow.shape[1] / w, flow.shape[0] / h), (0, y0, w, y1))
+
+
+def _flow_box(
+    flow: np.ndarray, scale: tuple[float, float], box: tuple[int, int, int, int],
+    origin: tuple[int, int] = (0, 0),
+) -> np.ndarray:  # fmt: skip
+    """The flow at the full-size pixels of ``box`` (x0, y0, x1, y1), bilinear, half-pixel
+    centres, edges held (see :func:`_flow_band`). ``scale``: flow px per full-size px;
+    ``flow`` may be a crop of the whole flow, its top left at ``origin`` (flow px)."""
+    x0, y0, x1, y1 = box
+    sx, sy = scale
+    ox, oy = origin
+    to_flow = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5 - ox],
+                        [0.0, sy, (y0 + 0.5) * sy - 0.5 - oy]])  # fmt: skip
+    band = cv2.warpAffine(flow, to_flow, (x1 - x0, y1 - y0),
                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     return np.asarray(band, dtype=np.float32)
