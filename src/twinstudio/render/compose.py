@@ -23,7 +23,9 @@ Matting (``remove_background`` with an alpha)
     indistinguishable), for one resize instead of two. Image backgrounds are blended at output
     size, where the image's own detail is. WebM output with no explicit background is
     transparent: RGBA with the person's alpha. With an explicit background the WebM frame is the
-    composite, fully opaque.
+    composite, fully opaque. With the pack's plate of its backdrop (``plate``, ``twins.plate``)
+    the soft edge's pixels first lose the old backdrop's share (``render.backdrop``), on every
+    one of these paths.
 
 Output: an I420 picture for MP4; RGB (or RGBA when matting) for WebM, whose VP9-with-alpha
 encoder converts through swscale.
@@ -36,6 +38,7 @@ import numpy as np
 
 from twinstudio.errors import RenderError
 from twinstudio.render import yuv
+from twinstudio.render.backdrop import Backdrop, unmix
 from twinstudio.render.framing import View, _even_box, _make_view, plan_frame
 from twinstudio.render.reuse import Box, KeptBlends, union
 from twinstudio.render.types import RenderOptions, output_size
@@ -126,12 +129,14 @@ class Compositor:
         *,
         rendition: tuple[int, int] | None = None,
         keep: int = 0,
+        plate: np.ndarray | None = None,
     ) -> None:
         """``rendition``: the size of the pack's smaller copy of its footage, when it has one
         (``twins.rendition``): a view at or below that scale is placed from it. ``keep``: how
         many footage frames the video can show (``baseloop.frames_used``), when its frames
         say which one they are: their matte blends are then kept and reused
-        (``render.reuse``)."""
+        (``render.reuse``). ``plate``: the pack's backdrop (``twins.plate``), taken out of the
+        matte's soft edge when matting."""
         if options.resolution not in ("720p", "1080p", "4k") or options.aspect_ratio not in (
             "16:9",
             "9:16",
@@ -156,6 +161,10 @@ class Compositor:
         self._resize_alpha = yuv.Resizer(self.view.size, dest_size)
         self._bars = _bar_rects(self._out_size, self.plan.dest)
         self._matting = options.remove_background
+        self._backdrop: Backdrop | None = None
+        if self._matting and plate is not None:
+            source = rendition if self.view.source == "rendition" and rendition else src_size
+            self._backdrop = Backdrop.place(plate, self.view, (int(source[0]), int(source[1])))
         self._webm = options.output_format == "webm"
         # WebM with alpha and no explicit background: transparent output.
         self._transparent = self._webm and self._matting and options.background is None
@@ -337,6 +346,8 @@ class Compositor:
         """Person over background (or, transparent, the person and the alpha to carry); the
         alpha comes feathered (``View.place_alpha``). ``source``/``changed``: see
         :meth:`compose_placed`."""
+        if self._backdrop is not None and self._behind_view is None:  # (else: in the view)
+            unmix(picture, alpha, self._backdrop)
         if self._transparent:
             out_alpha = np.zeros((self._out_size[1], self._out_size[0]), np.uint8)
             dx0, dy0, dx1, dy1 = self.plan.dest
@@ -364,6 +375,8 @@ class Compositor:
         assert self._behind_view is not None
         kept = self._kept.get(source) if self._kept is not None and source is not None else None
         if kept is None:
+            if self._backdrop is not None:
+                unmix(picture, alpha, self._backdrop)
             blended = yuv.blend_onto(picture, alpha, self._behind_view, self._flat)
             if self._kept is not None and source is not None:
                 self._kept.put(source, blended, changed)
@@ -374,6 +387,8 @@ class Compositor:
             box = _even_box(box, self.view.size)  # a chroma sample covers 2x2 pixels
             x0, y0, x1, y1 = box
             window = yuv.crop(picture, box)
+            if self._backdrop is not None:
+                unmix(window, alpha[y0:y1, x0:x1], self._backdrop.crop(box))
             yuv.blend_onto(window, alpha[y0:y1, x0:x1], yuv.crop(self._behind_view, box),
                            self._flat)  # fmt: skip
             for dst, src in zip(yuv.box_planes(out, box), yuv.planes(window), strict=True):

@@ -260,6 +260,14 @@ def _shown(pack: TwinPack) -> int:
     return last - first + 1
 
 
+def _plate(pack: TwinPack) -> np.ndarray | None:
+    """The pack's plate of its backdrop (``twins.plate``), when it has one."""
+    from twinstudio.twins import pack as P
+    from twinstudio.twins.plate import read_plate
+
+    return read_plate(pack.file(P.BACKDROP)) if pack.has(P.BACKDROP) else None
+
+
 def _render(
     pack: TwinPack,
     timeline: _Timeline,
@@ -276,7 +284,8 @@ def _render(
     engine = engine_for(pack)
     with_alpha = bool(options.remove_background)
     compositor = Compositor(pack.size, pack.face_box, options,
-                            rendition=_rendition(pack, with_alpha), keep=_shown(pack))  # fmt: skip
+                            rendition=_rendition(pack, with_alpha), keep=_shown(pack),
+                            plate=_plate(pack) if with_alpha else None)  # fmt: skip
     fps = pack.fps
     ext = "webm" if options.output_format == "webm" else "mp4"
     video_path = workdir / f"video.{ext}"

@@ -19,6 +19,8 @@ pack_dir/
                    meta["labels"]["visemes"] (Oculus 15: sil PP FF TH DD kk CH SS nn RR aa E ih
                    oh ou), voiced (T,) bool (VAD)
   matte.mov        per-frame alpha of the person (when trained with matting; ``twins.matte``)
+  backdrop.png     (revision 7) the backdrop behind the person, RGBA: colour and trust, small
+                   (when trained with matting and enough of it was seen; ``twins.plate``)
   base_small.mp4   (revision 4) the loop ± 1 s again at 720 px on the short side, for 720p
   matte_small.mov  outputs (``twins.rendition``; footage with a short side ≥ 900 px); the matte's
                    the same frames, when trained with matting; meta["rendition"]: size, first, count
@@ -53,6 +55,10 @@ Revision 6 (same ``version``, same files) computes ``desc`` from each frame's ow
 rather than the smoothed track's (``landmarks`` stay smoothed: they place the paste): the
 opening stored is the one the frame's pixels show. Older packs render as before, with their
 smoothed descriptors; training again gives the better bank indexing.
+
+Revision 7 (same ``version``) adds ``backdrop.png`` to packs trained with matting: the renderer
+takes the filmed backdrop out of the matte's soft edge with it (``render.backdrop``). Older packs,
+and readers that do not know the file, blend the edge as before.
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ import numpy as np
 from twinstudio.errors import RenderError
 
 PACK_VERSION = 1
-PACK_REVISION = 6  # additive changes within a version (older readers ignore what they don't know)
+PACK_REVISION = 7  # additive changes within a version (older readers ignore what they don't know)
 META = "meta.json"
 BASE_VIDEO = "base.mp4"
 TRACK = "track.npz"
@@ -78,6 +84,7 @@ LABELS = "labels.npz"
 MATTE = "matte.mov"
 BASE_SMALL = "base_small.mp4"
 MATTE_SMALL = "matte_small.mov"
+BACKDROP = "backdrop.png"
 # Files of older revisions that stand for a current name when the pack has no file of that name.
 LEGACY_NAMES = {MATTE: "matte.mkv", MATTE_SMALL: "matte_small.mkv"}
 IMAGE = "image.png"

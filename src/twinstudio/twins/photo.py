@@ -96,12 +96,19 @@ def train_photo(
                   valid=np.ones(1, bool))  # fmt: skip
     if matting:
         from twinstudio.twins.matte import Matter, write_matte
+        from twinstudio.twins.plate import PlateBuilder, write_plate
 
         matter = Matter()
         try:
-            write_matte(pack_dir / P.MATTE, [matter.alpha(rgb)], fps=PHOTO_FPS)
+            alpha = matter.alpha(rgb)
         finally:
             matter.close()
+        write_matte(pack_dir / P.MATTE, [alpha], fps=PHOTO_FPS)
+        plate = PlateBuilder(size)
+        plate.add(rgb, alpha)
+        found = plate.plate()
+        if found is not None:
+            write_plate(pack_dir / P.BACKDROP, found)
     face_box = (int(x0), int(y0), min(size[0], int(x1)), min(size[1], int(y1)))
     quality = {
         "face_size": {"iod_px": round(iod, 1), "face_height_frac": round(face_h, 3),

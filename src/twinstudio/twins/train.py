@@ -359,7 +359,7 @@ def _train_frames(
         from twinstudio.twins.matte import build_matte
 
         build_matte(pack_dir / P.BASE_VIDEO, pack_dir / P.MATTE,
-                    lambda f: report(0.88 + 0.11 * f))  # fmt: skip
+                    lambda f: report(0.88 + 0.11 * f), plate_path=pack_dir / P.BACKDROP)  # fmt: skip
         if small:
             shrink_matte(pack_dir / P.MATTE, pack_dir / P.MATTE_SMALL, small, span, fps)
 

@@ -122,6 +122,38 @@ def test_training_keeps_a_rendition_and_720p_renders_read_it(
     assert 10 * np.log10(255**2 / mse) > 38  # the same video, shrunk once at training instead
 
 
+def test_the_old_backdrop_leaves_the_outline_of_a_real_twin(
+    big_pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The twin filmed on a blue wall, over yellow: with the plate training kept
+    (``twins.plate``) the outline's pixels lose the wall's blue (``render.backdrop``); only
+    they change."""
+    from twinstudio.render import pipeline
+    from twinstudio.twins.plate import read_plate
+
+    plate = read_plate(big_pack / P.BACKDROP)
+    assert plate is not None and plate[..., 3].mean() > 150  # a steady shot: trusted
+    options = RenderOptions(
+        "1080p", "16:9", "cover", remove_background=True, background=Background(color="#F0D890")
+    )
+    unmixed = _frames(render_video(big_pack, _speech(), options, tmp_path / "a").video_path)
+    monkeypatch.setattr(pipeline, "_plate", lambda _pack: None)
+    plain = _frames(render_video(big_pack, _speech(), options, tmp_path / "b").video_path)
+    changed = shares = 0.0
+    blue_plain = blue_unmixed = 0.0
+    for x, y in zip(unmixed, plain, strict=True):
+        moved = np.abs(x - y).max(axis=2) > 12
+        changed += moved.sum()
+        shares += moved.mean()
+        blue = lambda f: (f[..., 2] - (f[..., 0] + f[..., 1]) / 2)[moved].mean()  # noqa: E731
+        blue_unmixed += blue(x)
+        blue_plain += blue(y)
+    n = len(plain)
+    assert changed / n > 2000  # the outline, frame after frame
+    assert shares / n < 0.03  # and nothing else
+    assert blue_unmixed / n < blue_plain / n - 10  # bluer than the person was the old wall (-19.5)
+
+
 def test_the_shrunk_matte_is_seekable_frame_by_frame(tmp_path: Path) -> None:
     """The renderer seeks the rendition's matte by time (loop runs start mid-file): frame k of
     the span must be found at k / fps (a copy with every timestamp 0 hung the render)."""

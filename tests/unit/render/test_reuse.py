@@ -45,7 +45,7 @@ def _mouth(picture: np.ndarray, box: tuple[int, int, int, int], seed: int) -> np
 def _options(resolution: str, aspect: str, tmp_path: Path, background: str) -> RenderOptions:
     if background == "none":
         return RenderOptions(resolution, aspect, "cover")
-    if background == "colour":
+    if background in ("colour", "colour+plate"):
         return RenderOptions(resolution, aspect, "cover", remove_background=True,
                              background=Background(color="#2F6FB0"))  # fmt: skip
     if background == "studio":
@@ -59,7 +59,7 @@ def _options(resolution: str, aspect: str, tmp_path: Path, background: str) -> R
 @pytest.mark.parametrize(
     ("resolution", "aspect", "background"),
     [("720p", "16:9", "colour"), ("1080p", "16:9", "colour"), ("720p", "9:16", "colour"),
-     ("1080p", "9:16", "studio")],
+     ("1080p", "9:16", "studio"), ("1080p", "16:9", "colour+plate")],
 )  # fmt: skip
 def test_kept_blends_give_the_same_frames(
     resolution: str, aspect: str, background: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -69,8 +69,12 @@ def test_kept_blends_give_the_same_frames(
     each whole. Only each footage frame's first frame is blended whole; a frame that does not
     say its footage frame is always blended whole."""
     options = _options(resolution, aspect, tmp_path, background)
-    whole = Compositor((1920, 1080), FACE, options)
-    kept = Compositor((1920, 1080), FACE, options, keep=4)
+    plate = None
+    if background.endswith("plate"):  # the backdrop is unmixed from the soft edge first
+        plate = np.dstack([yuv.to_rgb(_picture((480, 270), 5)), np.full((270, 480), 200, np.uint8)])
+    whole = Compositor((1920, 1080), FACE, options, plate=plate)
+    kept = Compositor((1920, 1080), FACE, options, keep=4, plate=plate)
+    assert (kept._backdrop is None) == (plate is None)
     assert kept._kept is not None and whole._kept is None
     vw, vh = kept.view.size
     bases = [_picture((vw, vh), seed) for seed in (1, 2)]
@@ -102,6 +106,9 @@ def test_kept_blends_give_the_same_frames(
     assert np.array_equal(got, whole.compose_placed(picture.copy(), alpha))
     assert whole_blends == 3
     kept.close()
+    if plate is not None:  # (and the plate did change the edge)
+        plain = Compositor((1920, 1080), FACE, options).compose_placed(picture.copy(), alpha)
+        assert not np.array_equal(got, plain)
 
 
 @pytest.mark.parametrize(

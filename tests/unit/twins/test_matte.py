@@ -142,8 +142,8 @@ def test_edge_key_clears_the_backdrop_fringe_and_keeps_the_person() -> None:
     fringe = (matte > 0) & (person == 0)
     assert matte[fringe].mean() > 40  # the fringe showed the old backdrop
     assert keyed[fringe].mean() < 5  # now transparent
-    assert np.array_equal(keyed[person > 0], matte[person > 0])  # the person is untouched
-    assert np.all(keyed <= matte)  # only ever lowered
+    assert np.all(keyed[person > 0] >= matte[person > 0])  # the person is kept (or made whole)
+    assert keyed[person > 0].min() >= 250
 
 
 def test_edge_key_leaves_a_busy_backdrop_alone() -> None:
@@ -154,3 +154,81 @@ def test_edge_key_leaves_a_busy_backdrop_alone() -> None:
     keyed = clear_edge(rgb, matte)
     fringe = (matte > 0) & (person == 0)
     assert keyed[fringe].mean() > 0.8 * matte[fringe].mean()  # no local backdrop colour to key
+
+
+def test_mixed_pixels_at_the_outline_get_their_share_of_person() -> None:
+    """The camera mixes person and backdrop over a few px at the outline, where the network's
+    alpha is anything from too low to 255: each pixel's alpha becomes its share of person (the
+    old key only cleared pixels of the backdrop's own colour: the mix stayed opaque, a line of
+    the old backdrop round the face on any new background)."""
+    import cv2
+
+    from twinstudio.twins.matte import clear_edge
+
+    height, width = 720, 960
+    disc = np.zeros((height, width), np.uint8)
+    cv2.circle(disc, (width // 2, height // 2), 180, (255,), -1)
+    truth = cv2.GaussianBlur(disc, (0, 0), 1.6).astype(np.float32) / 255  # a 4-5 px soft edge
+    person = np.float32([225, 170, 140])  # skin
+    backdrop = np.float32([60, 90, 175])  # blue
+    rgb = np.round(truth[..., None] * person + (1 - truth[..., None]) * backdrop).astype(np.uint8)
+    # The network's alpha: opaque over the mixed ramp, then a soft skirt past it; and a patch of
+    # doubt on the person's edge (alpha 0.4 where the truth is 0.9-1).
+    grown = cv2.dilate(disc, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    matte = np.maximum(cv2.GaussianBlur(grown, (0, 0), 2.0), cv2.erode(grown, np.ones((3, 3))))
+    doubt = np.zeros_like(disc)
+    cv2.rectangle(doubt, (width // 2 - 40, height // 2 - 180), (width // 2 + 40, height // 2 - 176),
+                  (255,), -1)  # fmt: skip
+    matte[doubt > 0] = 100
+    mixed = (truth > 0.1) & (truth < 0.9) & (doubt == 0)
+    assert matte[mixed].mean() > 235  # the mix was (nearly) opaque
+    keyed = clear_edge(rgb, matte).astype(np.float32) / 255
+    assert np.abs(keyed[mixed] - truth[mixed]).mean() < 0.08  # now its share of person
+    assert np.abs(matte[mixed] / 255 - truth[mixed]).mean() > 0.3  # (the old matte's error)
+    inside = (doubt > 0) & (truth > 0.9)
+    assert keyed[inside].mean() > 0.9  # the doubt is mended
+    assert keyed[truth > 0.999].min() == 1.0  # the person is whole
+
+
+def test_a_shadow_on_the_skin_at_the_outline_is_not_taken_for_backdrop() -> None:
+    """The split is a share under one light: darker skin at the edge of a face (a shadow) on a
+    dark blue wall stays opaque."""
+    import cv2
+
+    from twinstudio.twins.matte import clear_edge
+
+    height, width = 720, 960
+    rgb = np.zeros((height, width, 3), np.uint8)
+    rgb[:] = (40, 60, 130)  # dark blue wall
+    disc = np.zeros((height, width), np.uint8)
+    cv2.circle(disc, (width // 2, height // 2), 180, (255,), -1)
+    rgb[disc > 0] = (225, 170, 140)
+    ring = (disc > 0) & ~(cv2.erode(disc, np.ones((9, 9), np.uint8)) > 0)
+    rgb[ring] = (140, 100, 82)  # the same skin in shadow, 4 px wide at the edge
+    matte = cv2.GaussianBlur(disc, (0, 0), 1.0)
+    matte[disc > 0] = 255
+    keyed = clear_edge(rgb, matte)
+    assert keyed[ring].mean() > 245
+
+
+def test_islands_that_are_not_the_person_are_cleared() -> None:
+    """A poster on the wall that the network calls a person goes; the person, a second person,
+    a hand held apart and a shoulder rising from the bottom edge stay."""
+    import cv2
+
+    from twinstudio.twins.matte import keep_person
+
+    mask = np.zeros((216, 384), np.float32)
+    cv2.ellipse(mask, (190, 150), (70, 100), 0, 0, 360, (1.0,), -1)  # the person, to the bottom
+    cv2.rectangle(mask, (20, 20), (60, 90), (0.9,), -1)  # a poster far from them
+    cv2.circle(mask, (276, 150), 8, (1.0,), -1)  # a hand 8 px from their edge
+    cv2.rectangle(mask, (350, 180), (383, 215), (1.0,), -1)  # someone's shoulder, from below
+    mask = cv2.GaussianBlur(mask, (0, 0), 2.0)  # soft skirts, as the network gives
+    kept = keep_person(mask)
+    assert kept[20:91, 20:61].max() == 0.0 and kept[10:100, 10:70].max() < 1e-3  # with skirt
+    assert kept[150, 190] == mask[150, 190] and kept[150, 276] == mask[150, 276]
+    assert kept[200, 370] == mask[200, 370]
+    assert np.array_equal(kept[:, 100:], mask[:, 100:])  # nothing else touched
+    alone = mask.copy()
+    alone[:, :100] = 0
+    assert keep_person(alone) is alone  # one part (and parts that stay): returned as is

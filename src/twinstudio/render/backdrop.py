@@ -1,0 +1,90 @@
+"""The filmed backdrop taken out of the matte's soft edge, before the person is blended over a new
+background.
+
+A pixel the matte gives an alpha α between 0 and 1 is, as filmed, ``I = α F + (1 − α) B``: the
+person's colour F mixed with the backdrop B behind. Blended over a new background N as it is,
+``α I + (1 − α) N`` keeps ``α (1 − α) B`` of the old backdrop: the thin line of the old wall
+round hair and ears that showed on every new background. With the pack's plate of the backdrop
+(``twins.plate``: B, and how far it can be trusted) :func:`unmix` first turns such pixels into
+the person's own colour, ``F = I + (1 − α) / α · (I − B)`` (clipped to valid colours), so that the
+blend gives ``α F + (1 − α) N``, what a camera would have filmed in front of N; WebM with alpha
+carries F too. Pixels of alpha 0 or 255 are not touched, and the correction is scaled by the
+plate's trust (a camera or an exposure that moved during the footage: none).
+
+Work per picture: only the soft pixels (a band a few pixels wide along the outline), luma with
+the alpha, chroma with its 2x2 mean (as ``yuv.blend_onto`` blends them). The compositor unmixes a
+footage frame once when it keeps its blend (``render.reuse``) and then only the box that changed.
+Measured on real clips laid over known walls (``benchmarks/matte.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from twinstudio.render import yuv
+from twinstudio.render.framing import View
+
+__all__ = ["Backdrop", "unmix"]
+
+# The most the correction may take out: (1 − α) / α grows without bound as α falls, and so does
+# the error of a matte whose alpha is a little low (hair: the old wall taken out more than it was
+# there, the edge glows in the new wall's opposite colour); capped, a pixel under α = 1 / (1 + cap)
+# loses only part of the wall.
+MAX_GAIN = 1.0
+# min((1 − α) / α, MAX_GAIN) for alpha 1..254 (0 and 255: no change), by uint8 alpha.
+_GAIN = np.zeros(256, np.float32)
+_GAIN[1:255] = np.minimum(
+    (255 - np.arange(1, 255, dtype=np.float32)) / np.arange(1, 255, dtype=np.float32), MAX_GAIN
+)
+_SOFT = ((np.arange(256) > 0) & (np.arange(256) < 255)).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Backdrop:
+    """A plate placed in a view (or a box of it): the backdrop as an I420 picture and its trust
+    (uint8, 255 = whole) at luma and at chroma size."""
+
+    picture: np.ndarray
+    trust: np.ndarray
+    trust_half: np.ndarray
+
+    @classmethod
+    def place(cls, plate: np.ndarray, view: View, source_size: tuple[int, int]) -> Backdrop:
+        """``plate`` (uint8 (h, w, 4) RGBA: colour and trust, any size; ``twins.plate``) as the
+        view shows its source, whose size is ``source_size`` (w, h)."""
+        whole = cv2.resize(plate, source_size, interpolation=cv2.INTER_LINEAR)
+        placed = view.place(whole)
+        picture = yuv.from_rgb(np.ascontiguousarray(placed[:, :, :3]))
+        trust = np.ascontiguousarray(placed[:, :, 3])
+        return cls(picture, trust, yuv.half(trust))
+
+    def crop(self, box: tuple[int, int, int, int]) -> Backdrop:
+        """The part in ``box`` (x0, y0, x1, y1; even) of the view."""
+        x0, y0, x1, y1 = box
+        return Backdrop(
+            yuv.crop(self.picture, box),
+            self.trust[y0:y1, x0:x1],
+            self.trust_half[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2],
+        )
+
+
+def unmix(picture: np.ndarray, alpha: np.ndarray, backdrop: Backdrop) -> None:
+    """Take the backdrop out of ``picture``'s soft pixels, in place: each becomes the person's
+    colour the alpha says it holds (see the module docstring). ``picture`` (I420), ``alpha``
+    (uint8 (h, w), as it will be blended) and ``backdrop`` cover the same pixels."""
+    alphas = (alpha, yuv.half(alpha))
+    trusts = (backdrop.trust, backdrop.trust_half)
+    for k, (plane, behind) in enumerate(
+        zip(yuv.planes(picture), yuv.planes(backdrop.picture), strict=True)
+    ):
+        a = alphas[0 if k == 0 else 1]
+        ys, xs = np.nonzero(cv2.LUT(a, _SOFT))
+        if ys.size == 0:
+            continue
+        gain = _GAIN[a[ys, xs]] * trusts[0 if k == 0 else 1][ys, xs] * np.float32(1 / 255)
+        seen = plane[ys, xs].astype(np.float32)
+        front = seen + gain * (seen - behind[ys, xs])
+        plane[ys, xs] = np.clip(front + 0.5, 0, 255).astype(np.uint8)
