@@ -39,6 +39,7 @@ _GAIN = np.zeros(256, np.float32)
 _GAIN[1:255] = np.minimum(
     (255 - np.arange(1, 255, dtype=np.float32)) / np.arange(1, 255, dtype=np.float32), MAX_GAIN
 )
+_GAIN /= 255  # times the trust (0..255)
 _SOFT = ((np.arange(256) > 0) & (np.arange(256) < 255)).astype(np.uint8)
 
 
@@ -75,16 +76,16 @@ def unmix(picture: np.ndarray, alpha: np.ndarray, backdrop: Backdrop) -> None:
     """Take the backdrop out of ``picture``'s soft pixels, in place: each becomes the person's
     colour the alpha says it holds (see the module docstring). ``picture`` (I420), ``alpha``
     (uint8 (h, w), as it will be blended) and ``backdrop`` cover the same pixels."""
-    alphas = (alpha, yuv.half(alpha))
+    alphas = (np.ascontiguousarray(alpha), yuv.half(alpha))
     trusts = (backdrop.trust, backdrop.trust_half)
     for k, (plane, behind) in enumerate(
         zip(yuv.planes(picture), yuv.planes(backdrop.picture), strict=True)
     ):
-        a = alphas[0 if k == 0 else 1]
-        ys, xs = np.nonzero(cv2.LUT(a, _SOFT))
-        if ys.size == 0:
+        a, trust = alphas[min(k, 1)], trusts[min(k, 1)]
+        soft = np.flatnonzero(cv2.LUT(a, _SOFT).view(np.bool_))  # flat: ~10x faster than (y, x)
+        if soft.size == 0:
             continue
-        gain = _GAIN[a[ys, xs]] * trusts[0 if k == 0 else 1][ys, xs] * np.float32(1 / 255)
-        seen = plane[ys, xs].astype(np.float32)
-        front = seen + gain * (seen - behind[ys, xs])
-        plane[ys, xs] = np.clip(front + 0.5, 0, 255).astype(np.uint8)
+        gain = np.take(_GAIN, np.take(a, soft)) * np.take(trust, soft)
+        seen = np.take(plane, soft).astype(np.float32)
+        front = seen + gain * (seen - np.take(behind, soft))
+        np.put(plane, soft, np.clip(front + 0.5, 0, 255).astype(np.uint8))
