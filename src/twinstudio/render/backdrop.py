@@ -12,9 +12,19 @@ carries F too. Pixels of alpha 0 or 255 are not touched, and the correction is s
 plate's trust (a camera or an exposure that moved during the footage: none).
 
 Work per picture: only the soft pixels (a band a few pixels wide along the outline), luma with
-the alpha, chroma with its 2x2 mean (as ``yuv.blend_onto`` blends them). The compositor unmixes a
-footage frame once when it keeps its blend (``render.reuse``) and then only the box that changed.
-Measured on real clips laid over known walls (``benchmarks/matte.py``).
+the alpha, chroma with its 2x2 mean (as ``yuv.blend_onto`` blends them): 4 ms for a 1080p frame
+of the blazer twin (60,000 soft pixels, one core). The compositor unmixes a footage frame once
+when it keeps its blend (``render.reuse``) and then only the box that changed: a 63 s 1080p 16:9
+render onto a colour took 25.4 / 24.3 s against 25.1 / 22.3 s without it (alternating runs on one
+pack), 720p 13.8 against 13.9 s.
+
+Measured on the ten development clips laid over known walls (``benchmarks/matte.py``, mean
+|composite - truth| on the outline, levels): blue wall 10.81 -> 9.97, green screen 8.94 -> 8.27,
+dull green 10.52 -> 9.37, light grey 8.75 -> 6.09, on top of the matte's own colour split
+(``twins.matte`` step 5; 13.18, 11.18, 10.66 and 8.70 before either). The gain is capped
+(``MAX_GAIN``): a matte whose alpha is a little low inside blond hair turned the hair's edge
+orange with the full (1 − α) / α; capped at 1, what is left is a faint golden tinge there
+(looked at on the blazer twin's render, 1080p over yellow).
 """
 
 from __future__ import annotations
