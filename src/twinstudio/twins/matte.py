@@ -327,7 +327,8 @@ def _dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.einsum("...c,...c->...", x, y)
 
 
-# The fields :func:`clear_edge` samples at each band pixel (channels of one small image).
+# The fields :func:`clear_edge` samples at each band pixel (channels of one small image); _TRUST
+# holds the person colour's weight until :func:`_split_fields` turns it into the angle's trust.
 _B, _NEAR_B, _F, _TRUST, _B_LAB = slice(0, 3), 3, slice(4, 7), 7, slice(8, 11)
 _FF, _BB, _FB, _DET, _DD = 11, 12, 13, 14, 15
 _FIELDS = 16
@@ -389,8 +390,8 @@ def clear_edge(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     rim = max(3, round(EDGE_RIM * max(height, width) / 1920))
     core = cv2.erode(whole, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rim + 1,) * 2))
     sure = cv2.LUT(alpha, _SURE)  # 255 where sure background
-    # The outline: within two rims of sure background (a soft patch inside the person, where
-    # the network doubts hair or an ear, is not mixed with the backdrop).
+    # The rim counts within two rims of sure background only: alpha 255 beside a soft patch
+    # inside the person (the network doubting hair or an ear) is not mixed with the backdrop.
     outline = cv2.dilate(sure, cv2.getStructuringElement(cv2.MORPH_RECT, (4 * rim + 1,) * 2))
     rim_px = np.minimum(cv2.bitwise_and(cv2.subtract(whole, core), outline), 1)  # 0/1
     edge = cv2.bitwise_or(cv2.LUT(alpha, _SOFT), rim_px)
