@@ -85,6 +85,8 @@ __all__ = [
     "keep_person",
     "matte_stream",
     "read_matte",
+    "soft_mask",
+    "sure_background",
     "write_matte",
 ]
 
@@ -280,6 +282,18 @@ class Matter:
         return np.where(band, keyed, mask).astype(np.float32)
 
 
+def soft_mask(alpha: np.ndarray) -> np.ndarray:
+    """1 where a matte (uint8) is neither 0 nor 255, else 0 (uint8; ``.view(np.bool_)`` makes it
+    a boolean mask, whose ``np.flatnonzero`` is ~10x faster than a uint8 one's)."""
+    return cv2.LUT(alpha, _SOFT)
+
+
+def sure_background(alpha: np.ndarray) -> np.ndarray:
+    """255 where a matte (uint8) is surely background (under ``EDGE_KEY_BACKGROUND``), else 0:
+    what the edge key and the backdrop's plate (``twins.plate``) take as the wall."""
+    return cv2.LUT(alpha, _SURE)
+
+
 def keep_person(mask: np.ndarray) -> np.ndarray:
     """``mask`` (float32 (h, w) in 0..1, at working size) without its islands that are not the
     person; see step 6 of the module docstring. Returned itself when there are none."""
@@ -389,12 +403,12 @@ def clear_edge(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     whole = cv2.LUT(alpha, _WHOLE)
     rim = max(3, round(EDGE_RIM * max(height, width) / 1920))
     core = cv2.erode(whole, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rim + 1,) * 2))
-    sure = cv2.LUT(alpha, _SURE)  # 255 where sure background
+    sure = sure_background(alpha)
     # The rim counts within two rims of sure background only: alpha 255 beside a soft patch
     # inside the person (the network doubting hair or an ear) is not mixed with the backdrop.
     outline = cv2.dilate(sure, cv2.getStructuringElement(cv2.MORPH_RECT, (4 * rim + 1,) * 2))
     rim_px = np.minimum(cv2.bitwise_and(cv2.subtract(whole, core), outline), 1)  # 0/1
-    edge = cv2.bitwise_or(cv2.LUT(alpha, _SOFT), rim_px)
+    edge = cv2.bitwise_or(soft_mask(alpha), rim_px)
     band = np.flatnonzero(edge.view(np.bool_))  # soft, and the rim (bool: ~10x faster)
     if band.size == 0:
         return alpha
@@ -456,7 +470,7 @@ def build_matte(
     """Matte every frame of ``video_path`` into ``out_path`` (a stored matte, see the module
     docstring); returns the count. With ``plate_path``, the backdrop seen behind the person is
     stored there too (``twins.plate``; not written when too little of it was seen)."""
-    from twinstudio.twins.plate import PlateBuilder, write_plate
+    from twinstudio.twins.plate import PlateBuilder
 
     matter = matter or Matter()
     matter.reset()
@@ -490,9 +504,8 @@ def build_matte(
                     progress(min(1.0, count / total))
             for packet in out.encode(None):
                 sink.mux(packet)
-        found = plate.plate() if plate is not None else None
-        if found is not None and plate_path is not None:
-            write_plate(plate_path, found)
+        if plate is not None and plate_path is not None:
+            plate.save(plate_path)
     except av.FFmpegError as exc:
         out_path.unlink(missing_ok=True)
         raise RenderError("matte_failed", f"Matting {Path(video_path).name} failed: {exc}") from exc

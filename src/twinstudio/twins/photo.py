@@ -96,7 +96,7 @@ def train_photo(
                   valid=np.ones(1, bool))  # fmt: skip
     if matting:
         from twinstudio.twins.matte import Matter, write_matte
-        from twinstudio.twins.plate import PlateBuilder, write_plate
+        from twinstudio.twins.plate import PlateBuilder
 
         matter = Matter()
         try:
@@ -106,9 +106,7 @@ def train_photo(
         write_matte(pack_dir / P.MATTE, [alpha], fps=PHOTO_FPS)
         plate = PlateBuilder(size)
         plate.add(rgb, alpha)
-        found = plate.plate()
-        if found is not None:
-            write_plate(pack_dir / P.BACKDROP, found)
+        plate.save(pack_dir / P.BACKDROP)
     face_box = (int(x0), int(y0), min(size[0], int(x1)), min(size[1], int(y1)))
     quality = {
         "face_size": {"iod_px": round(iod, 1), "face_height_frac": round(face_h, 3),

@@ -10,7 +10,7 @@ on yellow). Knowing the backdrop ``B`` behind the pixel, the renderer takes it o
 on real clips laid over known walls (``benchmarks/matte.py``).
 
 How: training mattes every frame of the footage (``twins.matte``); each frame's pixels that are
-surely background (alpha under ``SURE``) add their colour to a running mean and mean square at
+surely background (``twins.matte.sure_background``, as its edge key takes them) add their colour to a running mean and mean square at
 ``PLATE_SIZE`` (long side; a wall is smooth, and a smaller plate averages away the encoder's
 noise), counting only blocks that are wholly background. At the end:
 
@@ -33,15 +33,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from twinstudio.twins.matte import sure_background
+
 __all__ = ["MIN_SEEN", "PLATE_SIZE", "PlateBuilder", "read_plate", "write_plate"]
 
 PLATE_SIZE = 480  # long side of the stored plate
-SURE = 8  # alpha under this is background
 WHOLE = 0.98  # a plate block counts when this share of its pixels is background
 MIN_SEEN = 0.05  # share of the frames a place must be seen in (at least one frame)
 STEADY = 3.0  # colour spread (levels, the largest channel's standard deviation) trusted whole
 UNSTEADY = 9.0  # ... and not at all
-_SURE_LUT = np.where(np.arange(256) < SURE, 255, 0).astype(np.uint8)
 
 
 class PlateBuilder:
@@ -60,7 +60,7 @@ class PlateBuilder:
 
     def add(self, rgb: np.ndarray, alpha: np.ndarray) -> None:
         """One frame (uint8 (H, W, 3)) and its matte (uint8 (H, W))."""
-        sure = cv2.LUT(alpha, _SURE_LUT)
+        sure = sure_background(alpha)
         share = cv2.resize(sure, self.small, interpolation=cv2.INTER_AREA).astype(np.float32)
         whole = share >= 255 * WHOLE
         colour = cv2.resize(cv2.copyTo(rgb, sure), self.small, interpolation=cv2.INTER_AREA)
@@ -90,6 +90,13 @@ class PlateBuilder:
             plate[..., :3] = cv2.inpaint(plate[..., :3], holes, radius, cv2.INPAINT_TELEA)
             plate[..., 3] = cv2.inpaint(plate[..., 3], holes, radius, cv2.INPAINT_TELEA)
         return plate
+
+    def save(self, path: Path) -> bool:
+        """Write :meth:`plate` to ``path`` (:func:`write_plate`) when there is one; says so."""
+        found = self.plate()
+        if found is not None:
+            write_plate(path, found)
+        return found is not None
 
 
 def write_plate(path: Path, plate: np.ndarray) -> None:
