@@ -346,7 +346,7 @@ class Compositor:
         """Person over background (or, transparent, the person and the alpha to carry); the
         alpha comes feathered (``View.place_alpha``). ``source``/``changed``: see
         :meth:`compose_placed`."""
-        if self._backdrop is not None and self._behind_view is None:  # (else: in the view)
+        if self._matting and self._behind_view is None:  # (else: in the view)
             unmix(picture, alpha, self._backdrop)
         if self._transparent:
             out_alpha = np.zeros((self._out_size[1], self._out_size[0]), np.uint8)
@@ -375,7 +375,7 @@ class Compositor:
         assert self._behind_view is not None
         kept = self._kept.get(source) if self._kept is not None and source is not None else None
         if kept is None:
-            if self._backdrop is not None:
+            if self._matting:
                 unmix(picture, alpha, self._backdrop)
             blended = yuv.blend_onto(picture, alpha, self._behind_view, self._flat)
             if self._kept is not None and source is not None:
@@ -386,9 +386,9 @@ class Compositor:
         if box is not None:
             box = _even_box(box, self.view.size)  # a chroma sample covers 2x2 pixels
             x0, y0, x1, y1 = box
+            if self._matting:
+                unmix(picture, alpha, self._backdrop, box)
             window = yuv.crop(picture, box)
-            if self._backdrop is not None:
-                unmix(window, alpha[y0:y1, x0:x1], self._backdrop.crop(box))
             yuv.blend_onto(window, alpha[y0:y1, x0:x1], yuv.crop(self._behind_view, box),
                            self._flat)  # fmt: skip
             for dst, src in zip(yuv.box_planes(out, box), yuv.planes(window), strict=True):

@@ -30,22 +30,25 @@ Pipeline per frame (:meth:`Matter.alpha`):
      fit misses little (``EDGE_MISS_*``: texture, a busy backdrop) and its light is near the
      colours' (``EDGE_LIGHT_*``: a dark thread of a suit and a dim patch of wall look alike).
      This raises alphas too: the network's doubts inside hair became see-through patches, and
-     the renderer's unmixing (``render.backdrop``, which divides by the alpha) would have
-     turned them orange.
+     the renderer's unmixing (``render.backdrop``; then an extrapolation that divided by the
+     alpha) turned them orange.
    Measured on the ten development clips laid over known walls (``benchmarks/matte.py``, mean
    |composite - truth| on the outline over yellow): the split alone took the error on a blue
    wall from 13.18 to 10.81 levels and on a green screen from 11.18 to 8.94; on a dull green
    and a light grey wall, whose colours are close to skin and hair, it stays where it was
    (10.66 -> 10.52, 8.70 -> 8.75). With the renderer's unmixing, which needs an alpha this
-   close: 9.97, 8.27, 9.37 and 6.09 (-24 %, -26 %, -12 %, -30 %). It costs training ~20 ms a
+   close: 9.97, 8.27, 9.37 and 6.09 (-24 %, -26 %, -12 %, -30 %; 9.99, 8.01, 8.86 and 5.49 with
+   the unmixing of 2026-12-06). It costs training ~20 ms a
    1080p frame (the 7 s blazer clip trained in 28-31 s against 25-27 s).
 6. **Drop islands that are not the person**: the network also calls a drawn figure on the wall, a
    poster or a photo a person. Of the mask's solid parts (over one half, at working resolution)
    the largest is the person; another part is kept when it is large (``ISLAND_KEEP`` of the
    largest: a second person), rises from the bottom edge (a hand, a shoulder), or lies within
-   ``ISLAND_GAP`` of the person (a hand held apart); the rest are cleared with their soft skirt.
-   Found on the render benchmark's twin: a cartoon on its wall came out, pale, on every new
-   background.
+   ``ISLAND_GAP`` of the person (a hand held apart); the rest are cleared, and so is whatever
+   lies further than ``ISLAND_GAP`` from every part kept: the dropped parts' soft skirts, and the
+   pale haze (never over one half) the network leaves on a wall. Found on the render benchmark's
+   twin: a cartoon on its wall came out, pale, on every new background, and after it was dropped
+   two faint grey wedges of the wall still did.
 
 Optional (``colour_key=True``, default off): when the backdrop is a flat colour (a studio wall, a
 blue or green screen), a clean-plate colour model of that backdrop, learned from pixels the network
@@ -117,6 +120,11 @@ EDGE_KEY_FAR = 18.0
 # split is trusted, and from which it is trusted whole; the fit's miss (a share of the distance
 # between the two colours) from which it is trusted less, and at which not at all.
 EDGE_RIM = 6
+# The rim is looked at within this many rims of sure background. At 2 a line of alpha-255 pixels
+# half blond hair, half blue wall stayed on the blazer twin's hair (at its right, where the
+# network's soft band is 18 px wide at 1080p, the sure wall began 19 px out): a blue-grey
+# thread on yellow. At 4 it is gone (looked at, 1080p over yellow, 2026-12-06).
+EDGE_RIM_REACH = 4
 EDGE_ANGLE_LOW = 0.3
 EDGE_ANGLE_HIGH = 0.45
 EDGE_MISS_NEAR = 0.15
@@ -296,10 +304,11 @@ def sure_background(alpha: np.ndarray) -> np.ndarray:
 
 def keep_person(mask: np.ndarray) -> np.ndarray:
     """``mask`` (float32 (h, w) in 0..1, at working size) without its islands that are not the
-    person; see step 6 of the module docstring. Returned itself when there are none."""
+    person and without the haze far from every part kept; see step 6 of the module docstring.
+    Returned itself when there is nothing to clear."""
     solid = (mask > 0.5).view(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
-    if count <= 2:  # the background and at most one part
+    if count <= 1:  # no solid part: nothing tells the person from the haze
         return mask
     height, width = mask.shape
     areas = stats[:, cv2.CC_STAT_AREA].copy()
@@ -311,15 +320,16 @@ def keep_person(mask: np.ndarray) -> np.ndarray:
     keep = areas >= ISLAND_KEEP * areas[person]
     keep |= stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] >= height  # from below
     keep[np.unique(labels[near > 0])] = True
-    keep[0] = True
-    if keep.all():
+    keep[0] = False
+    kept = keep[labels].view(np.uint8)
+    # Cleared: the parts dropped, and whatever lies beyond the reach of every part kept (the
+    # dropped parts' soft skirts, and a pale haze the network leaves on the wall).
+    clear = (cv2.dilate(kept, kernel) == 0) & (mask > 0)
+    clear |= (labels > 0) & ~keep[labels]
+    if not clear.any():
         return mask
-    dropped = (~keep)[labels].view(np.uint8)
-    kept = (keep[labels] & (labels > 0)).view(np.uint8)
-    # With their soft skirt, short of anything kept.
-    zone = (cv2.dilate(dropped, kernel) > 0) & (cv2.dilate(kept, kernel) == 0)
     out = mask.copy()
-    out[zone | (dropped > 0)] = 0.0
+    out[clear] = 0.0
     return out
 
 
@@ -404,9 +414,11 @@ def clear_edge(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     rim = max(3, round(EDGE_RIM * max(height, width) / 1920))
     core = cv2.erode(whole, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rim + 1,) * 2))
     sure = sure_background(alpha)
-    # The rim counts within two rims of sure background only: alpha 255 beside a soft patch
-    # inside the person (the network doubting hair or an ear) is not mixed with the backdrop.
-    outline = cv2.dilate(sure, cv2.getStructuringElement(cv2.MORPH_RECT, (4 * rim + 1,) * 2))
+    # The rim counts within EDGE_RIM_REACH rims of sure background only: alpha 255 beside a
+    # soft patch inside the person (the network doubting hair or an ear) is not mixed with the
+    # backdrop.
+    reach = EDGE_RIM_REACH * rim
+    outline = cv2.dilate(sure, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * reach + 1,) * 2))
     rim_px = np.minimum(cv2.bitwise_and(cv2.subtract(whole, core), outline), 1)  # 0/1
     edge = cv2.bitwise_or(soft_mask(alpha), rim_px)
     band = np.flatnonzero(edge.view(np.bool_))  # soft, and the rim (bool: ~10x faster)
