@@ -9,7 +9,9 @@ What it does, in one run on one machine:
    speaks it for at least ``--seconds`` (the parent synthesises it to learn its length).
 2. Twin: a video twin trained *with matting* from a real 1080p clip when the development footage
    is present (else the public demo photo twin), into a temporary folder (training not timed).
-3. Each case (resolution × aspect × background removal) runs in a fresh worker subprocess, so its
+3. Each case (resolution × aspect × background: ``plain``, ``matte`` removed onto a colour,
+   ``image`` removed onto a picture, where every frame is blended afresh) runs in a fresh worker
+   subprocess, so its
    peak memory (``VmHWM``) is its own. The worker first does what a running worker has done
    before: it loads the voice and renders a short script (the first three sentences) of the same
    case; then it resets its peak-memory count and times exactly what the product does:
@@ -81,6 +83,7 @@ DEFAULT_CASES = (
     "720p:16:9:matte",
     "1080p:16:9:matte",
     "1080p:9:16:matte",
+    "1080p:16:9:image",
 )
 SCRIPT = (
     "Welcome to our quarterly update. Over the last three months the team shipped four new "
@@ -441,6 +444,21 @@ class _RssSampler:
         return out
 
 
+def _backdrop_image(folder: Path) -> Path:
+    """A 1920x1080 JPEG to put behind the person: a lit gradient with soft shapes (not flat, so
+    no path can treat it as a colour)."""
+    import cv2
+    import numpy as np
+
+    ys, xs = np.mgrid[0:1080, 0:1920].astype(np.float32)
+    image = np.stack([90 + 60 * xs / 1920, 120 + 50 * ys / 1080, 170 - 40 * xs / 1920], axis=2)
+    for k in range(12):
+        cv2.circle(image, (160 * k + 80, 300 + 40 * (k % 5)), 90, (200 - 10 * k, 160, 90), -1)
+    path = folder / "backdrop.jpg"
+    cv2.imwrite(str(path), cv2.GaussianBlur(image, (0, 0), 9).clip(0, 255).astype(np.uint8))
+    return path
+
+
 def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: bool) -> None:
     from twinstudio.render import RenderOptions, render_video
     from twinstudio.render.types import Background
@@ -448,12 +466,17 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
     from twinstudio.twins.pack import TwinPack
 
     resolution, a, b, bg = case.split(":")
+    background = None
+    if bg == "matte":
+        background = Background(color="#2f6fb0")
+    elif bg == "image":  # a picture behind: every frame blended (and unmixed) afresh
+        background = Background(image_path=_backdrop_image(Path(tempfile.mkdtemp())))
     options = RenderOptions(
         resolution=resolution,
         aspect_ratio=f"{a}:{b}",
         fit="cover",
-        remove_background=bg == "matte",
-        background=Background(color="#2f6fb0") if bg == "matte" else None,
+        remove_background=bg in ("matte", "image"),
+        background=background,
     )
     script = script_path.read_text()
     fps = TwinPack.open(pack).fps

@@ -30,9 +30,11 @@ Work per picture: only the soft pixels' boxes, from summed-area tables at chroma
 that unmixing a box of a picture gives exactly what unmixing the whole does): 8–9.5 ms for a
 1080p frame of the blazer twin (60,000 soft pixels, one core; the capped extrapolation took 3–3.4).
 The compositor unmixes a footage frame once when it keeps its blend (``render.reuse``) and then
-only the box that changed: a 63 s 1080p 16:9 render onto a colour took RTF 0.359 / 0.381 against
-0.331 / 0.335 with the capped extrapolation (alternating runs on one pack). Over an image, and
-transparent WebM, every output frame is unmixed.
+only the box that changed: a 63 s 1080p 16:9 render onto a colour took RTF 0.374 / 0.373 against
+0.352 / 0.361 with the capped extrapolation, onto an image 0.409 / 0.457 against 0.437 / 0.504
+(alternating runs on one pack, idle machine). Over an image, and
+for transparent WebM, where every frame is blended afresh, the unmixed picture is kept the same
+way (``render.reuse``).
 """
 
 from __future__ import annotations

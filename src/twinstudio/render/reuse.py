@@ -18,6 +18,11 @@ blend (the resize to the output, bars) is done whole as before: kept *composites
 view (9:16 from 1080p footage) were tried and gave nothing, since a bilinear upscale can only be
 redone exactly on windows aligned to blocks of 122 view pixels there (most of the width), with
 ``INTER_LINEAR_EXACT`` (1.7x slower than ``INTER_LINEAR``).
+
+Over an image background, and for a transparent WebM, the blend is made at output size (or not
+at all) and every frame is blended afresh; what is kept there is the *unmixed* picture
+(``render.backdrop``, the filmed wall taken out of the soft edge: ~4x the blend's cost), and a
+later frame unmixes only the boxes again, exactly as for blends.
 """
 
 from __future__ import annotations

@@ -111,6 +111,55 @@ def test_kept_blends_give_the_same_frames(
         assert not np.array_equal(got, plain)
 
 
+@pytest.mark.parametrize(("background", "with_plate"),
+                         [("image", False), ("image", True), ("webm", True)])  # fmt: skip
+def test_kept_unmixed_pictures_give_the_same_frames(
+    background: str, with_plate: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over an image and for transparent WebM each frame is blended afresh, but its unmixed
+    picture (``render.backdrop``) is kept by footage frame: the frames come out identical to
+    unmixing each whole, and only each footage frame's first frame is unmixed whole."""
+    from twinstudio.render import compose
+
+    if background == "webm":
+        options = RenderOptions("720p", "16:9", "cover", remove_background=True,
+                                output_format="webm")  # fmt: skip
+    else:
+        options = _options("720p", "16:9", tmp_path, "image")
+    plate = None
+    if with_plate:
+        plate = np.dstack([yuv.to_rgb(_picture((480, 270), 5)), np.full((270, 480), 200, np.uint8)])
+    whole = Compositor((1920, 1080), FACE, options, plate=plate)
+    kept = Compositor((1920, 1080), FACE, options, keep=4, plate=plate)
+    assert kept._kept is None and kept._kept_unmixed is not None and whole._kept_unmixed is None
+    vw, vh = kept.view.size
+    bases = [_picture((vw, vh), seed) for seed in (1, 2)]
+    alpha = _alpha((vw, vh))
+    boxes = [(vw // 3, vh // 2, vw // 3 + 90, vh // 2 + 64), None, (0, vh - 40, 60, vh),
+             (vw - 50, 10, vw, 30)]  # fmt: skip
+    wholes = 0
+    real = compose.unmix
+
+    def counted(picture: np.ndarray, alpha: np.ndarray, backdrop: object = None,
+                box: object = None) -> None:  # fmt: skip
+        nonlocal wholes
+        wholes += box is None
+        real(picture, alpha, backdrop, box)  # type: ignore[arg-type]
+
+    for seed, box in enumerate(boxes):
+        for source in (0, 1):
+            picture = bases[source]
+            if box is not None:
+                picture = _mouth(picture, _even_box(box, (vw, vh)), 10 + seed)
+            want = whole.compose_placed(picture.copy(), alpha)
+            with monkeypatch.context() as patch:
+                patch.setattr(compose, "unmix", counted)
+                got = kept.compose_placed(picture.copy(), alpha, source=source, changed=box)
+            assert got.shape == want.shape and np.array_equal(got, want), (source, box)
+    assert wholes == 2  # one per footage frame
+    kept.close()
+
+
 @pytest.mark.parametrize(
     ("options", "why"),
     [(RenderOptions("720p", "9:16", "cover"), "no matte, nothing blended"),
