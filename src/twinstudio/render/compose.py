@@ -40,7 +40,7 @@ from twinstudio.errors import RenderError
 from twinstudio.render import yuv
 from twinstudio.render.backdrop import Backdrop, unmix
 from twinstudio.render.framing import View, _even_box, _make_view, plan_frame
-from twinstudio.render.reuse import Box, KeptBlends, union
+from twinstudio.render.reuse import Box, KeptBlends, kept_or_made
 from twinstudio.render.types import RenderOptions, output_size
 
 __all__ = ["Compositor", "parse_color", "studio_background"]
@@ -379,51 +379,43 @@ class Compositor:
         """``picture`` with its soft pixels unmixed (``render.backdrop``): whole, and kept, the
         first time footage frame ``source`` is shown; after that the kept copy with only the
         boxes that changed unmixed again (the same pixels: unmixing a box is exact)."""
-        kept = None
-        if self._kept_unmixed is not None and source is not None:
-            kept = self._kept_unmixed.get(source)
-        if kept is None:
+
+        def whole() -> np.ndarray:
             unmix(picture, alpha, self._backdrop)
-            if self._kept_unmixed is not None and source is not None:
-                self._kept_unmixed.put(source, picture, changed)
             return picture
-        out, before = kept
-        box = union(before, changed)
-        if box is not None:
-            box = _even_box(box, self.view.size)
+
+        def part(box: Box) -> tuple[np.ndarray, ...]:
             unmix(picture, alpha, self._backdrop, box)
-            for dst, src in zip(yuv.box_planes(out, box), yuv.box_planes(picture, box),
-                                strict=True):  # fmt: skip
-                dst[...] = src
-        return out
+            return yuv.box_planes(picture, box)
+
+        return kept_or_made(self._kept_unmixed, source, changed, whole, part, self._even)
 
     def _blend_in_view(
         self, picture: np.ndarray, alpha: np.ndarray, source: int | None, changed: Box | None
     ) -> np.ndarray:
         """``picture`` over the background in the view: blended whole, or, when footage frame
         ``source`` was blended before, its kept blend with only the boxes blended again."""
-        assert self._behind_view is not None
-        kept = self._kept.get(source) if self._kept is not None and source is not None else None
-        if kept is None:
+        behind = self._behind_view
+        assert behind is not None
+
+        def whole() -> np.ndarray:
             if self._matting:
                 unmix(picture, alpha, self._backdrop)
-            blended = yuv.blend_onto(picture, alpha, self._behind_view, self._flat)
-            if self._kept is not None and source is not None:
-                self._kept.put(source, blended, changed)
-            return blended
-        out, before = kept
-        box = union(before, changed)
-        if box is not None:
-            box = _even_box(box, self.view.size)  # a chroma sample covers 2x2 pixels
+            return yuv.blend_onto(picture, alpha, behind, self._flat)
+
+        def part(box: Box) -> tuple[np.ndarray, ...]:
             x0, y0, x1, y1 = box
             if self._matting:
                 unmix(picture, alpha, self._backdrop, box)
             window = yuv.crop(picture, box)
-            yuv.blend_onto(window, alpha[y0:y1, x0:x1], yuv.crop(self._behind_view, box),
-                           self._flat)  # fmt: skip
-            for dst, src in zip(yuv.box_planes(out, box), yuv.planes(window), strict=True):
-                dst[...] = src
-        return out
+            yuv.blend_onto(window, alpha[y0:y1, x0:x1], yuv.crop(behind, box), self._flat)
+            return yuv.planes(window)
+
+        return kept_or_made(self._kept, source, changed, whole, part, self._even)
+
+    def _even(self, box: Box) -> Box:
+        """``box`` made even inside the view (a chroma sample covers 2x2 pixels)."""
+        return _even_box(box, self.view.size)
 
     def _finish(self, out: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
         """The encoder's frame: I420 for MP4; RGB, or RGBA when matting, for WebM."""

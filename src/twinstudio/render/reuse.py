@@ -27,13 +27,16 @@ later frame unmixes only the boxes again, exactly as for blends.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
+from twinstudio.render import yuv
 from twinstudio.render.framestore import FrameStore
 
 Box = tuple[int, int, int, int]  # (x0, y0, x1, y1), end-exclusive, in the view's pixels
 
-__all__ = ["Box", "KeptBlends", "union"]
+__all__ = ["Box", "KeptBlends", "kept_or_made", "union"]
 
 
 def union(a: Box | None, b: Box | None) -> Box | None:
@@ -71,3 +74,30 @@ class KeptBlends:
         """Drop every blend (the file disappears)."""
         self._store.close()
         self._boxes.clear()
+
+
+def kept_or_made(
+    kept: KeptBlends | None,
+    source: int | None,
+    changed: Box | None,
+    whole: Callable[[], np.ndarray],
+    part: Callable[[Box], Sequence[np.ndarray]],
+    even: Callable[[Box], Box],
+) -> np.ndarray:
+    """Footage frame ``source``'s picture made whole by ``whole()`` (and kept, when ``kept`` is
+    a store and ``source`` known) the first time; after that its kept copy with the union of
+    the kept and the new ``changed`` box (made ``even(box)``: a chroma sample covers 2x2
+    pixels) replaced by ``part(box)``'s Y, U and V planes of that box."""
+    found = kept.get(source) if kept is not None and source is not None else None
+    if found is None:
+        made = whole()
+        if kept is not None and source is not None:
+            kept.put(source, made, changed)
+        return made
+    out, before = found
+    box = union(before, changed)
+    if box is not None:
+        box = even(box)
+        for dst, src in zip(yuv.box_planes(out, box), part(box), strict=True):
+            dst[...] = src
+    return out
