@@ -190,8 +190,8 @@ class Compositor:
         reuse = keep > 0 and self._behind_view is not None
         self._kept = KeptBlends(keep) if reuse else None
         # Elsewhere (over an image, transparent WebM) every frame is blended afresh, but its
-        # unmixed picture is kept the same way: unmixing costs ~4x the blend.
-        unmixed = keep > 0 and self._matting and self._behind_view is None
+        # unmixed picture is kept the same way: unmixing costs about twice the blend.
+        unmixed = keep > 0 and self._backdrop is not None and self._behind_view is None
         self._kept_unmixed = KeptBlends(keep) if unmixed else None
 
     def close(self) -> None:
@@ -352,7 +352,7 @@ class Compositor:
         """Person over background (or, transparent, the person and the alpha to carry); the
         alpha comes feathered (``View.place_alpha``). ``source``/``changed``: see
         :meth:`compose_placed`."""
-        if self._matting and self._behind_view is None:  # (else: in the view)
+        if self._backdrop is not None and self._behind_view is None:  # (else: in the view)
             picture = self._unmixed(picture, alpha, source, changed)
         if self._transparent:
             out_alpha = np.zeros((self._out_size[1], self._out_size[0]), np.uint8)
@@ -399,14 +399,12 @@ class Compositor:
         assert behind is not None
 
         def whole() -> np.ndarray:
-            if self._matting:
-                unmix(picture, alpha, self._backdrop)
+            unmix(picture, alpha, self._backdrop)  # (nothing without a plate)
             return yuv.blend_onto(picture, alpha, behind, self._flat)
 
         def part(box: Box) -> tuple[np.ndarray, ...]:
             x0, y0, x1, y1 = box
-            if self._matting:
-                unmix(picture, alpha, self._backdrop, box)
+            unmix(picture, alpha, self._backdrop, box)
             window = yuv.crop(picture, box)
             yuv.blend_onto(window, alpha[y0:y1, x0:x1], yuv.crop(behind, box), self._flat)
             return yuv.planes(window)

@@ -30,15 +30,14 @@ Pipeline per frame (:meth:`Matter.alpha`):
      fit misses little (``EDGE_MISS_*``: texture, a busy backdrop) and its light is near the
      colours' (``EDGE_LIGHT_*``: a dark thread of a suit and a dim patch of wall look alike).
      This raises alphas too: the network's doubts inside hair became see-through patches, and
-     the renderer's unmixing (``render.backdrop``; then an extrapolation that divided by the
-     alpha) turned them orange.
+     the renderer's unmixing (``render.backdrop``, which divides by the alpha) would have
+     turned them orange.
    Measured on the ten development clips laid over known walls (``benchmarks/matte.py``, mean
    |composite - truth| on the outline over yellow): the split alone took the error on a blue
    wall from 13.18 to 10.81 levels and on a green screen from 11.18 to 8.94; on a dull green
    and a light grey wall, whose colours are close to skin and hair, it stays where it was
    (10.66 -> 10.52, 8.70 -> 8.75). With the renderer's unmixing, which needs an alpha this
-   close: 9.97, 8.27, 9.37 and 6.09 (-24 %, -26 %, -12 %, -30 %; 9.99, 8.01, 8.86 and 5.49 with
-   the unmixing of 2026-12-06). It costs training ~20 ms a
+   close: 9.97, 8.27, 9.37 and 6.09 (-24 %, -26 %, -12 %, -30 %). It costs training ~20 ms a
    1080p frame (the 7 s blazer clip trained in 28-31 s against 25-27 s).
 6. **Drop islands that are not the person**: the network also calls a drawn figure on the wall, a
    poster or a photo a person. Of the mask's solid parts (over one half, at working resolution)

@@ -38,57 +38,32 @@ def _over_new(picture: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return a * yuv.to_rgb(picture).astype(np.float32) + (1 - a) * NEW
 
 
-def _edge_error(picture: np.ndarray, alpha: np.ndarray) -> float:
-    """Mean |composite over NEW - truth| on the outline, for a picture of ``_scene``."""
-    a = alpha[..., None].astype(np.float32) / 255
-    truth = a * SKIN + (1 - a) * NEW
-    edge = (alpha > 25) & (alpha < 230)
-    return float(np.abs(_over_new(picture, alpha) - truth)[edge].mean())
-
-
 def test_the_old_wall_leaves_the_outline() -> None:
     rgb, alpha = _scene()
+    truth = alpha[..., None].astype(np.float32) / 255 * SKIN + (1 - alpha[..., None] / 255) * NEW
+    edge = (alpha > 25) & (alpha < 230)
     plain = yuv.from_rgb(rgb)
-    before = _edge_error(plain, alpha)
+    before = np.abs(_over_new(plain, alpha) - truth)[edge].mean()
     picture = plain.copy()
     unmix(picture, alpha, Backdrop.place(_plate(255), whole_view(SIZE), SIZE))
+    after = np.abs(_over_new(picture, alpha) - truth)[edge].mean()
     assert before > 12  # the old wall showed along the outline (17.4)
-    # (0.54; 5.4 with the extrapolation capped at a gain of 1 that this replaced)
-    assert _edge_error(picture, alpha) < 0.1 * before
+    assert after < 0.4 * before  # (5.4: under alpha 0.5 only part of it goes, MAX_GAIN)
     solid = (alpha == 0) | (alpha == 255)
     assert np.array_equal(picture[: SIZE[1]][solid], plain[: SIZE[1]][solid])  # only soft pixels
 
 
-def test_without_a_plate_the_wall_round_the_outline_is_taken() -> None:
-    """No plate (a twin trained before plates, a photo's), or one not trusted: the backdrop
-    behind each soft pixel is the sure background seen around it."""
+def test_an_untrusted_plate_changes_nothing() -> None:
     rgb, alpha = _scene()
-    plain = yuv.from_rgb(rgb)
-    alone = plain.copy()
-    unmix(alone, alpha)
-    assert _edge_error(alone, alpha) < 0.1 * _edge_error(plain, alpha)  # (0.67 against 17.4)
-    untrusted = plain.copy()
-    unmix(untrusted, alpha, Backdrop.place(_plate(0), whole_view(SIZE), SIZE))
-    assert np.array_equal(untrusted, alone)
-
-
-def test_an_alpha_too_low_does_not_make_the_edge_glow() -> None:
-    """The matte's alpha a quarter too low in the soft band: the colour found for the person
-    stays near the person's (the extrapolation (I - (1 - a) B) / a overshot by ~1/a there)."""
-    rgb, alpha = _scene()
-    low = np.where(alpha == 255, 255, alpha.astype(np.float32) * 0.75).astype(np.uint8)
-    band = (low > 25) & (low < 230)
-    plain = yuv.from_rgb(rgb)
-    picture = plain.copy()
-    unmix(picture, low, Backdrop.place(_plate(255), whole_view(SIZE), SIZE))
-    found = np.abs(yuv.to_rgb(picture).astype(np.float32) - SKIN)[band].mean()
-    seen = np.abs(yuv.to_rgb(plain).astype(np.float32) - SKIN)[band].mean()
-    assert found < 0.6 * seen  # (15.5 against 28.3; 27.2 with the capped extrapolation)
+    picture = yuv.from_rgb(rgb)
+    before = picture.copy()
+    unmix(picture, alpha, Backdrop.place(_plate(0), whole_view(SIZE), SIZE))
+    assert np.array_equal(picture, before)
 
 
 def test_a_box_unmixes_as_the_whole_picture_does() -> None:
-    """The compositor unmixes only the box that changed on a kept blend: inside it the pixels
-    must come out as when the whole picture is unmixed, and outside it nothing moves."""
+    """The compositor unmixes only the box that changed on a kept picture: inside it the
+    pixels must come out as when the whole picture is unmixed, and outside it nothing moves."""
     rgb, alpha = _scene()
     plain = yuv.from_rgb(rgb)
     backdrop = Backdrop.place(_plate(200), whole_view(SIZE), SIZE)
@@ -105,3 +80,6 @@ def test_a_box_unmixes_as_the_whole_picture_does() -> None:
                                          (inside, half, half), strict=True):  # fmt: skip
             assert np.array_equal(got[at], want[at]), box
             assert np.array_equal(got[~at], before[~at]), box
+    unchanged = plain.copy()
+    unmix(unchanged, alpha)  # no plate: nothing to take out
+    assert np.array_equal(unchanged, plain)

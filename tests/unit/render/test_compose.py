@@ -219,13 +219,9 @@ def _soft_alpha(size: tuple[int, int], seed: int = 0) -> np.ndarray:
     return cv2.GaussianBlur(alpha, (0, 0), 3 + seed)
 
 
-def test_shrunk_matte_is_blended_at_output_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shrunk_matte_is_blended_at_output_scale() -> None:
     """720p from 1080p footage over a colour: the picture and its matte are placed at output
-    scale (where the engine draws) and blended there, soft pixels only. (The soft pixels'
-    colours are left as they are here: ``render.backdrop``'s unmixing has its own tests.)"""
-    from twinstudio.render import compose
-
-    monkeypatch.setattr(compose, "unmix", lambda *_args, **_kw: None)
+    scale (where the engine draws) and blended there, soft pixels only."""
     src = (1920, 1080)
     options = RenderOptions(
         "720p", "16:9", "cover", remove_background=True, background=Background(color="#2F6FB0")
