@@ -467,10 +467,11 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
 
     resolution, a, b, bg = case.split(":")
     background = None
+    images = tempfile.TemporaryDirectory()  # removed when the worker ends
     if bg == "matte":
         background = Background(color="#2f6fb0")
     elif bg == "image":  # a picture behind: every frame blended (and unmixed) afresh
-        background = Background(image_path=_backdrop_image(Path(tempfile.mkdtemp())))
+        background = Background(image_path=_backdrop_image(Path(images.name)))
     options = RenderOptions(
         resolution=resolution,
         aspect_ratio=f"{a}:{b}",

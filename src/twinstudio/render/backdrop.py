@@ -92,25 +92,13 @@ class Backdrop:
         )
 
 
-def unmix(
-    picture: np.ndarray,
-    alpha: np.ndarray,
-    backdrop: Backdrop | None = None,
-    box: tuple[int, int, int, int] | None = None,
-) -> None:
+def unmix(picture: np.ndarray, alpha: np.ndarray, backdrop: Backdrop | None) -> None:
     """Take the backdrop out of ``picture``'s soft pixels, in place: each becomes the person's
     colour the alpha says it holds (see the module docstring). ``picture`` (I420), ``alpha``
-    (uint8 (h, w), as it will be blended) and ``backdrop`` cover the same view; without a
-    backdrop nothing changes. ``box`` (x0, y0, x1, y1; even): only its pixels, exactly as when
-    the whole picture is unmixed (each pixel's colour is its own business)."""
+    (uint8 (h, w), as it will be blended) and ``backdrop`` cover the same pixels; without a
+    backdrop nothing changes. Each pixel's colour is its own business, so a box of a picture
+    (with ``Backdrop.crop``) unmixes exactly as the whole picture does there."""
     if backdrop is None:
-        return
-    if box is not None:
-        x0, y0, x1, y1 = box
-        window = yuv.crop(picture, box)
-        unmix(window, alpha[y0:y1, x0:x1], backdrop.crop(box))
-        for dst, src in zip(yuv.box_planes(picture, box), yuv.planes(window), strict=True):
-            dst[...] = src
         return
     alphas = (np.ascontiguousarray(alpha), yuv.half(alpha))
     trusts = (backdrop.trust, backdrop.trust_half)

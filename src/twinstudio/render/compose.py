@@ -385,8 +385,7 @@ class Compositor:
             return picture
 
         def part(box: Box) -> tuple[np.ndarray, ...]:
-            unmix(picture, alpha, self._backdrop, box)
-            return yuv.box_planes(picture, box)
+            return yuv.planes(self._unmixed_window(picture, alpha, box))
 
         return kept_or_made(self._kept_unmixed, source, changed, whole, part, self._even)
 
@@ -404,12 +403,20 @@ class Compositor:
 
         def part(box: Box) -> tuple[np.ndarray, ...]:
             x0, y0, x1, y1 = box
-            unmix(picture, alpha, self._backdrop, box)
-            window = yuv.crop(picture, box)
+            window = self._unmixed_window(picture, alpha, box)
             yuv.blend_onto(window, alpha[y0:y1, x0:x1], yuv.crop(behind, box), self._flat)
             return yuv.planes(window)
 
         return kept_or_made(self._kept, source, changed, whole, part, self._even)
+
+    def _unmixed_window(self, picture: np.ndarray, alpha: np.ndarray, box: Box) -> np.ndarray:
+        """``box`` (even) of ``picture`` as a new picture, unmixed (as unmixing the whole
+        picture gives there)."""
+        x0, y0, x1, y1 = box
+        window = yuv.crop(picture, box)
+        if self._backdrop is not None:
+            unmix(window, alpha[y0:y1, x0:x1], self._backdrop.crop(box))
+        return window
 
     def _even(self, box: Box) -> Box:
         """``box`` made even inside the view (a chroma sample covers 2x2 pixels)."""

@@ -21,8 +21,8 @@ redone exactly on windows aligned to blocks of 122 view pixels there (most of th
 
 Over an image background, and for a transparent WebM, the blend is made at output size (or not
 at all) and every frame is blended afresh; what is kept there is the *unmixed* picture
-(``render.backdrop``, the filmed wall taken out of the soft edge: about twice the blend's cost), and a
-later frame unmixes only the boxes again, exactly as for blends.
+(``render.backdrop``, the filmed wall taken out of the soft edge: about twice the blend's
+cost), and a later frame unmixes only the boxes again, exactly as for blends.
 """
 
 from __future__ import annotations
