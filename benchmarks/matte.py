@@ -19,7 +19,10 @@ it again:
    ``edge``: mean |O - truth| (RGB levels); ``alpha``: mean |A - T| there (0..1);
    ``wall``: the mean share of the old wall in O there, (1 - T) A; ``holes``: the share of
    pixels well inside the person (``T`` = 1, more than ``ZONE_PX`` px in) whose alpha is under
-   0.9.
+   0.9. ``unmixed``: the same as ``edge`` with ``render.backdrop``'s unmixing first (the plate
+   learnt from the wall's frames; what packs without front videos get at render time);
+   ``front``: with ``twins.front``'s person colour found instead (what training stores for
+   background-removal renders since pack revision 8).
 
 The matte's time per frame (``ms``) is taken on the blue wall's frames. Writes
 ``benchmarks/out/matte.json`` and prints a Markdown table. Run the same script with
@@ -131,6 +134,23 @@ def _unmixer(size: tuple[int, int]) -> Any:
     return apply
 
 
+def _finder(size: tuple[int, int]) -> Any:
+    """``twins.front`` applied as training applies it (None in a tree without it): f(rgb,
+    alpha, plate) → the RGB picture whose soft pixels show the person's colour found there."""
+    try:
+        from twinstudio.render import yuv
+        from twinstudio.twins.front import find_person, place_plate
+    except ImportError:
+        return None
+
+    def apply(rgb: np.ndarray, alpha: np.ndarray, plate: np.ndarray) -> np.ndarray:
+        picture = yuv.from_rgb(rgb)
+        find_person(picture, alpha, place_plate(plate, size))
+        return yuv.to_rgb(picture)
+
+    return apply
+
+
 def _plate_builder(size: tuple[int, int]) -> Any:
     try:
         from twinstudio.twins.plate import PlateBuilder
@@ -150,6 +170,7 @@ def _one(clip: Path) -> dict[str, Any]:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     row: dict[str, Any] = {"clip": clip.name, "size": f"{width}x{height}"}
     unmixer = _unmixer((width, height))
+    finder = _finder((width, height))
     for name in WALLS:
         wall = _wall(name, (height, width))
         matter = Matter()
@@ -169,7 +190,7 @@ def _one(clip: Path) -> dict[str, Any]:
                 kept.append((rgb, truth, seen, alpha))
         matter.close()
         found = plate.plate() if plate is not None else None
-        sums = np.zeros(5)
+        sums = np.zeros(6)
         for rgb, truth, seen, alpha in kept:
             mixed = ((truth > 0.01) & (truth < 0.99)).astype(np.uint8)
             zone = cv2.dilate(mixed, kernel) > 0
@@ -182,15 +203,21 @@ def _one(clip: Path) -> dict[str, Any]:
                 shown_unmixed = a * unmixer(seen, alpha, found) + (1 - a) * NEW
             else:
                 shown_unmixed = shown
+            if finder is not None and found is not None:
+                shown_front = a * finder(seen, alpha, found) + (1 - a) * NEW
+            else:
+                shown_front = shown_unmixed
             sums += (
                 np.abs(shown - truth_shown)[zone].mean(),
                 np.abs(shown_unmixed - truth_shown)[zone].mean(),
+                np.abs(shown_front - truth_shown)[zone].mean(),
                 np.abs(a[..., 0] - truth)[zone].mean(),
                 ((1 - truth) * a[..., 0])[zone].mean(),
                 (a[..., 0][inside] < 0.9).mean(),
             )
-        edge, unmixed, alpha_err, wall_share, holes = sums / len(kept)
+        edge, unmixed, front, alpha_err, wall_share, holes = sums / len(kept)
         row[name] = {"edge": round(edge, 2), "unmixed": round(unmixed, 2),
+                     "front": round(front, 2),
                      "alpha": round(alpha_err, 4), "wall": round(wall_share, 4),
                      "holes": round(holes, 5)}  # fmt: skip
         if name == "blue":
@@ -200,17 +227,19 @@ def _one(clip: Path) -> dict[str, Any]:
 
 def _table(rows: list[dict[str, Any]]) -> str:
     lines = ["| clip | size | ms/frame | " + " | ".join(
-        f"{w} edge / unmixed / alpha / wall / holes" for w in WALLS) + " |", "|" + "---|" * (3 + len(WALLS))]  # fmt: skip
+        f"{w} edge / unmixed / front / alpha / wall / holes" for w in WALLS) + " |", "|" + "---|" * (3 + len(WALLS))]  # fmt: skip
     for r in rows:
         cells = [
-            f"{r[w]['edge']:.2f} / {r[w]['unmixed']:.2f} / {r[w]['alpha']:.3f} / "
+            f"{r[w]['edge']:.2f} / {r[w]['unmixed']:.2f} / {r[w].get('front', 0):.2f} / "
+            f"{r[w]['alpha']:.3f} / "
             f"{r[w]['wall']:.3f} / {r[w]['holes']:.4f}"
             for w in WALLS
         ]
         lines.append(f"| {r['clip']} | {r['size']} | {r['ms']} | " + " | ".join(cells) + " |")
     means = {w: {k: float(np.mean([r[w][k] for r in rows])) for k in rows[0][w]} for w in WALLS}
     cells = [
-        f"**{means[w]['edge']:.2f}** / **{means[w]['unmixed']:.2f}** / {means[w]['alpha']:.3f} / "
+        f"**{means[w]['edge']:.2f}** / **{means[w]['unmixed']:.2f}** / "
+        f"**{means[w].get('front', 0):.2f}** / {means[w]['alpha']:.3f} / "
         f"{means[w]['wall']:.3f} / {means[w]['holes']:.4f}"
         for w in WALLS
     ]

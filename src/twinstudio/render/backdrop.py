@@ -1,5 +1,6 @@
 """The filmed backdrop taken out of the matte's soft edge, before the person is blended over a new
-background.
+background, for packs trained before pack revision 8 (those trained since carry front videos
+with the person's colour found at training, ``twins.front``, and renders read those instead).
 
 A pixel the matte gives an alpha α between 0 and 1 is, as filmed, ``I = α F + (1 − α) B``: the
 person's colour F mixed with the backdrop B behind. Blended over a new background N as it is,

@@ -192,7 +192,10 @@ def base_frames(
 
     ``keep_loop``: the loop's frames are decoded once and read back on later turns
     (``render.framestore``); for the endless :func:`loop_runs` schedule."""
-    path, shift = _source(pack, P.BASE_VIDEO, view.source if view is not None else "base")
+    if view is not None and view.front:
+        path, shift = _front(pack, view.source)
+    else:
+        path, shift = _source(pack, P.BASE_VIDEO, view.source if view is not None else "base")
 
     def read(first: int) -> Iterator[np.ndarray]:
         if view is None:
@@ -306,6 +309,24 @@ def _source(pack: TwinPack, name: str, source: str) -> tuple[Path, int]:
     if rendition is None:
         raise RenderError("rendition_missing", "This twin has no 720p rendition to read.")
     return pack.file(P.BASE_SMALL if name == P.BASE_VIDEO else P.MATTE_SMALL), rendition.first
+
+
+def _front(pack: TwinPack, source: str) -> tuple[Path, int]:
+    """The front video (``twins.front``) at the base's size or (``source`` "rendition") the
+    rendition's, and the footage frame its frame 0 shows."""
+    small = source == "rendition"
+    front = pack.front(small=small)
+    if front is None:
+        raise RenderError("front_missing", "This twin has no front video to read; train it again.")
+    return pack.file(P.BASE_FRONT_SMALL if small else P.BASE_FRONT), front.first
+
+
+def uses_front(pack: TwinPack, rendition: bool) -> bool:
+    """Whether a render that removes the background can read the pack's front videos
+    (``twins.front``) at the base's size, or at the rendition's: they hold every frame it
+    reads."""
+    front = pack.front(small=rendition) if pack.kind == "video" else None
+    return front is not None and front.covers(*frames_used(pack))
 
 
 def matte_frames(

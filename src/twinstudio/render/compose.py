@@ -23,15 +23,19 @@ Matting (``remove_background`` with an alpha)
     indistinguishable), for one resize instead of two. Image backgrounds are blended at output
     size, where the image's own detail is. WebM output with no explicit background is
     transparent: RGBA with the person's alpha. With an explicit background the WebM frame is the
-    composite, fully opaque. With the pack's plate of its backdrop (``plate``, ``twins.plate``)
-    the soft edge's pixels first lose the old backdrop's share (``render.backdrop``), on every
-    one of these paths.
+    composite, fully opaque. The soft edge's pixels show the person's own colour, without the
+    old backdrop's share, on every one of these paths: read so from the pack's front videos
+    (``fronts``, ``twins.front``: the engine decodes them instead of the base), or, for a pack
+    trained before them, unmixed here with its plate of the backdrop (``plate``,
+    ``twins.plate``; ``render.backdrop``).
 
 Output: an I420 picture for MP4; RGB (or RGBA when matting) for WebM, whose VP9-with-alpha
 encoder converts through swscale.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -130,13 +134,16 @@ class Compositor:
         rendition: tuple[int, int] | None = None,
         keep: int = 0,
         plate: np.ndarray | None = None,
+        fronts: frozenset[str] = frozenset(),
     ) -> None:
         """``rendition``: the size of the pack's smaller copy of its footage, when it has one
         (``twins.rendition``): a view at or below that scale is placed from it. ``keep``: how
         many footage frames the video can show (``baseloop.frames_used``), when its frames
         say which one they are: their matte blends are then kept and reused
         (``render.reuse``). ``plate``: the pack's backdrop (``twins.plate``), taken out of the
-        matte's soft edge when matting."""
+        matte's soft edge when matting. ``fronts``: the view sources ("base", "rendition") for
+        which the pack has front videos (``twins.front``): a matting render whose view is placed
+        from one reads them and unmixes nothing (the plate is not used)."""
         if options.resolution not in ("720p", "1080p", "4k") or options.aspect_ratio not in (
             "16:9",
             "9:16",
@@ -162,7 +169,9 @@ class Compositor:
         self._bars = _bar_rects(self._out_size, self.plan.dest)
         self._matting = options.remove_background
         self._backdrop: Backdrop | None = None
-        if self._matting and plate is not None:
+        if self._matting and self.view.source in fronts:
+            self.view = replace(self.view, front=True)
+        elif self._matting and plate is not None:
             source = rendition if self.view.source == "rendition" and rendition else src_size
             self._backdrop = Backdrop.place(plate, self.view, (int(source[0]), int(source[1])))
         self._webm = options.output_format == "webm"

@@ -84,6 +84,9 @@ class View:
     chroma_box: tuple[int, int, int, int]  # the crop in a yuv420p frame's chroma planes
     chroma_resize: yuv.Resizer  # that box → half the view
     source: str = "base"  # what ``place`` takes: the pack's "base" frames or its "rendition"
+    # Base frames from the pack's front videos (``twins.front``: the person's colour found under
+    # the matte's edge), for renders that remove the background.
+    front: bool = False
 
     def place(self, image: np.ndarray) -> np.ndarray:
         """``image`` (the size of the view's ``source``: the footage, or its rendition) cropped

@@ -268,6 +268,14 @@ def _plate(pack: TwinPack) -> np.ndarray | None:
     return read_plate(pack.file(P.BACKDROP)) if pack.has(P.BACKDROP) else None
 
 
+def _fronts(pack: TwinPack) -> frozenset[str]:
+    """The view sources ("base", "rendition") whose front videos (``twins.front``) the pack has,
+    holding every frame a render reads."""
+    from twinstudio.render.baseloop import uses_front
+
+    return frozenset(s for s in ("base", "rendition") if uses_front(pack, s == "rendition"))
+
+
 def _render(
     pack: TwinPack,
     timeline: _Timeline,
@@ -285,7 +293,8 @@ def _render(
     with_alpha = bool(options.remove_background)
     compositor = Compositor(pack.size, pack.face_box, options,
                             rendition=_rendition(pack, with_alpha), keep=_shown(pack),
-                            plate=_plate(pack) if with_alpha else None)  # fmt: skip
+                            plate=_plate(pack) if with_alpha else None,
+                            fronts=_fronts(pack) if with_alpha else frozenset())  # fmt: skip
     fps = pack.fps
     ext = "webm" if options.output_format == "webm" else "mp4"
     video_path = workdir / f"video.{ext}"

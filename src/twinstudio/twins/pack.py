@@ -24,6 +24,10 @@ pack_dir/
   base_small.mp4   (revision 4) the loop ± 1 s again at 720 px on the short side, for 720p
   matte_small.mov  outputs (``twins.rendition``; footage with a short side ≥ 900 px); the matte's
                    the same frames, when trained with matting; meta["rendition"]: size, first, count
+  base_front.mp4   (revision 8) the same frames as the rendition (the loop ± 1 s) with the person's
+  base_front_small.mp4  colour found under the matte's soft edge, at the base's size and (with a
+                   rendition) at the rendition's: what background-removal renders read
+                   (``twins.front``; when trained with matting); meta["front"]: first, count
   image.png        photo twins: the still image (≤1080p)
   preview.jpg      a frame for the dashboard;  preview.mp4  a short small clip (video twins)
 ```
@@ -59,6 +63,11 @@ smoothed descriptors; training again gives the better bank indexing.
 Revision 7 (same ``version``) adds ``backdrop.png`` to packs trained with matting: the renderer
 takes the filmed backdrop out of the matte's soft edge with it (``render.backdrop``). Older packs,
 and readers that do not know the file, blend the edge as before.
+
+Revision 8 (same ``version``) adds ``base_front.mp4`` (and ``base_front_small.mp4`` beside a
+rendition) to packs trained with matting, and ``meta["front"]``: renders that remove the
+background read them and unmix nothing (``twins.front``). Older packs unmix with the plate at
+render time (``render.backdrop``); older readers ignore the files.
 """
 
 from __future__ import annotations
@@ -73,7 +82,7 @@ import numpy as np
 from twinstudio.errors import RenderError
 
 PACK_VERSION = 1
-PACK_REVISION = 7  # additive changes within a version (older readers ignore what they don't know)
+PACK_REVISION = 8  # additive changes within a version (older readers ignore what they don't know)
 META = "meta.json"
 BASE_VIDEO = "base.mp4"
 TRACK = "track.npz"
@@ -85,6 +94,8 @@ MATTE = "matte.mov"
 BASE_SMALL = "base_small.mp4"
 MATTE_SMALL = "matte_small.mov"
 BACKDROP = "backdrop.png"
+BASE_FRONT = "base_front.mp4"
+BASE_FRONT_SMALL = "base_front_small.mp4"
 # Files of older revisions that stand for a current name when the pack has no file of that name.
 LEGACY_NAMES = {MATTE: "matte.mkv", MATTE_SMALL: "matte_small.mkv"}
 IMAGE = "image.png"
@@ -181,6 +192,21 @@ class TwinPack:
             return None
         w, h = info["size"]
         return Rendition((int(w), int(h)), int(info["first"]), int(info["count"]))
+
+    def front(self, small: bool = False) -> Rendition | None:
+        """The base frames with the person's colour found under the matte's edge
+        (``twins.front``), at the base's size or (``small``) the rendition's, when the pack has
+        them, else None."""
+        info = self.meta.get("front")
+        if not info or not self.has(BASE_FRONT_SMALL if small else BASE_FRONT):
+            return None
+        size = self.size
+        if small:
+            rendition = self.rendition(with_matte=True)
+            if rendition is None:
+                return None
+            size = rendition.size
+        return Rendition(size, int(info["first"]), int(info["count"]))
 
     def file(self, name: str) -> Path:
         """The path of the pack's file ``name``: an older revision's file standing for it

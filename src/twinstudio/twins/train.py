@@ -355,15 +355,21 @@ def _train_frames(
     report(0.88)
     lap("audio_model")
 
+    front: dict[str, int] | None = None
     if matting:
+        from twinstudio.twins.front import bake_front
         from twinstudio.twins.matte import build_matte
 
         build_matte(pack_dir / P.BASE_VIDEO, pack_dir / P.MATTE,
-                    lambda f: report(0.88 + 0.11 * f), plate_path=pack_dir / P.BACKDROP)  # fmt: skip
+                    lambda f: report(0.88 + 0.08 * f), plate_path=pack_dir / P.BACKDROP)  # fmt: skip
         if small:
             shrink_matte(pack_dir / P.MATTE, pack_dir / P.MATTE_SMALL, small, span, fps)
-
-    lap("matte")
+        lap("matte")
+        written = bake_front(pack_dir, span, small, fps, lambda f: report(0.96 + 0.03 * f))
+        front = {"first": span[0], "count": written}
+        lap("front")
+    else:
+        lap("matte")
     v = valid
     face_box = _face_box(lm[v], size)
     iod = inter_ocular(lm[v])
@@ -403,6 +409,7 @@ def _train_frames(
         "crop": {"scale": geom.scale, "size": list(geom.size)},
         "loop": loop.as_meta(),
         "rendition": {"size": list(small), "first": span[0], "count": span[1]} if small else None,
+        "front": front,
         "descriptors": list(DESCRIPTORS),
         # The person's own range of each descriptor: motion targets are scaled into it.
         "ranges": {
