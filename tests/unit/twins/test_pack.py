@@ -61,6 +61,38 @@ def test_older_packs_mattes_stand_for_the_current_names(tmp_path: Path) -> None:
     assert pack.file(P.BASE_VIDEO) == tmp_path / P.BASE_VIDEO  # other names are untouched
 
 
+def test_front_videos_are_used_only_where_the_pack_has_them(tmp_path: Path) -> None:
+    """``TwinPack.front``: None for a pack trained before them (no ``meta["front"]``) or whose
+    file is missing; the rendition's only beside a rendition; renders read them only when they
+    hold every frame a render reads (``baseloop.uses_front``)."""
+    from twinstudio.render.baseloop import frames_used, uses_front
+
+    meta = {"kind": "video", "fps": 30, "width": 1920, "height": 1080, "n_frames": 300,
+            "loop": {"start": 40, "end": 200, "bounce": False, "fade_frames": 6},
+            "rendition": {"size": [1280, 720], "first": 10, "count": 221}}  # fmt: skip
+    P.write_meta(tmp_path, meta)
+    pack = P.TwinPack.open(tmp_path)
+    assert pack.front() is None and not uses_front(pack, False)  # revision 7: none
+    (tmp_path / P.BASE_FRONT).write_bytes(b"")
+    P.write_meta(tmp_path, {**meta, "front": {"first": 10, "count": 221}})
+    pack = P.TwinPack.open(tmp_path)
+    front = pack.front()
+    assert front is not None and (front.size, front.first, front.count) == ((1920, 1080), 10, 221)
+    assert pack.front(small=True) is None  # its file is missing
+    (tmp_path / P.BASE_SMALL).write_bytes(b"")
+    (tmp_path / P.MATTE_SMALL).write_bytes(b"")
+    (tmp_path / P.BASE_FRONT_SMALL).write_bytes(b"")
+    small = pack.front(small=True)
+    assert small is not None and small.size == (1280, 720)
+    first, last = frames_used(pack)
+    assert 10 <= first and last < 231 and uses_front(pack, True)
+    P.write_meta(tmp_path, {**meta, "front": {"first": 10, "count": last - 10}})  # one short
+    assert not uses_front(P.TwinPack.open(tmp_path), False)
+    photo = {**meta, "kind": "photo", "front": {"first": 10, "count": 221}}
+    P.write_meta(tmp_path, photo)
+    assert not uses_front(P.TwinPack.open(tmp_path), False)
+
+
 def test_object_arrays_are_refused(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         P.save_arrays(tmp_path / "x.npz", bad=np.array([{"a": 1}], dtype=object))
