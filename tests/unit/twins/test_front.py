@@ -5,47 +5,21 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from tests.unit.outline import SIZE, edge_error, scene, wall_plate
 from twinstudio.render import yuv
 from twinstudio.render.backdrop import Backdrop, unmix
 from twinstudio.render.framing import whole_view
 from twinstudio.twins.front import find_person, place_plate
 
-SIZE = (320, 240)
-SKIN = np.float32([225, 170, 140])
-WALL = np.float32([60, 90, 175])
-NEW = np.float32([240, 216, 144])
-
 
 def _scene(low: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Skin mixed with a blue wall along a soft outline, as filmed; the true alpha, and the
-    matte's (``low`` times the truth in the soft band: a matte that misjudges it)."""
-    w, h = SIZE
-    disc = np.zeros((h, w), np.uint8)
-    cv2.circle(disc, (w // 2, h // 2), 80, (255,), -1)
-    alpha = cv2.GaussianBlur(disc, (0, 0), 2.0)
-    a = alpha[..., None].astype(np.float32) / 255
-    rgb = np.round(a * SKIN + (1 - a) * WALL).astype(np.uint8)
+    """The outline as filmed, its true alpha, and the matte's (``low`` times the truth in the
+    soft band: a matte that misjudges it)."""
+    rgb, alpha = scene()
     matte = alpha.copy()
     soft = (alpha > 0) & (alpha < 255)
     matte[soft] = np.clip(np.round(alpha[soft] * low), 1, 254).astype(np.uint8)
     return rgb, alpha, matte
-
-
-def _plate(trust: int) -> np.ndarray:
-    plate = np.empty((60, 80, 4), np.uint8)
-    plate[..., :3] = WALL
-    plate[..., 3] = trust
-    return plate
-
-
-def _edge_error(picture: np.ndarray, matte: np.ndarray, alpha: np.ndarray) -> float:
-    """Mean |composite over the new wall − truth| on the outline, RGB levels."""
-    a = matte[..., None].astype(np.float32) / 255
-    shown = a * yuv.to_rgb(picture).astype(np.float32) + (1 - a) * NEW
-    t = alpha[..., None].astype(np.float32) / 255
-    truth = t * SKIN + (1 - t) * NEW
-    edge = (alpha > 25) & (alpha < 230)
-    return float(np.abs(shown - truth)[edge].mean())
 
 
 def test_the_person_is_found_under_the_outline() -> None:
@@ -55,15 +29,15 @@ def test_the_person_is_found_under_the_outline() -> None:
     rgb, alpha, _ = _scene()
     plain = yuv.from_rgb(rgb)
     with_plate, without = plain.copy(), plain.copy()
-    find_person(with_plate, alpha, place_plate(_plate(255), SIZE))
+    find_person(with_plate, alpha, place_plate(wall_plate(255), SIZE))
     find_person(without, alpha)
     extrapolated = plain.copy()
-    unmix(extrapolated, alpha, Backdrop.place(_plate(255), whole_view(SIZE), SIZE))
-    before = _edge_error(plain, alpha, alpha)
+    unmix(extrapolated, alpha, Backdrop.place(wall_plate(255), whole_view(SIZE), SIZE))
+    before = edge_error(plain, alpha, alpha)
     assert before > 12  # the old wall along the outline (17.4)
-    assert _edge_error(with_plate, alpha, alpha) < 1.5  # (0.5)
-    assert _edge_error(without, alpha, alpha) < 1.5
-    assert _edge_error(extrapolated, alpha, alpha) > 3  # (5.4)
+    assert edge_error(with_plate, alpha, alpha) < 1.5  # (0.5)
+    assert edge_error(without, alpha, alpha) < 1.5
+    assert edge_error(extrapolated, alpha, alpha) > 3  # (5.4)
     solid = (alpha == 0) | (alpha == 255)
     assert np.array_equal(with_plate[: SIZE[1]][solid], plain[: SIZE[1]][solid])  # only soft ones
 
@@ -74,9 +48,9 @@ def test_a_matte_that_misjudges_the_edge_costs_less_than_with_the_extrapolation(
     rgb, alpha, matte = _scene(low=0.75)
     plain = yuv.from_rgb(rgb)
     found, extrapolated = plain.copy(), plain.copy()
-    find_person(found, matte, place_plate(_plate(255), SIZE))
-    unmix(extrapolated, matte, Backdrop.place(_plate(255), whole_view(SIZE), SIZE))
-    assert _edge_error(found, matte, alpha) < 0.8 * _edge_error(extrapolated, matte, alpha)
+    find_person(found, matte, place_plate(wall_plate(255), SIZE))
+    unmix(extrapolated, matte, Backdrop.place(wall_plate(255), whole_view(SIZE), SIZE))
+    assert edge_error(found, matte, alpha) < 0.8 * edge_error(extrapolated, matte, alpha)
 
 
 def test_a_soft_pixel_with_no_wall_near_is_left_alone() -> None:
@@ -87,7 +61,7 @@ def test_a_soft_pixel_with_no_wall_near_is_left_alone() -> None:
     cv2.circle(doubted, (SIZE[0] // 2, SIZE[1] // 2), 12, (128,), -1)
     picture = yuv.from_rgb(rgb)
     before = picture.copy()
-    find_person(picture, doubted, place_plate(_plate(255), SIZE))
+    find_person(picture, doubted, place_plate(wall_plate(255), SIZE))
     centre = np.zeros(doubted.shape, bool)
     cv2.circle(centre.view(np.uint8), (SIZE[0] // 2, SIZE[1] // 2), 14, (1,), -1)
     assert np.array_equal(picture[: SIZE[1]][centre], before[: SIZE[1]][centre])
