@@ -20,10 +20,11 @@ render onto a colour took 25.4 / 24.3 s against 25.1 / 22.3 s without it (altern
 pack), 720p 13.8 against 13.9 s. Over an image, and for transparent WebM, where every frame is
 blended afresh, the unmixed picture is kept the same way (2026-12-06).
 
-Tried 2026-12-06 and not kept (``benchmarks/README.md``, matte section): the person's colour
-*found* instead of extrapolated, the mean of the sure person in a box round the pixel plus what
-its mix with the wall leaves unexplained (after Forte & Pitié's blur fusion; its error is the
-alpha's error × |F − B| instead of that over α). Better on three walls of four (green screen
+Tried 2026-12-06 here at render time and not kept (``benchmarks/README.md``, matte section),
+then made at training instead (``twins.front``): the person's colour *found* instead of
+extrapolated, the mean of the sure person in a box round the pixel plus what its mix with the
+wall leaves unexplained (after Forte & Pitié's blur fusion; its error is the alpha's error ×
+|F − B| instead of that over α). Better on three walls of four (green screen
 8.27 → 8.01, dull green 9.37 → 8.86, grey 6.09 → 5.49; blue 9.97 → 9.99), and the blond hair's
 top hair-coloured instead of grey-green; but the box sums cost 8–9.5 ms a 1080p frame against
 3–3.4, and ~0.6 ms on each frame's mouth box, which took the 720p 16:9 matte render's speed to

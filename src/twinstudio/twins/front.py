@@ -162,15 +162,10 @@ def _up(mean: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def _combine(total: np.ndarray, count: np.ndarray, up: np.ndarray) -> np.ndarray:
     """A level's means filled from the coarser level's (``up``): a cell whose pixels are a
     quarter or more of the mask's takes their mean; less, in proportion, the coarser one."""
+    if total.ndim > count.ndim:  # planes (h, w, 3) over one count (h, w)
+        count = count[..., None]
     own = np.minimum(count * 4, 1.0)
-    mean = (
-        total / np.maximum(count, 1e-6)[..., None]
-        if total.ndim == 3
-        else total / np.maximum(count, 1e-6)
-    )
-    if total.ndim == 3:
-        own = own[..., None]
-    return own * mean + (1 - own) * up
+    return own * (total / np.maximum(count, 1e-6)) + (1 - own) * up
 
 
 def bake_front(
