@@ -41,6 +41,32 @@ class SourceInfo:
     duration_s: float
     has_audio: bool
     rotation: int  # degrees to rotate decoded frames counter-clockwise (0, 90, 180, 270)
+    filmed_fps: float = 0.0  # the footage's own (average) rate; 0: unknown, taken as ``fps``
+
+
+def working_rate(filmed: float) -> int:
+    """The twin's constant frame rate for footage filmed at ``filmed`` frames a second (its
+    average rate): the rate itself (rounded) up to ``MAX_FPS``; above it, the largest whole
+    fraction of it not above the cap, if that is 20 fps or more: 50 → 25, 60 → 30, 48 → 24,
+    100 → 25, 120 → 30. Every kept frame is then a filmed one at its own time; 50 fps taken at
+    30 showed filmed frames 0, 2, 4, 5, 7, 9, 10… (steps of 40, 40 and 20 ms in a steady 33 ms
+    beat: judder), each 0, 7 or 13 ms late by turns. Elsewhere (45 fps)
+    ``MAX_FPS``, each frame the nearest filmed one (``iter_frames``).
+
+    Variable-rate footage stays at its average rate. Tried 2026-12-06: a clip whose frames sit
+    on a 30 fps grid with some dropped (``videoretalking_man_suit_window``, 22.1 a second) taken
+    at the grid's rate, each dropped frame held, so that every frame keeps its time. Its
+    self-reconstruction (``benchmarks/lipsync.py``) held back at the end went r 0.948 → 0.956,
+    at the start 0.387 → 0.244, and its A/V offset −1 → −2 frames at both ends (about the same
+    time, 45 → 67 ms early, in frames of 30 fps): not kept.
+    """
+    whole = max(1, round(filmed))
+    if whole <= MAX_FPS:
+        return whole
+    for k in range(2, whole // 20 + 1):
+        if whole % k == 0 and whole // k <= MAX_FPS:
+            return whole // k
+    return MAX_FPS
 
 
 def _not_a_video(path: Path, why: str) -> FootageError:
@@ -96,8 +122,8 @@ def probe(path: Path) -> SourceInfo:
             raise _not_a_video(path, "it holds no picture track")
         stream = container.streams.video[0]
         codec = _codec_name(stream)
-        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-        fps = max(1, min(MAX_FPS, round(float(rate))))
+        filmed = float(stream.average_rate or stream.guessed_rate or Fraction(25))
+        fps = working_rate(filmed)
         duration = 0.0
         if stream.duration is not None and stream.time_base is not None:
             duration = float(stream.duration * stream.time_base)
@@ -117,7 +143,7 @@ def probe(path: Path) -> SourceInfo:
             width, height = height, width
         has_audio = bool(container.streams.audio)
     if duration <= 0:
-        duration = _count_duration(path, fps)
+        duration = _count_duration(path, filmed)
     if duration < min_footage_s():
         raise FootageError(
             "too_short",
@@ -131,10 +157,11 @@ def probe(path: Path) -> SourceInfo:
             f"The footage is {duration / 60:.1f} minutes long; at most {MAX_FOOTAGE_S / 60:.0f} "
             "minutes are accepted. Trim it to the best 1 to 5 minutes of you talking to camera.",
         )
-    return SourceInfo(width, height, fps, duration, has_audio, rotation)
+    return SourceInfo(width, height, fps, duration, has_audio, rotation, filmed)
 
 
-def _count_duration(path: Path, fps: int) -> float:
+def _count_duration(path: Path, fps: float) -> float:
+    """Duration from the number of pictures, ``fps`` of them a second (their average rate)."""
     import av
 
     with av.open(str(path)) as container:
@@ -154,15 +181,20 @@ def iter_frames(
 ) -> Iterator[tuple[Any, np.ndarray]]:
     """(yuv420p ``av.VideoFrame`` at ``size``, RGB uint8 array at ``small``) at ``info.fps``.
 
-    Output frame k shows the source frame on screen at time k / fps (frames are repeated or
-    dropped to get a constant rate). The yuv frame goes straight to an encoder without a round
-    trip through RGB; the small RGB one is for tracking. Decoding errors after the first frame
-    end the stream early rather than failing the whole job (a damaged tail).
+    Output frame k shows the filmed frame nearest its time k / fps: the one on screen half a
+    filmed frame later (frames are repeated or dropped to get a constant rate; at the same rate,
+    frame k itself, however its time stamp jitters). Footage filmed faster than the twin's rate
+    used half an *output* frame too, before 2026-12-06: frame k at 30 fps then showed frame
+    2k + 1 of 60 fps footage, every picture 17 ms late against the sound. The yuv frame goes straight to an encoder without a round trip
+    through RGB; the small RGB one is for tracking. Decoding errors after the first frame end
+    the stream early rather than failing the whole job (a damaged tail).
     """
     import av
     import cv2
 
     fps = info.fps
+    # Half a filmed frame (s); at the footage's own rate, half an output frame as always.
+    half = 0.5 / (info.filmed_fps if info.filmed_fps > fps + 0.5 else fps)
     small = small or size
     n_out = max(1, round(info.duration_s * fps))
     k = 0
@@ -190,7 +222,7 @@ def iter_frames(
                 t = float(frame.time) if frame.time is not None else k / fps
                 # Every output instant before this frame's display time shows the previous one;
                 # frames no instant shows (higher source rates) are never converted.
-                while prev_raw is not None and k < n_out and (k + 0.5) / fps < t:
+                while prev_raw is not None and k < n_out and k / fps + half < t:
                     prev = prev or convert(prev_raw)
                     yield prev
                     k += 1
