@@ -561,34 +561,49 @@ def _expression_flow(
     return (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1])), fx, fy
 
 
-# The residual flow of a loop crossfade: DIS optical flow on the lumas at a quarter of their
-# size (the two aligned frames differ by a few px; the flow is smoothed so that it moves
-# regions, not single pixels), applied in bands of rows so that its maps never exist for a
+# The residual flow of a loop crossfade: DIS optical flow on the lumas shrunk to at most
+# RESIDUAL_PIXELS, a 1080p picture at a quarter of its size (the two aligned frames differ by
+# a few px; the flow is smoothed so that it moves regions, not single pixels), applied in bands of rows so that its maps never exist for a
 # whole 1080p picture at once. Where it stays under RESIDUAL_MIN_PX (95th percentile of its
 # length) the two frames already agree and it is not applied. At half size with DIS's
 # "medium" preset it cost a 1080p render 1.8 s of the compositing thread (15 fade frames)
 # and 58 MB more at its peak; at a quarter with "fast", the hair and background of
 # katie_hill's jump still show one outline.
 #
-# The flow stays at its quarter size and each band of rows is brought to full size only when
+# The flow stays at its small size and each band of rows is brought to full size only when
 # it is applied (:func:`_flow_band`: the bilinear values ``cv2.resize`` of the whole gives,
 # within 1e-6 px at 720p and 1080p). Brought to full size at once it was 16.6 MB at 1080p, held through both
 # pictures' moves and the matte's, and with the bands' maps it set a 1080p render's peak:
 # fades are morphed the first time each comes round (then kept), so in the first seconds,
 # while both of the speech's decoders run (2026-12-05).
-RESIDUAL_SCALE = 4
+#
+# A quarter of every picture's size, before 2026-12-06, left a 512-px view's flow 128 px
+# across: katie_hill's nostrils (~12 px) were 3 px to it, and through the fade of her jump,
+# where her head turns, they showed twice (four dark blobs in one frame). Shrunk by the smallest
+# whole factor that fits the budget, a 512-px view's flow is made at half size (1280 × 720 at
+# a third, 1080p at a quarter as before).
+RESIDUAL_PIXELS = 480 * 270
 RESIDUAL_SMOOTH_PX = 1.5  # at the flow's own scale
 RESIDUAL_MIN_PX = 0.75
 RESIDUAL_BAND = 256  # rows
 
 
+def _residual_scale(w: int, h: int) -> int:
+    """The smallest whole factor that shrinks a ``w`` × ``h`` plane to ``RESIDUAL_PIXELS``."""
+    scale = 1
+    while (w // scale) * (h // scale) > RESIDUAL_PIXELS:
+        scale += 1
+    return scale
+
+
 def _residual_size(w: int, h: int) -> tuple[int, int]:
     """The (w, h) at which the residual flow of two ``w`` × ``h`` planes is made and kept."""
-    return max(8, w // RESIDUAL_SCALE), max(8, h // RESIDUAL_SCALE)
+    scale = _residual_scale(w, h)
+    return max(8, w // scale), max(8, h // scale)
 
 
 def _residual_flow(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """Dense flow from luma plane ``a`` to ``b`` at a quarter of their size, (h', w', 2) float32
+    """Dense flow from luma plane ``a`` to ``b`` at ``_residual_size``, (h', w', 2) float32
     in full-size luma px: a(x) ≈ b(x + flow(x)) (:func:`_flow_band` brings rows of it to full
     size). None when the two already agree (see ``RESIDUAL_MIN_PX``)."""
     h, w = a.shape
@@ -597,7 +612,8 @@ def _residual_flow(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     b_s = cv2.resize(b, small, interpolation=cv2.INTER_AREA)
     dis = cv2.DISOpticalFlow.create(cv2.DISOpticalFlow_PRESET_FAST)
     flow = dis.calc(a_s, b_s, np.zeros((small[1], small[0], 2), np.float32))
-    flow = cv2.GaussianBlur(flow, (0, 0), RESIDUAL_SMOOTH_PX) * np.float32(RESIDUAL_SCALE)
+    to_full = np.array([w / small[0], h / small[1]], np.float32)  # flow px → full-size px
+    flow = np.asarray(cv2.GaussianBlur(flow, (0, 0), RESIDUAL_SMOOTH_PX), np.float32) * to_full
     if not np.isfinite(flow).all():
         return None
     length = np.sqrt((flow * flow).sum(axis=-1))
@@ -662,8 +678,9 @@ def _flow_band(flow: np.ndarray, size: tuple[int, int], y0: int, y1: int) -> np.
     ``y0:y1`` of ``cv2.resize(flow, size)`` (half-pixel centres, edges held), without the rest.
 
     One affine warp: its coordinates are fixed-point (1/32 px of the small flow), so where the
-    scale is not a power of two it differs from the resize by a few thousandths of a pixel; at
-    the quarter size 1080p and 720p flows have, by under 1e-6 px.
+    scale is not a power of two it differs from the resize by up to a few hundredths of a pixel
+    (0.023 px at 1280 × 720, made at a third); at a half or a quarter (512-px views, 1080p), by
+    under 1e-5 px.
     """
     w, h = size
     return _flow_box(flow, (flow.shape[1] / w, flow.shape[0] / h), (0, y0, w, y1))
