@@ -602,10 +602,14 @@ def _residual_size(w: int, h: int) -> tuple[int, int]:
     return max(8, w // scale), max(8, h // scale)
 
 
-def _residual_flow(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+def _residual_flow(
+    a: np.ndarray, b: np.ndarray, face: tuple[float, float, float, float] | None = None
+) -> np.ndarray | None:
     """Dense flow from luma plane ``a`` to ``b`` at ``_residual_size``, (h', w', 2) float32
     in full-size luma px: a(x) ≈ b(x + flow(x)) (:func:`_flow_band` brings rows of it to full
-    size). None when the two already agree (see ``RESIDUAL_MIN_PX``)."""
+    size). None when the two already agree (see ``RESIDUAL_MIN_PX``) over the whole picture
+    and over ``face`` (a box, px), if given: a face that fills a twentieth of the picture or
+    less could move with the rest still, and was then left unaligned."""
     h, w = a.shape
     small = _residual_size(w, h)
     a_s = cv2.resize(a, small, interpolation=cv2.INTER_AREA)
@@ -617,7 +621,19 @@ def _residual_flow(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     if not np.isfinite(flow).all():
         return None
     length = np.sqrt((flow * flow).sum(axis=-1))
-    if float(np.percentile(length, 95)) < RESIDUAL_MIN_PX:
+    moved = float(np.percentile(length, 95))
+    if face is not None:
+        sx, sy = float(to_full[0]), float(to_full[1])
+        x0, y0, x1, y1 = (
+            round(face[0] / sx),
+            round(face[1] / sy),
+            round(face[2] / sx),
+            round(face[3] / sy),
+        )
+        inside = length[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+        if inside.size:
+            moved = max(moved, float(np.percentile(inside, 95)))
+    if moved < RESIDUAL_MIN_PX:
         return None
     return flow
 
@@ -827,7 +843,7 @@ class _LoopMorph:
             flow = _expression_flow(target, offsets, anchors, span)
             if flow is not None:
                 yuv.displace(picture, *_clip_flow(flow, yuv.size_of(picture)))
-        residual = _residual_flow(yuv.planes(a)[0], yuv.planes(b)[0])
+        residual = _residual_flow(yuv.planes(a)[0], yuv.planes(b)[0], self.face_box)
         if residual is not None:
             _move_along([(a, -self.w), (b, 1.0 - self.w)], residual)
         return yuv.crossfade(a, b, self.w), residual
