@@ -50,8 +50,8 @@ def working_rate(filmed: float) -> int:
     fraction of it not above the cap, if that is 20 fps or more: 50 → 25, 60 → 30, 48 → 24,
     100 → 25, 120 → 30. Every kept frame is then a filmed one at its own time; 50 fps taken at
     30 showed filmed frames 0, 2, 4, 5, 7, 9, 10… (steps of 40, 40 and 20 ms in a steady 33 ms
-    beat: judder), each 0, 7 or 13 ms late by turns. Elsewhere (45 fps)
-    ``MAX_FPS``, each frame the nearest filmed one (``iter_frames``).
+    beat: judder), each 0, 7 or 13 ms late by turns. Elsewhere (45 fps) ``MAX_FPS``, each
+    frame the nearest filmed one (``iter_frames``).
 
     Variable-rate footage stays at its average rate. Tried 2026-12-06: a clip whose frames sit
     on a 30 fps grid with some dropped (``videoretalking_man_suit_window``, 22.1 a second) taken
@@ -185,8 +185,8 @@ def iter_frames(
     filmed frame later (frames are repeated or dropped to get a constant rate; at the same rate,
     frame k itself, however its time stamp jitters). Footage filmed faster than the twin's rate
     used half an *output* frame too, before 2026-12-06: frame k at 30 fps then showed frame
-    2k + 1 of 60 fps footage, every picture 17 ms late against the sound. The yuv frame goes straight to an encoder without a round trip
-    through RGB; the small RGB one is for tracking. Decoding errors after the first frame end
+    2k + 1 of 60 fps footage, every picture 17 ms late against the sound. The yuv frame goes
+    straight to an encoder without a round trip through RGB; the small RGB one is for tracking. Decoding errors after the first frame end
     the stream early rather than failing the whole job (a damaged tail).
     """
     import av

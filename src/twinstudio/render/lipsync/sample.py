@@ -563,8 +563,8 @@ def _expression_flow(
 
 # The residual flow of a loop crossfade: DIS optical flow on the lumas shrunk to at most
 # RESIDUAL_PIXELS, a 1080p picture at a quarter of its size (the two aligned frames differ by
-# a few px; the flow is smoothed so that it moves regions, not single pixels), applied in bands of rows so that its maps never exist for a
-# whole 1080p picture at once. Where it stays under RESIDUAL_MIN_PX (95th percentile of its
+# a few px; the flow is smoothed so that it moves regions, not single pixels), applied in
+# bands of rows so that its maps never exist for a whole 1080p picture at once. Where it stays under RESIDUAL_MIN_PX (95th percentile of its
 # length) the two frames already agree and it is not applied. At half size with DIS's
 # "medium" preset it cost a 1080p render 1.8 s of the compositing thread (15 fade frames)
 # and 58 MB more at its peak; at a quarter with "fast", the hair and background of
@@ -572,8 +572,8 @@ def _expression_flow(
 #
 # The flow stays at its small size and each band of rows is brought to full size only when
 # it is applied (:func:`_flow_band`: the bilinear values ``cv2.resize`` of the whole gives,
-# within 1e-6 px at 720p and 1080p). Brought to full size at once it was 16.6 MB at 1080p, held through both
-# pictures' moves and the matte's, and with the bands' maps it set a 1080p render's peak:
+# within a few hundredths of a px; see there). Brought to full size at once it was 16.6 MB
+# at 1080p, held through both pictures' moves and the matte's, and with the bands' maps it set a 1080p render's peak:
 # fades are morphed the first time each comes round (then kept), so in the first seconds,
 # while both of the speech's decoders run (2026-12-05).
 #
@@ -622,15 +622,10 @@ def _residual_flow(
         return None
     length = np.sqrt((flow * flow).sum(axis=-1))
     moved = float(np.percentile(length, 95))
-    if face is not None:
-        sx, sy = float(to_full[0]), float(to_full[1])
-        x0, y0, x1, y1 = (
-            round(face[0] / sx),
-            round(face[1] / sy),
-            round(face[2] / sx),
-            round(face[3] / sy),
-        )
-        inside = length[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+    if face is not None:  # the box in flow px (np.round halves to even, as round does)
+        box = np.asarray(face, np.float64) / np.tile(to_full.astype(np.float64), 2)
+        x0, y0, x1, y1 = np.round(box).astype(int).clip(0)
+        inside = length[y0:y1, x0:x1]
         if inside.size:
             moved = max(moved, float(np.percentile(inside, 95)))
     if moved < RESIDUAL_MIN_PX:
