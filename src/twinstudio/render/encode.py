@@ -95,6 +95,14 @@ X264_TUNING = {"superfast": "mbtree=1:rc-lookahead=10"}  # rc-lookahead as veryf
 X264_CRF = 20
 AUDIO_RATE = 48_000
 AUDIO_BITRATE = 128_000
+# FFmpeg's native AAC encoder searches its scale factors with one of several coders; its default,
+# "twoloop", spends most of its time on a perceptual search that pays at low bit rates. At 128
+# kb/s of mono speech the "fast" coder is as faithful or more (SNR 33.9 against 31.5 dB on the
+# news-anchor clip's speech; 41.7 against 25.8 on the unit test's harmonics) for a third of the
+# CPU (0.30 against 0.78-1.09 CPU s for 29 s of 48 kHz audio on the 2-core machine). The audio
+# is encoded on the thread that feeds x264, on the render's critical path: that thread's CPU in
+# the benchmark's 63 s 720p matte render fell 4.65 -> 4.12 and 5.02 -> 4.34 s (2026-12-06).
+AAC_OPTIONS = {"aac_coder": "fast"}
 OPUS_BITRATE = 96_000
 VP9_CRF = 30
 # libvpx speed (0 best .. 8 fastest); 5 keeps VP9 within a few times x264's veryfast cost.
@@ -349,6 +357,7 @@ class VideoEncoder:
             video.options = dict(x264_options())
             audio = self._container.add_stream("aac", rate=AUDIO_RATE)
             audio.bit_rate = AUDIO_BITRATE
+            audio.options = dict(AAC_OPTIONS)
             self._pix_fmt = "yuv420p"
         else:
             self._container = av.open(str(self.path), "w", format="webm")

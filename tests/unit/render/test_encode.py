@@ -305,3 +305,37 @@ def test_streamed_audio_gives_the_same_file_length(tmp_path: Path) -> None:
         duration = enc.close()
     info = probe(path)
     assert info["has_audio"] and abs(info["duration"] - 2.0) < 0.1 and abs(duration - 2.0) < 0.05
+
+
+def test_speech_band_audio_comes_back_faithful_and_on_time(tmp_path: Path) -> None:
+    """The MP4's AAC holds a voice-like sound (harmonics up to 8 kHz under a syllable-rate
+    envelope) at better than 35 dB SNR, with no delay: AAC's priming samples are trimmed
+    and the resampling to 48 kHz adds no lag. (The "fast" coder: 41.7 dB; FFmpeg's default
+    "twoloop" gave 25.8, with 2.6-3.5x the CPU: ``encode.AAC_OPTIONS``.)"""
+    rate, fps, seconds = 22050, 25, 2.0
+    t = np.arange(round(seconds * rate)) / rate
+    voice = sum(np.sin(2 * np.pi * f0 * t + k) / k for k, f0 in enumerate(range(140, 8000, 140), 1))
+    audio = (0.25 * voice / np.abs(voice).max() * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))).astype(
+        np.float32
+    )
+    path = tmp_path / "voice.mp4"
+    with VideoEncoder(path, SIZE, fps, audio, rate) as enc:
+        for frame in _frames(round(seconds * fps)):
+            enc.write(frame)
+    with av.open(str(path)) as container:
+        got = np.concatenate(
+            [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)]
+        ).astype(np.float64)
+    want = encode._resample(audio, rate, encode.AUDIO_RATE).astype(np.float64)
+    n = min(len(got), len(want)) - 2048
+    lags = range(-64, 65)
+    lag = max(
+        lags,
+        key=lambda k: float(
+            np.dot(want[1024 : 1024 + n - 128], got[1024 + k : 1024 + k + n - 128])
+        ),
+    )
+    assert abs(lag) <= 2
+    ref, out = want[1024:n], got[1024:n]
+    snr = 10 * np.log10(np.sum(ref**2) / np.sum((out - ref) ** 2))
+    assert snr > 35, f"AAC round trip at {snr:.1f} dB SNR"
