@@ -16,6 +16,9 @@ fresh array, as decoding did. The file holds the loop's frames only: ~130 MB for
 loop at 720p, ~300 MB at 1080p. A loop larger than :data:`MAX_BYTES` (4k, or a very long
 loop) is not kept and is decoded every turn, as is everything after a write fails (a full
 disk): the store only ever saves work, it never fails a render.
+
+:class:`ArrayStore` does the same for arrays of any shape: the mouth bank's decoded cuts, each of
+its own size, so that each is decoded once per render (``render.lipsync.sample``).
 """
 
 from __future__ import annotations
@@ -110,6 +113,65 @@ class FrameStore:
         """Drop every frame (the file disappears); the store stays off."""
         self.enabled = False
         self._slots.clear()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class ArrayStore:
+    """Arrays of any shape by key, each written once to an unnamed temporary file and read back
+    as a fresh array (a ``FrameStore`` whose entries need not share a shape: the mouth bank's
+    cuts, each its own size). Bounded by ``max_bytes``; past it, or after a failed write, it
+    keeps nothing more and the caller makes the array again."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._file: IO[bytes] | None = None
+        self._where: dict[int, tuple[int, tuple[int, ...], np.dtype]] = {}
+        self._end = 0
+        self.enabled = True
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._where
+
+    def put(self, key: int, array: np.ndarray) -> None:
+        """Keep a copy of ``array``'s bytes under ``key`` (unless kept already, full or off)."""
+        if not self.enabled or key in self._where or self._end + array.nbytes > self.max_bytes:
+            return
+        try:
+            if self._file is None:  # kept open for the render's length; close() drops it
+                self._file = tempfile.TemporaryFile(prefix="twinstudio-cuts-", buffering=0)  # noqa: SIM115
+            data = np.ascontiguousarray(array).data.cast("B")
+            done = 0
+            while done < len(data):
+                wrote = os.pwrite(self._file.fileno(), data[done:], self._end + done)
+                if wrote <= 0:
+                    raise OSError("the temporary file takes no more bytes")
+                done += wrote
+        except OSError as exc:  # no temporary folder, a full disk: make them afresh instead
+            _LOGGER.warning("Array store off (%s); its arrays will be made again.", exc)
+            self.close()
+            return
+        self._where[key] = (self._end, array.shape, array.dtype)
+        self._end += array.nbytes
+
+    def get(self, key: int) -> np.ndarray:
+        """A fresh array holding what was put under ``key`` (``KeyError`` when not kept)."""
+        offset, shape, dtype = self._where[key]
+        assert self._file is not None  # something is kept, so the file is open
+        out = np.empty(shape, dtype)
+        got = os.preadv(self._file.fileno(), [out.data.cast("B")], offset)
+        if got != out.nbytes:
+            raise OSError(f"array store: read {got} of {out.nbytes} bytes")
+        return out
+
+    def close(self) -> None:
+        """Drop every array (the file disappears); the store stays off."""
+        self.enabled = False
+        self._where.clear()
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -326,10 +326,12 @@ def test_paster_region_polygons_are_computed_once_per_frame() -> None:
 
 def test_paster_keeps_decoded_cuts_within_its_count_and_bytes() -> None:
     """Cuts are kept as I420 pictures (1.5 bytes a pixel), the least recently used let go
-    first, within both bounds."""
+    first, within both bounds; one let go is read back from the render's store, not decoded
+    again."""
     from collections import OrderedDict
 
     from twinstudio.render import yuv
+    from twinstudio.render.framestore import ArrayStore
     from twinstudio.render.lipsync.sample import _Paster
 
     decoded: list[int] = []
@@ -341,7 +343,7 @@ def test_paster_keeps_decoded_cuts_within_its_count_and_bytes() -> None:
 
     paster: Any = object.__new__(_Paster)  # only what ``_cut`` reads
     paster.crops, paster.cut_scale = Crops(), 1.0
-    paster._cache, paster._cache_bytes = OrderedDict(), 0
+    paster._cache, paster._cache_bytes, paster._store = OrderedDict(), 0, ArrayStore()
     paster.CACHE, paster.CACHE_BYTES = 5, 50_000  # 15,000 bytes a cut: the bytes bind first
     for j in (0, 1, 2, 0, 3, 4, 0):
         cut = paster._cut(j)
@@ -352,6 +354,8 @@ def test_paster_keeps_decoded_cuts_within_its_count_and_bytes() -> None:
     paster.CACHE = 2  # the count binds
     paster._cut(5)
     assert list(paster._cache) == [0, 5] and paster._cache_bytes == 30_000
+    assert tuple(paster._cut(1)[[0, 100, 125], 0]) == yuv.colour_of((1, 1, 1))
+    assert decoded == [0, 1, 2, 3, 4, 5]  # 1 came back from the store
 
 
 def _counted_matte(

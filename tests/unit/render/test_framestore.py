@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twinstudio.render.framestore import FrameStore, KeptFrames
+from twinstudio.render.framestore import ArrayStore, FrameStore, KeptFrames
 
 
 def _frame(value: int, shape: tuple[int, ...] = (6, 8)) -> np.ndarray:
@@ -124,3 +124,40 @@ def test_kept_frames_are_held_in_memory_when_the_store_fails_part_way(
     assert made == [1, 1]
     for key in (1, 2, 3):
         assert key in kept and np.array_equal(kept.get(key), _frame(key))
+
+
+def test_arrays_of_any_shape_come_back_exactly_within_the_byte_bound() -> None:
+    """Cuts of different sizes (and dtypes) read back exactly, as fresh arrays; one that would
+    take the store past ``max_bytes`` is not kept (the caller decodes it again)."""
+    rng = np.random.default_rng(3)
+    arrays = {k: rng.integers(0, 256, (30 + 3 * k, 20 + k), dtype=np.uint8) for k in range(5)}
+    arrays[5] = rng.random((7, 3)).astype(np.float32)
+    store = ArrayStore(max_bytes=sum(a.nbytes for a in arrays.values()))
+    for k, a in arrays.items():
+        store.put(k, a)
+    store.put(0, np.zeros((30, 20), np.uint8))  # kept once: the first copy wins
+    assert len(store) == 6
+    for k, a in arrays.items():
+        got = store.get(k)
+        assert got.dtype == a.dtype and np.array_equal(got, a)
+        got[...] = 0  # a fresh array: the store's copy is untouched
+        assert np.array_equal(store.get(k), a)
+    store.put(6, np.zeros(1, np.uint8))  # one byte past the bound
+    assert 6 not in store and store.enabled
+    with pytest.raises(KeyError):
+        store.get(6)
+    store.close()
+    assert len(store) == 0 and 0 not in store
+
+
+def test_a_failed_write_turns_the_array_store_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import twinstudio.render.framestore as fs
+
+    def full_disk(*_args: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    store = ArrayStore()
+    store.put(0, np.ones((4, 6), np.uint8))
+    monkeypatch.setattr(fs.os, "pwrite", full_disk)
+    store.put(1, np.ones((8, 2), np.uint8))  # no error: the render goes on decoding
+    assert not store.enabled and 0 not in store and 1 not in store

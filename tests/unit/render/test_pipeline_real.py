@@ -597,3 +597,34 @@ def test_a_pasted_mouth_is_the_same_whatever_opencvs_threads(video_pack: Path) -
     for serial, split, base in zip(pasted[1], pasted[4], bases, strict=True):
         assert not np.array_equal(serial, base)  # a mouth was pasted
         assert np.array_equal(serial, split)
+
+
+def test_each_bank_cut_is_decoded_once_per_render(
+    video_pack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cut that fell out of the paster's small memory cache is read back from its store, not
+    decoded again (lossless WebP plus the shrink: ~4-7 ms a cut, hundreds a minute), and reads
+    back the very pixels the decode gave; once closed, the paster keeps nothing."""
+    from twinstudio.render.framing import whole_view
+    from twinstudio.render.lipsync.sample import _Paster
+    from twinstudio.twins.pack import TwinPack
+
+    pack = TwinPack.open(video_pack)
+    paster = _Paster(pack, whole_view(pack.size))
+    monkeypatch.setattr(_Paster, "CACHE", 2)  # every other cut falls out at once
+    decoded: list[int] = []
+    decode = paster._decode
+
+    def counted(j: int) -> np.ndarray:
+        decoded.append(j)
+        return decode(j)
+
+    monkeypatch.setattr(paster, "_decode", counted)
+    cuts = [0, 1, 2, 3]
+    first = [paster._cut(j).copy() for j in cuts]
+    again = [paster._cut(j) for j in cuts * 2]
+    assert decoded == cuts
+    for j, cut in zip(cuts * 2, again, strict=True):
+        assert np.array_equal(cut, first[j])
+    paster.close()
+    assert not paster._cache and len(paster._store) == 0
