@@ -114,9 +114,10 @@ class _Paster:
     # Decoded bank cuts kept in memory (runs and holds hit them): at most CACHE cuts and
     # CACHE_BYTES. Behind it, every cut decoded is also kept in an ``ArrayStore`` (page cache, not
     # the process's memory) for the render's length, so each cut is decoded once per render:
-    # lossless WebP plus the shrink took ~4-7 ms a cut, and the 96-cut memory cache let a 1-minute
-    # 720p render decode 239 cuts for 120 distinct ones (its warm-up included; 1.7 CPU s of
-    # 34, 2026-12-06), a 10-minute render ten times as many; a read back is one copy.
+    # lossless WebP plus the shrink took ~4-7 ms a cut, and with the 96-cut memory cache alone
+    # the benchmark's 720p matte render (its warm-up included) decoded 239 cuts for 120 distinct
+    # ones in a minute of video and 348 for 126 in three (~55 more a minute); now 201 and 207
+    # (2026-12-06). A cut read back is one copy.
     # A cut is kept as I420: 0.2 MB at 1080p (0.09 MB shrunk for 720p); decoding one again
     # costs ~1.3 ms. The byte bound is what a minute of video fills: the 96 cuts alone took a
     # 1080p render 1,110 frames to fill, so a longer render held ~5 MB more than a 1-minute
