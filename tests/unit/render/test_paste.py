@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 
-from twinstudio.render.lipsync.sample import _Paster, _Residual
+from twinstudio.render.lipsync.sample import _grow, _Paster, _Residual, _shrink
 
 
 def _region_alpha(size: int = 200) -> np.ndarray:
@@ -73,3 +73,34 @@ def test_a_paste_on_a_morph_moves_along_the_morphs_residual_flow() -> None:
     still = _Residual(np.zeros_like(flow), size, (100.0, 60.0, 220.0, 180.0), -0.5)
     same_y, _, same_a = still.move(box, luma, chroma, alpha)
     assert still.reach == 0 and np.array_equal(same_y, luma) and np.array_equal(same_a, alpha)
+
+
+def test_the_colour_match_grid_is_whole_blocks_and_grows_back_onto_itself() -> None:
+    """``_shrink`` averages whole k×k blocks from the top left (OpenCV's fast integer path; the
+    < k rows and columns past them are dropped), and ``_grow`` puts each block's value back on
+    its own block, repeating the edge over what was dropped: from a 254×226 picture made of
+    4×4 blocks of one value each, the blocks come back. Too small to crop (a grid of at least 8
+    cells), both are plain resizes."""
+    rng = np.random.default_rng(5)
+    blocks = rng.normal(0.0, 10.0, (56, 63)).astype(np.float32)
+    picture = np.kron(blocks, np.ones((4, 4), np.float32))  # 224 x 252
+    picture = cv2.copyMakeBorder(picture, 0, 2, 0, 2, cv2.BORDER_REPLICATE)  # 226 x 254
+    small = _shrink(picture, (63, 56), 4)
+    assert np.allclose(small, blocks, atol=1e-4)
+    # A smooth field (a colour field is) grows back onto its own blocks: away from the edges,
+    # each grown block averages to its cell's value for a plane. A plain resize, stretching the
+    # grid over the dropped pixels, would not line up with the cropped shrink (0.39 off here).
+    ys, xs = np.mgrid[0:56, 0:63].astype(np.float32)
+    plane = 0.5 * xs + 0.3 * ys
+    back = _grow(plane, (254, 226), 4)
+    assert back.shape == (226, 254)
+    again = _shrink(back, (63, 56), 4)
+    assert np.allclose(again[1:-1, 1:-1], plane[1:-1, 1:-1], atol=1e-3)
+    assert np.array_equal(back[224:], np.repeat(back[223:224], 2, axis=0))
+    chroma = rng.normal(0.0, 1.0, (113, 127, 2)).astype(np.float32)
+    assert _shrink(chroma, (63, 56), 2).shape == (56, 63, 2)
+    assert _grow(_shrink(chroma, (63, 56), 2), (127, 113), 2).shape == (113, 127, 2)
+    tiny = rng.normal(0.0, 1.0, (20, 24)).astype(np.float32)
+    assert np.array_equal(
+        _shrink(tiny, (8, 8), 4), cv2.resize(tiny, (8, 8), interpolation=cv2.INTER_AREA)
+    )

@@ -25,6 +25,7 @@ loop's once per render: later turns read them back from a temporary file (``rend
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Iterator
 
@@ -328,13 +329,12 @@ class _Paster:
         h, w = diff_y.shape
         small = (max(8, w // 4), max(8, h // 4))
         ring = cv2.inRange(alpha, _RAMP[0], _RAMP[1])  # the feather's ramp: 255 in it, else 0
-        r_s = cv2.resize(ring, small, interpolation=cv2.INTER_AREA).astype(np.float32)
+        r_s = _shrink(ring, small, 4).astype(np.float32)
         r_s *= np.float32(1 / 255)
         total = float(r_s.sum())
         if total < 1:
             return np.zeros_like(diff_y), np.zeros_like(diff_c)
-        d_s = cv2.merge([cv2.resize(diff_y, small, interpolation=cv2.INTER_AREA),
-                         cv2.resize(diff_c, small, interpolation=cv2.INTER_AREA)])  # fmt: skip
+        d_s = cv2.merge([_shrink(diff_y, small, 4), _shrink(diff_c, small, 2)])
         # Only where the two pictures show the same thing: a seam stretch across which they
         # differ by far more than the light does (a chin over a white collar in one, the collar
         # in the other) says nothing of shading, and spread inwards it lit the chin up.
@@ -346,16 +346,43 @@ class _Paster:
             return np.zeros_like(diff_y), np.zeros_like(diff_c)
         sigma = max(2.0, 0.12 * self.scale / 4)
         weighted = d_s * r_s[:, :, None]
-        mean = weighted.sum(axis=(0, 1)) / total
-        num = cv2.GaussianBlur(weighted, (0, 0), sigma)
-        den = cv2.GaussianBlur(r_s, (0, 0), sigma)[:, :, None]
+        mean = np.array(cv2.sumElems(weighted)[:3]) / total  # NumPy's axis sum: 70 us more
+        # The kernel cut at 3 sigma, not OpenCV's 4 for floats (0.3 % of its weight, in both
+        # sums alike): a third less work on the two blurs, the colour match's largest cost.
+        ksize = 2 * math.ceil(3 * sigma) + 1
+        num = cv2.GaussianBlur(weighted, (ksize, ksize), sigma)
+        den = cv2.GaussianBlur(r_s, (ksize, ksize), sigma)[:, :, None]
         eps = 0.05
         field = (-(num + eps * mean) / (den + eps)).astype(np.float32)
-        field_y = cv2.resize(field[:, :, 0], (w, h), interpolation=cv2.INTER_LINEAR)
-        chroma = np.ascontiguousarray(field[:, :, 1:])
-        size_c = (diff_c.shape[1], diff_c.shape[0])
-        field_c = cv2.resize(chroma, size_c, interpolation=cv2.INTER_LINEAR)
+        field_y = _grow(np.ascontiguousarray(field[:, :, 0]), (w, h), 4)
+        field_c = _grow(np.ascontiguousarray(field[:, :, 1:]), (w // 2, h // 2), 2)
         return field_y, field_c
+
+
+def _shrink(image: np.ndarray, size: tuple[int, int], k: int) -> np.ndarray:
+    """``image`` shrunk to ``size`` (w, h) by area averaging, through OpenCV's integer-factor
+    path where ``image`` is at least ``k`` times ``size`` (the < k rows and columns past that are
+    dropped): with a factor that is not whole, ``INTER_AREA`` took 3.4x as long (a 720p paste's
+    254x226 luma and its chroma: 230 against 67 us; 382x338: 504 against 144 us, one core,
+    2026-12-06), a tenth of the colour match's time."""
+    w, h = size
+    if image.shape[0] >= h * k and image.shape[1] >= w * k:
+        image = image[: h * k, : w * k]
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _grow(small: np.ndarray, size: tuple[int, int], k: int) -> np.ndarray:
+    """The inverse of :func:`_shrink`: ``small`` enlarged (bilinear) to ``size`` (w, h), on the
+    same grid (each small pixel ``k`` pixels wide from the top left), the rows and columns
+    :func:`_shrink` dropped repeating the edge; a plain resize where it did not crop."""
+    w, h = size
+    sh, sw = small.shape[:2]
+    if h < sh * k or w < sw * k:
+        return cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
+    grown = cv2.resize(small, (sw * k, sh * k), interpolation=cv2.INTER_LINEAR)
+    if (w, h) == (sw * k, sh * k):
+        return grown
+    return cv2.copyMakeBorder(grown, 0, h - sh * k, 0, w - sw * k, cv2.BORDER_REPLICATE)
 
 
 def _invert(m: np.ndarray) -> np.ndarray:
