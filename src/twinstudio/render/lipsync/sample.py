@@ -127,6 +127,9 @@ class _Paster:
     # stay the bound.
     CACHE = 96
     CACHE_BYTES = 12 << 20
+    # The most decoded cuts a render keeps on disk (the benchmark twin's 126 cuts of a
+    # 3-minute render: 11 MB at 720p, 25 MB at 1080p; a long twin's bank can be thousands).
+    STORE_BYTES = 256 << 20
 
     def __init__(self, pack: P.TwinPack, view: View) -> None:
         tr = pack.track
@@ -140,7 +143,7 @@ class _Paster:
         self.feather = max(3, round(0.09 * self.scale))
         self.origin = tr["crop_origin"].astype(np.float64)
         self.crops = MouthCrops(pack.file(P.MOUTHS))
-        self._store = ArrayStore()
+        self._store = ArrayStore(self.STORE_BYTES)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_bytes = 0
         self._polygons: dict[int, np.ndarray] = {}  # footage frame → region polygon (crop px)
