@@ -37,6 +37,26 @@ _LOGGER = logging.getLogger(__name__)
 MAX_BYTES = 1 << 30
 
 
+def _write_at(file: IO[bytes], array: np.ndarray, offset: int) -> None:
+    """Write ``array``'s bytes to ``file`` at ``offset`` (all of them, or raise ``OSError``)."""
+    data = np.ascontiguousarray(array).data.cast("B")
+    done = 0
+    while done < len(data):  # a regular file takes it all at once, but be sure
+        wrote = os.pwrite(file.fileno(), data[done:], offset + done)
+        if wrote <= 0:
+            raise OSError("the temporary file takes no more bytes")
+        done += wrote
+
+
+def _read_at(file: IO[bytes], shape: tuple[int, ...], dtype: np.dtype, offset: int) -> np.ndarray:
+    """A fresh array of ``shape`` and ``dtype`` read from ``file`` at ``offset``."""
+    out = np.empty(shape, dtype)
+    got = os.preadv(file.fileno(), [out.data.cast("B")], offset)
+    if got != out.nbytes:
+        raise OSError(f"temporary store: read {got} of {out.nbytes} bytes")
+    return out
+
+
 class FrameStore:
     """Fixed-size frames by key (a footage frame number), kept in an unnamed temporary file.
 
@@ -82,14 +102,8 @@ class FrameStore:
         if len(self._slots) >= self.capacity:
             return
         slot = len(self._slots)
-        data = np.ascontiguousarray(frame).data.cast("B")
         try:
-            done = 0
-            while done < len(data):  # a regular file takes it all at once, but be sure
-                wrote = os.pwrite(self._file.fileno(), data[done:], slot * self._nbytes + done)
-                if wrote <= 0:
-                    raise OSError("the temporary file takes no more bytes")
-                done += wrote
+            _write_at(self._file, frame, slot * self._nbytes)
         except OSError as exc:  # a full disk: decode every turn instead
             self._off(exc)
             return
@@ -102,12 +116,7 @@ class FrameStore:
     def get(self, key: int) -> np.ndarray:
         """A fresh array holding frame ``key`` (which :meth:`covers` said is kept)."""
         assert self._file is not None
-        out = np.empty(self._shape, self._dtype)
-        got = os.preadv(self._file.fileno(), [out.data.cast("B")],
-                        self._slots[key] * self._nbytes)  # fmt: skip
-        if got != self._nbytes:
-            raise OSError(f"frame store: read {got} of {self._nbytes} bytes")
-        return out
+        return _read_at(self._file, self._shape, self._dtype, self._slots[key] * self._nbytes)
 
     def close(self) -> None:
         """Drop every frame (the file disappears); the store stays off."""
@@ -144,13 +153,7 @@ class ArrayStore:
         try:
             if self._file is None:  # kept open for the render's length; close() drops it
                 self._file = tempfile.TemporaryFile(prefix="twinstudio-cuts-", buffering=0)  # noqa: SIM115
-            data = np.ascontiguousarray(array).data.cast("B")
-            done = 0
-            while done < len(data):
-                wrote = os.pwrite(self._file.fileno(), data[done:], self._end + done)
-                if wrote <= 0:
-                    raise OSError("the temporary file takes no more bytes")
-                done += wrote
+            _write_at(self._file, array, self._end)
         except OSError as exc:  # no temporary folder, a full disk: make them afresh instead
             _LOGGER.warning("Array store off (%s); its arrays will be made again.", exc)
             self.close()
@@ -162,11 +165,7 @@ class ArrayStore:
         """A fresh array holding what was put under ``key`` (``KeyError`` when not kept)."""
         offset, shape, dtype = self._where[key]
         assert self._file is not None  # something is kept, so the file is open
-        out = np.empty(shape, dtype)
-        got = os.preadv(self._file.fileno(), [out.data.cast("B")], offset)
-        if got != out.nbytes:
-            raise OSError(f"array store: read {got} of {out.nbytes} bytes")
-        return out
+        return _read_at(self._file, shape, dtype, offset)
 
     def close(self) -> None:
         """Drop every array (the file disappears); the store stays off."""
