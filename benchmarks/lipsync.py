@@ -57,6 +57,7 @@ import sys
 import tempfile
 import time
 import wave
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +71,39 @@ MAX_LAG = 6  # frames searched either side for the A/V offset
 LOOP_BEFORE = 40  # frames before the first loop crossfade that tell the head's own steps
 
 
+class _DiskFrames(Sequence[np.ndarray]):
+    """Frames kept in a temporary folder, one ``.npy`` file each, read back one at a time (a
+    sequence: ``len``, iteration, an index or a slice). A clip's held-back frames, their render
+    and the base loop's were three lists of full-size RGB frames in memory: 1.2 GB for a 7 s
+    1080p clip, ~10 GB for a minute of it, more than the machine for two minutes."""
+
+    def __init__(self, folder: Path, paths: list[Path] | None = None) -> None:
+        self.folder = folder
+        self.paths = [] if paths is None else paths
+        if paths is None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def append(self, frame: np.ndarray) -> None:
+        path = self.folder / f"{len(self.paths):06d}.npy"
+        np.save(path, frame)
+        self.paths.append(path)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for path in self.paths:
+            yield np.load(path)
+
+    def __getitem__(self, k: int | slice) -> Any:
+        if isinstance(k, slice):
+            return _DiskFrames(self.folder, self.paths[k])
+        return np.load(self.paths[k])
+
+
 def _split(
     source: Path, tmp: Path, train_s: float | None = None, held_at: str = "end"
-) -> tuple[Path, Path, list[np.ndarray], int]:
+) -> tuple[Path, Path, _DiskFrames, int]:
     """Training clip (first 70 %, or its first ``train_s`` seconds; with sound), held-out audio
     wav (last 30 %), held-out frames, fps. ``held_at="start"``: the first 30 % is held back and
     the last 70 % trains (``train_s`` does not apply)."""
@@ -86,7 +117,7 @@ def _split(
     # Held-back frames: [cut, n) at the end, [0, cut) at the start.
     cut = n - int(n * TRAIN_FRACTION) if at_start else int(n * TRAIN_FRACTION)
     silent = tmp / "train_video.mp4"
-    held: list[np.ndarray] = []
+    held = _DiskFrames(tmp / "held")
     with VideoWriter(silent, size, info.fps) as writer:
         for i, (yuv, rgb) in enumerate(iter_frames(source, info, size)):
             if (i < cut) == at_start:
@@ -140,7 +171,9 @@ def _with_audio(video: Path, audio: np.ndarray, out: Path, rate: int = 16000) ->
     return out
 
 
-def _mouth_geometry(frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+def _mouth_geometry(
+    frames: Sequence[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Per frame: lip landmarks (IOD units), opening, and raw landmarks (NaN when no face)."""
     from twinstudio.twins.bank import normalise_similarity, shape_descriptors
     from twinstudio.twins.faces import LIPS_INNER, LIPS_OUTER, FaceTracker
@@ -163,7 +196,7 @@ def _mouth_geometry(frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, l
     return np.array(lips), np.array(opening), raw
 
 
-def _mouth_sharpness(frames: list[np.ndarray], raw: list[np.ndarray]) -> float:
+def _mouth_sharpness(frames: Sequence[np.ndarray], raw: list[np.ndarray]) -> float:
     import cv2
 
     from twinstudio.twins.faces import LIPS_OUTER
@@ -181,7 +214,7 @@ def _mouth_sharpness(frames: list[np.ndarray], raw: list[np.ndarray]) -> float:
     return float(np.median(vals)) if vals else float("nan")
 
 
-def _seam_energy(frames: list[np.ndarray], raw: list[np.ndarray]) -> float:
+def _seam_energy(frames: Sequence[np.ndarray], raw: list[np.ndarray]) -> float:
     """Mean gradient magnitude on the paste boundary (drawn from the frame's own landmarks)."""
     import cv2
 
@@ -207,7 +240,7 @@ TONE_SIGMA_IOD = 0.06  # blur before comparing: shading and colour, not pores or
 
 
 def _tone_error(
-    frames: list[np.ndarray], raw: list[np.ndarray], real: list[np.ndarray],
+    frames: Sequence[np.ndarray], raw: list[np.ndarray], real: Sequence[np.ndarray],
     raw_real: list[np.ndarray],
 ) -> float:  # fmt: skip
     """Mean |blurred luma, rendered − real| (levels) over the real frame's lower face outside the
@@ -311,7 +344,7 @@ def _av_offset(real: np.ndarray, fake: np.ndarray) -> dict[str, Any]:
             "av_peak_r": round(peak, 3), "av_chance_r": round(chance, 3)}  # fmt: skip
 
 
-def _compare(real: list[np.ndarray], fake: list[np.ndarray]) -> dict[str, float]:
+def _compare(real: Sequence[np.ndarray], fake: Sequence[np.ndarray]) -> dict[str, float]:
     n = min(len(real), len(fake))
     real, fake = real[:n], fake[:n]
     lips_r, open_r, raw_r = _mouth_geometry(real)
@@ -426,10 +459,16 @@ def run_clip(
         pack = TwinPack.open(pack_dir)
         track = track_for_pack(pack, speech, len(held))
         engine = engine_for(pack)
+        rendered, saving = _DiskFrames(tmp / "rendered"), 0.0
         t0 = time.perf_counter()
-        rendered = [f.rgb for f in engine.frames(pack, track)]
-        render_fps = len(rendered) / (time.perf_counter() - t0)
-        baseline = list(base_frames(pack, schedule(pack, len(held))))
+        for frame in engine.frames(pack, track):
+            t1 = time.perf_counter()
+            rendered.append(frame.rgb)
+            saving += time.perf_counter() - t1
+        render_fps = len(rendered) / (time.perf_counter() - t0 - saving)
+        baseline = _DiskFrames(tmp / "baseline")
+        for frame in base_frames(pack, schedule(pack, len(held))):
+            baseline.append(frame)
         sample = _compare(held, rendered)
         _, real_open, _ = _mouth_geometry(held)
         if packs is not None:  # for quick studies of the track and selection without rendering
