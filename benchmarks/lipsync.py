@@ -124,7 +124,7 @@ def _split(
                 held.append(rgb)
             elif at_start or train_s is None or i < train_s * info.fps:
                 writer.write(yuv)
-    audio = read_audio(source)
+    audio = read_audio(source, start_s=info.start_s)
     if audio is None:
         # An error of this clip (listed under "failed"), not of the run: the others still count.
         raise ValueError(f"{source.name} has no sound: self-reconstruction re-drives its audio")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from twinstudio.errors import FootageError
+from twinstudio.twins.colour import SDR_BT601, Converter, FootageColour, footage_colour
 
 MAX_FOOTAGE_S = 600.0
 MAX_WORKING_SHORT_SIDE = 1080
@@ -42,6 +43,9 @@ class SourceInfo:
     has_audio: bool
     rotation: int  # degrees to rotate decoded frames counter-clockwise (0, 90, 180, 270)
     filmed_fps: float = 0.0  # the footage's own (average) rate; 0: unknown, taken as ``fps``
+    colour: FootageColour = SDR_BT601  # how its pictures are coded (``twins.colour``)
+    # The first picture's time stamp (s): the twin's time zero, for its frames and its sound.
+    start_s: float = 0.0
 
 
 def working_rate(filmed: float) -> int:
@@ -142,6 +146,8 @@ def probe(path: Path) -> SourceInfo:
         if rotation in (90, 270):
             width, height = height, width
         has_audio = bool(container.streams.audio)
+        colour = footage_colour(first)
+        start = float(first.time) if first.time is not None else 0.0
     if duration <= 0:
         duration = _count_duration(path, filmed)
     if duration < min_footage_s():
@@ -157,7 +163,7 @@ def probe(path: Path) -> SourceInfo:
             f"The footage is {duration / 60:.1f} minutes long; at most {MAX_FOOTAGE_S / 60:.0f} "
             "minutes are accepted. Trim it to the best 1 to 5 minutes of you talking to camera.",
         )
-    return SourceInfo(width, height, fps, duration, has_audio, rotation, filmed)
+    return SourceInfo(width, height, fps, duration, has_audio, rotation, filmed, colour, start)
 
 
 def _count_duration(path: Path, fps: float) -> float:
@@ -181,16 +187,19 @@ def iter_frames(
 ) -> Iterator[tuple[Any, np.ndarray]]:
     """(yuv420p ``av.VideoFrame`` at ``size``, RGB uint8 array at ``small``) at ``info.fps``.
 
-    Output frame k shows the filmed frame nearest its time k / fps: the one on screen half a
-    filmed frame later (frames are repeated or dropped to get a constant rate; at the same rate,
+    Output frame k shows the filmed frame nearest its time k / fps after the first picture
+    (``info.start_s``; before 2026-12-06 after time stamp 0, so footage whose stamps start at
+    1 s began with 25 copies of its first frame and lost its last second): the one on screen
+    half a filmed frame later (frames are repeated or dropped to get a constant rate; at the same rate,
     frame k itself, however its time stamp jitters). Footage filmed faster than the twin's rate
     used half an *output* frame too, before 2026-12-06: frame k at 30 fps then showed frame
-    2k + 1 of 60 fps footage, every picture 17 ms late against the sound. The yuv frame goes
-    straight to an encoder without a round trip through RGB; the small RGB one is for tracking. Decoding errors after the first frame end
-    the stream early rather than failing the whole job (a damaged tail).
+    2k + 1 of 60 fps footage, every picture 17 ms late against the sound. The yuv frame is in
+    the renderer's colour (``twins.colour.Converter``: BT.601, limited range, SDR) and goes
+    straight to an encoder; SDR footage makes no round trip through RGB. The small RGB one is
+    for tracking. Decoding errors after the first frame end the stream early rather than failing
+    the whole job (a damaged tail).
     """
     import av
-    import cv2
 
     fps = info.fps
     # Half a filmed frame (s); at the footage's own rate, half an output frame as always.
@@ -198,20 +207,7 @@ def iter_frames(
     small = small or size
     n_out = max(1, round(info.duration_s * fps))
     k = 0
-    w, h = size
-
-    def convert(frame: Any) -> tuple[Any, np.ndarray]:
-        if not info.rotation:
-            yuv = frame.reformat(width=w, height=h, format="yuv420p")
-            return yuv, frame.to_ndarray(
-                format="rgb24", width=small[0], height=small[1], interpolation="FAST_BILINEAR"
-            )
-        rot_w, rot_h = (h, w) if info.rotation in (90, 270) else (w, h)
-        rgb = frame.to_ndarray(format="rgb24", width=rot_w, height=rot_h)
-        rgb = np.ascontiguousarray(np.rot90(rgb, k=info.rotation // 90))
-        yuv = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
-        return yuv, cv2.resize(rgb, small, interpolation=cv2.INTER_LINEAR)
-
+    convert = Converter(info.colour, size, small, info.rotation)
     prev_raw: Any = None
     prev: tuple[Any, np.ndarray] | None = None  # prev_raw converted, when it had to be
     with av.open(str(path)) as container:
@@ -219,7 +215,7 @@ def iter_frames(
         stream.thread_type = "AUTO"
         try:
             for frame in container.decode(stream):
-                t = float(frame.time) if frame.time is not None else k / fps
+                t = float(frame.time) - info.start_s if frame.time is not None else k / fps
                 # Every output instant before this frame's display time shows the previous one;
                 # frames no instant shows (higher source rates) are never converted.
                 while prev_raw is not None and k < n_out and k / fps + half < t:
@@ -237,8 +233,17 @@ def iter_frames(
             k += 1
 
 
-def read_audio(path: Path, sample_rate: int = AUDIO_RATE) -> np.ndarray | None:
-    """The first audio track as float32 mono at ``sample_rate``; None when there is none."""
+def read_audio(
+    path: Path, sample_rate: int = AUDIO_RATE, start_s: float = 0.0
+) -> np.ndarray | None:
+    """The first audio track as float32 mono at ``sample_rate``, its first sample at time
+    ``start_s`` (``SourceInfo.start_s``: the first picture's); None when there is none.
+
+    The sound is placed by its own time stamps: silence is put before sound that starts after
+    the first picture, and sound from before it is dropped. Before 2026-12-06 its first decoded
+    sample was taken as the first picture's, so a recording whose sound starts 0.2 s after its
+    picture (some phones' and capture cards' do) trained a twin with every mouth 0.2 s late.
+    """
     import av
 
     try:
@@ -246,12 +251,15 @@ def read_audio(path: Path, sample_rate: int = AUDIO_RATE) -> np.ndarray | None:
     except Exception:
         return None
     chunks: list[np.ndarray] = []
+    first: float | None = None
     with container:
         if not container.streams.audio:
             return None
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
         try:
             for frame in container.decode(audio=0):
+                if first is None and frame.time is not None:
+                    first = float(frame.time)
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))
             for out in resampler.resample(None):
@@ -260,4 +268,10 @@ def read_audio(path: Path, sample_rate: int = AUDIO_RATE) -> np.ndarray | None:
             pass
     if not chunks:
         return None
-    return np.concatenate(chunks).astype(np.float32)
+    audio = np.concatenate(chunks).astype(np.float32)
+    shift = round(((first if first is not None else start_s) - start_s) * sample_rate)
+    if shift > 0:
+        audio = np.concatenate([np.zeros(shift, np.float32), audio])
+    elif shift < 0:
+        audio = audio[-shift:]
+    return audio if audio.size else None

@@ -212,7 +212,7 @@ def train_video(
     """Train a video twin into ``pack_dir`` (created if needed). See ``twinstudio.twins``."""
     report = progress or _noop
     info = probe(source)
-    audio = read_audio(source) if info.has_audio else None
+    audio = read_audio(source, start_s=info.start_s) if info.has_audio else None
     heard = check_speech(audio)
     n_expected = max(1, round(info.duration_s * info.fps))
     pack_dir.mkdir(parents=True, exist_ok=True)
@@ -428,7 +428,8 @@ def _train_frames(
         "blinks": {"count": len(_runs(blinks)), "starts": [a for a, _ in _runs(blinks)]},
         "speech": heard.report(),
         "audio_model": audio_fit,
-        "training": {"phases_s": phases},
+        # How the footage was coded ('BT.2020, limited range, HLG'): ``twins.colour``.
+        "training": {"phases_s": phases, "footage_colour": info.colour.describe()},
     }  # fmt: skip
     P.write_meta(pack_dir, meta)
     report(1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -104,4 +105,78 @@ def write_undecodable(path: Path, seconds: float = 6.0) -> Path:
             noise.stream = stream_out
             sink.mux(noise)
     clean.unlink()
+    return path
+
+
+# Linear BT.709 RGB → linear BT.2020 RGB (ITU-R BT.2087).
+_BT709_TO_BT2020 = np.array(
+    [[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114], [0.0164, 0.0880, 0.8956]]
+)
+
+
+def hdr_signal(rgb: np.ndarray, transfer: str) -> np.ndarray:
+    """SDR RGB (uint8, BT.709) as an HDR camera would code it: float BT.2020 non-linear signal
+    0..1. SDR display light (BT.1886, gamma 2.4) with SDR white at the HDR reference white of
+    203 cd/m² (ITU-R BT.2408), BT.709 → BT.2020 primaries, then the inverse HLG OOTF and the HLG
+    OETF for a 1,000 cd/m² display (``transfer`` "hlg"), or the PQ inverse EOTF ("pq")."""
+    light = (rgb.astype(np.float64) / 255.0) ** 2.4
+    nits = (light @ _BT709_TO_BT2020.T) * 203.0
+    if transfer == "pq":
+        m1, m2 = 2610 / 16384, 2523 / 32
+        c1, c2, c3 = 3424 / 4096, 2413 / 128, 2392 / 128
+        y = (nits / 10000.0) ** m1
+        return np.asarray(((c1 + c2 * y) / (1 + c3 * y)) ** m2)
+    display_luma = nits @ np.array([0.2627, 0.6780, 0.0593])
+    scene_luma = (display_luma / 1000.0) ** (1 / 1.2)
+    scene = nits / 1000.0 / np.maximum(scene_luma, 1e-9)[..., None] ** 0.2
+    a, b, c = 0.17883277, 0.28466892, 0.55991073
+    low = np.sqrt(3 * scene)
+    high = a * np.log(np.maximum(12 * scene - b, 1e-9)) + c
+    return np.asarray(np.where(scene <= 1 / 12, low, high))
+
+
+def hdr_frame(rgb: np.ndarray, transfer: str) -> Any:
+    """``rgb`` as a BT.2020 limited-range yuv420p10le ``av.VideoFrame`` in HLG or PQ."""
+    import av
+    from av.video.reformatter import ColorRange, Colorspace
+
+    rgb48 = np.round(hdr_signal(rgb, transfer) * 65535).astype(np.uint16)
+    frame = av.VideoFrame.from_ndarray(rgb48, format="rgb48le")
+    return frame.reformat(
+        format="yuv420p10le", dst_colorspace=Colorspace.BT2020, dst_color_range=ColorRange.MPEG
+    )
+
+
+HDR_TAGS = {"colorspace": 9, "color_primaries": 9, "color_range": 1}
+TRC = {"hlg": 18, "pq": 16}
+
+
+def write_hdr_copy(source: Path, path: Path, transfer: str = "hlg") -> Path:
+    """``source`` as a phone records HDR: HEVC Main 10, BT.2020, HLG (an iPhone's default) or PQ,
+    tagged so; each frame at its own time, the sound's packets copied untouched."""
+    import av
+
+    with av.open(str(source)) as src, av.open(str(path), "w") as dst:
+        video_in, sound_in = src.streams.video[0], src.streams.audio[0]
+        video = dst.add_stream("libx265", rate=video_in.average_rate)
+        video.width, video.height = video_in.width, video_in.height
+        video.pix_fmt = "yuv420p10le"
+        video.options = {"crf": "14", "preset": "ultrafast", "x265-params": "log-level=error"}
+        video.codec_context.time_base = video_in.time_base
+        for name, value in {**HDR_TAGS, "color_trc": TRC[transfer]}.items():
+            setattr(video.codec_context, name, value)
+        sound = dst.add_stream_from_template(sound_in)
+        for packet in src.demux(video_in, sound_in):
+            if packet.stream is sound_in:
+                if packet.dts is not None:
+                    packet.stream = sound
+                    dst.mux(packet)
+                continue
+            for frame in packet.decode():
+                picture = hdr_frame(frame.to_ndarray(format="rgb24"), transfer)
+                picture.pts, picture.time_base = frame.pts, frame.time_base
+                for out in video.encode(picture):
+                    dst.mux(out)
+        for out in video.encode(None):
+            dst.mux(out)
     return path
