@@ -44,7 +44,8 @@ class SourceInfo:
     rotation: int  # degrees to rotate decoded frames counter-clockwise (0, 90, 180, 270)
     filmed_fps: float = 0.0  # the footage's own (average) rate; 0: unknown, taken as ``fps``
     colour: FootageColour = SDR_BT601  # how its pictures are coded (``twins.colour``)
-    # The first picture's time stamp (s): the twin's time zero, for its frames and its sound.
+    # The recording's time zero (s): the earlier of its first picture's and first sound's time
+    # stamps (as players and FFmpeg take it), for the twin's frames and its sound alike.
     start_s: float = 0.0
 
 
@@ -148,6 +149,8 @@ def probe(path: Path) -> SourceInfo:
         has_audio = bool(container.streams.audio)
         colour = footage_colour(first)
         start = float(first.time) if first.time is not None else 0.0
+        if has_audio:
+            start = min(start, _first_sound_time(path, start))
     if duration <= 0:
         duration = _count_duration(path, filmed)
     if duration < min_footage_s():
@@ -164,6 +167,21 @@ def probe(path: Path) -> SourceInfo:
             "minutes are accepted. Trim it to the best 1 to 5 minutes of you talking to camera.",
         )
     return SourceInfo(width, height, fps, duration, has_audio, rotation, filmed, colour, start)
+
+
+def _first_sound_time(path: Path, default: float) -> float:
+    """The time stamp of the first decoded sound (s); ``default`` when there is none."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(audio=0):
+                if frame.time is not None:
+                    return float(frame.time)
+                break
+    except Exception:  # damaged sound: read_audio copes with it on its own
+        pass
+    return default
 
 
 def _count_duration(path: Path, fps: float) -> float:
@@ -187,11 +205,12 @@ def iter_frames(
 ) -> Iterator[tuple[Any, np.ndarray]]:
     """(yuv420p ``av.VideoFrame`` at ``size``, RGB uint8 array at ``small``) at ``info.fps``.
 
-    Output frame k shows the filmed frame nearest its time k / fps after the first picture
-    (``info.start_s``; before 2026-12-06 after time stamp 0, so footage whose stamps start at
-    1 s began with 25 copies of its first frame and lost its last second): the one on screen
-    half a filmed frame later (frames are repeated or dropped to get a constant rate; at the same rate,
-    frame k itself, however its time stamp jitters). Footage filmed faster than the twin's rate
+    Output frame k shows the filmed frame nearest its time k / fps after the recording's time
+    zero (``info.start_s``; before 2026-12-06 after time stamp 0 while the sound began at its
+    first sample, so in footage whose stamps start at 1 s every picture came 1 s after its
+    sound, behind 25 copies of the first frame): the one on screen half a filmed frame later
+    (frames are repeated or dropped to get a constant rate; at the same rate, frame k itself,
+    however its time stamp jitters). Footage filmed faster than the twin's rate
     used half an *output* frame too, before 2026-12-06: frame k at 30 fps then showed frame
     2k + 1 of 60 fps footage, every picture 17 ms late against the sound. The yuv frame is in
     the renderer's colour (``twins.colour.Converter``: BT.601, limited range, SDR) and goes
@@ -210,39 +229,42 @@ def iter_frames(
     convert = Converter(info.colour, size, small, info.rotation)
     prev_raw: Any = None
     prev: tuple[Any, np.ndarray] | None = None  # prev_raw converted, when it had to be
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        try:
-            for frame in container.decode(stream):
-                t = float(frame.time) - info.start_s if frame.time is not None else k / fps
-                # Every output instant before this frame's display time shows the previous one;
-                # frames no instant shows (higher source rates) are never converted.
-                while prev_raw is not None and k < n_out and k / fps + half < t:
-                    prev = prev or convert(prev_raw)
-                    yield prev
-                    k += 1
-                prev_raw, prev = frame, None
-                if k >= n_out:
-                    break
-        except av.error.FFmpegError:
-            pass  # a damaged tail: keep what decoded
-        while prev_raw is not None and k < n_out:
-            prev = prev or convert(prev_raw)
-            yield prev
-            k += 1
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            try:
+                for frame in container.decode(stream):
+                    t = float(frame.time) - info.start_s if frame.time is not None else k / fps
+                    # Every output instant before this frame's display time shows the previous
+                    # one; frames no instant shows (higher source rates) are never converted.
+                    while prev_raw is not None and k < n_out and k / fps + half < t:
+                        prev = prev or convert(prev_raw)
+                        yield prev
+                        k += 1
+                    prev_raw, prev = frame, None
+                    if k >= n_out:
+                        break
+            except av.error.FFmpegError:
+                pass  # a damaged tail: keep what decoded
+            while prev_raw is not None and k < n_out:
+                prev = prev or convert(prev_raw)
+                yield prev
+                k += 1
+    finally:
+        convert.close()  # also when the caller stops early
 
 
 def read_audio(
     path: Path, sample_rate: int = AUDIO_RATE, start_s: float = 0.0
 ) -> np.ndarray | None:
     """The first audio track as float32 mono at ``sample_rate``, its first sample at time
-    ``start_s`` (``SourceInfo.start_s``: the first picture's); None when there is none.
+    ``start_s`` (``SourceInfo.start_s``, the recording's time zero); None when there is none.
 
-    The sound is placed by its own time stamps: silence is put before sound that starts after
-    the first picture, and sound from before it is dropped. Before 2026-12-06 its first decoded
-    sample was taken as the first picture's, so a recording whose sound starts 0.2 s after its
-    picture (some phones' and capture cards' do) trained a twin with every mouth 0.2 s late.
+    The sound is placed by its own time stamps: silence is put before sound that starts later,
+    and sound from before ``start_s`` is dropped. Before 2026-12-06 its first decoded sample was
+    taken as time zero, so a recording whose sound starts 0.2 s after its picture (some phones'
+    and capture cards' do) trained a twin with every mouth 0.2 s late against its sound.
     """
     import av
 
