@@ -1,0 +1,146 @@
+"""Copies of the shared clips coded as other cameras code them, for
+``python benchmarks/lipsync.py --footage DIR``: footage the renderer was never tuned on.
+
+    python benchmarks/recode.py KIND DIR     # then: python benchmarks/lipsync.py --footage DIR
+
+KIND:
+- ``hlg``: an iPhone's default, HEVC Main 10 in BT.2020 with the HLG transfer (SDR white at the
+  HDR reference white of 203 cd/m², ITU-R BT.2408);
+- ``full709``: H.264 with the BT.709 matrix in full range, tagged so (webcams, some Androids);
+- ``mirror``: left and right swapped;
+- ``fps24``: 24 fps, each frame the filmed one nearest its time;
+- ``double``: twice the filmed rate, each frame twice (50 or 60 fps; twins take it at 25 or 30).
+
+Every copy keeps the clip's sound packets untouched (encoding AAC again would delay it by its
+1,024-sample priming: a 64 ms A/V offset in the footage itself at 16 kHz). DIR holds faces of
+the footage's people: delete it after the run, never commit or publish it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from footage import CLIPS
+
+KINDS = ("hlg", "full709", "mirror", "fps24", "double")
+# Linear BT.709 → BT.2020 primaries (ITU-R BT.2087).
+_TO_BT2020 = np.array(
+    [[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114], [0.0164, 0.0880, 0.8956]], np.float32
+)
+_HLG_A, _HLG_B, _HLG_C = 0.17883277, 0.28466892, 0.55991073
+
+
+def hlg_signal(rgb: np.ndarray) -> np.ndarray:
+    """SDR BT.709 RGB (uint8) → HLG BT.2020 signal (float32 0..1) for a 1,000 cd/m² display."""
+    display = (rgb.astype(np.float32) / 255.0) ** 2.4 @ _TO_BT2020.T * (203.0 / 1000.0)
+    luma = np.maximum(display @ np.array([0.2627, 0.6780, 0.0593], np.float32), 1e-9)
+    scene = display / (luma ** (1 / 1.2))[..., None] ** 0.2
+    low = np.sqrt(3 * scene)
+    high = _HLG_A * np.log(np.maximum(12 * scene - _HLG_B, 1e-9)) + _HLG_C
+    return np.where(scene <= 1 / 12, low, high)
+
+
+def _picture(rgb: np.ndarray, kind: str) -> Any:
+    import av
+    from av.video.reformatter import ColorRange, Colorspace
+
+    if kind == "hlg":
+        rgb48 = np.round(hlg_signal(rgb) * 65535).astype(np.uint16)
+        return av.VideoFrame.from_ndarray(rgb48, format="rgb48le").reformat(
+            format="yuv420p10le", dst_colorspace=Colorspace.BT2020, dst_color_range=ColorRange.MPEG
+        )
+    if kind == "full709":
+        return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+            format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.JPEG
+        )
+    if kind == "mirror":
+        rgb = np.ascontiguousarray(rgb[:, ::-1])
+    return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+
+
+def _video_stream(container: Any, kind: str, rate: Fraction, size: tuple[int, int]) -> Any:
+    if kind == "hlg":
+        stream = container.add_stream("libx265", rate=rate)
+        stream.pix_fmt = "yuv420p10le"
+        stream.options = {"crf": "16", "preset": "ultrafast", "x265-params": "log-level=error"}
+        tags = {"colorspace": 9, "color_primaries": 9, "color_trc": 18, "color_range": 1}
+    else:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "14", "preset": "veryfast"}
+        full = kind == "full709"
+        tags = {"colorspace": 1, "color_primaries": 1, "color_trc": 1} if full else {}
+        tags["color_range"] = 2 if full else 1
+    stream.width, stream.height = size
+    stream.codec_context.time_base = Fraction(1, 90000)
+    for name, value in tags.items():
+        setattr(stream.codec_context, name, value)
+    return stream
+
+
+def recode(source: Path, target: Path, kind: str) -> None:
+    """Write ``source`` coded as ``kind`` to ``target`` (sound packets copied)."""
+    import av
+
+    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
+        video_in, sound_in = src.streams.video[0], src.streams.audio[0]
+        filmed = video_in.average_rate or Fraction(25)
+        rate = {"fps24": Fraction(24), "double": 2 * filmed}.get(kind, filmed)
+        video = _video_stream(dst, kind, rate, (video_in.width, video_in.height))
+        sound = dst.add_stream_from_template(sound_in)
+        step = 1 / Fraction(rate)
+        next_t = Fraction(0)  # the next output instant (resampled kinds)
+        index = 0
+        last: tuple[np.ndarray, Fraction] | None = None  # the previous frame and its time
+
+        def emit(rgb: np.ndarray, t: Fraction) -> None:
+            picture = _picture(rgb, kind)
+            picture.pts = round(t * 90000)
+            picture.time_base = Fraction(1, 90000)
+            for packet in video.encode(picture):
+                dst.mux(packet)
+
+        for packet in src.demux(video_in, sound_in):
+            if packet.stream is sound_in:
+                if packet.dts is not None:
+                    packet.stream = sound
+                    dst.mux(packet)
+                continue
+            decoded: Any = packet.decode()
+            for frame in decoded:
+                rgb = frame.to_ndarray(format="rgb24")
+                if kind in ("fps24", "double") and frame.pts is not None:
+                    t = Fraction(frame.pts) * frame.time_base
+                    # Each output instant shows the filmed frame nearest it (the earlier on a tie).
+                    while last is not None and next_t <= (last[1] + t) / 2:
+                        emit(last[0], next_t)
+                        next_t += step
+                    last = (rgb, t)
+                    continue
+                emit(rgb, Fraction(frame.pts) * frame.time_base if frame.pts else index * step)
+                index += 1
+        if last is not None:  # the last frame, for as long as a filmed frame lasts
+            while next_t < last[1] + 1 / Fraction(filmed):
+                emit(last[0], next_t)
+                next_t += step
+        for out in video.encode(None):
+            dst.mux(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("out", type=Path, help="folder for the copies (delete it after use)")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for clip in sorted(CLIPS.glob("*.mp4")):
+        recode(clip, args.out / clip.name, args.kind)
+        print(f"{args.kind}: {clip.name}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
