@@ -111,8 +111,8 @@ def footage_colour(frame: Any) -> FootageColour:
     transfer = {_TRC_HLG: "hlg", _TRC_PQ: "pq"}.get(trc, "sdr")
     if spc == _SPC_BT709:
         matrix = "bt709"
-    elif spc in _SPC_BT2020:
-        matrix = "bt2020"
+    elif spc in _SPC_BT2020 or (transfer != "sdr" and spc not in _SPC_BT601):
+        matrix = "bt2020"  # HDR tagged only by its transfer is BT.2020 all the same
     else:
         matrix = "bt601"
     if fmt.startswith(("rgb", "bgr", "gbr", "gray")):

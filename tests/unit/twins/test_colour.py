@@ -163,3 +163,24 @@ def test_hdr_highlights_roll_off_instead_of_clipping(tmp_path: Path) -> None:
     levels = rgb[4, 4::8, 1].astype(int)
     assert (np.diff(levels) >= 0).all(), levels
     assert len(set(levels)) >= 6 and levels[0] >= 220 and levels[-1] >= 252, levels
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({}, FootageColour()),
+        ({"format": "yuvj420p"}, FootageColour("bt601", True, "sdr")),
+        ({"colorspace": 1, "color_range": 2}, FootageColour("bt709", True, "sdr")),
+        ({"colorspace": 9, "color_trc": 16}, FootageColour("bt2020", False, "pq")),
+        ({"color_trc": 18}, FootageColour("bt2020", False, "hlg")),  # only the transfer tagged
+        ({"format": "rgb24", "colorspace": 1}, FootageColour("bt601", True, "sdr")),
+    ],
+)
+def test_the_coding_is_read_from_the_frame_tags(tags: dict, expected: FootageColour) -> None:
+    from types import SimpleNamespace
+
+    from twinstudio.twins.colour import footage_colour
+
+    fields = {"colorspace": 2, "color_trc": 2, "color_range": 0, **tags}
+    fields["format"] = SimpleNamespace(name=tags.get("format", "yuv420p"))
+    assert footage_colour(SimpleNamespace(**fields)) == expected
