@@ -175,13 +175,10 @@ def _first_sound_time(path: Path, default: float) -> float:
 
     try:
         with av.open(str(path)) as container:
-            for frame in container.decode(audio=0):
-                if frame.time is not None:
-                    return float(frame.time)
-                break
+            frame = next(container.decode(audio=0), None)
     except Exception:  # damaged sound: read_audio copes with it on its own
-        pass
-    return default
+        return default
+    return float(frame.time) if frame is not None and frame.time is not None else default
 
 
 def _count_duration(path: Path, fps: float) -> float:
@@ -214,7 +211,8 @@ def iter_frames(
     used half an *output* frame too, before 2026-12-06: frame k at 30 fps then showed frame
     2k + 1 of 60 fps footage, every picture 17 ms late against the sound. The yuv frame is in
     the renderer's colour (``twins.colour.Converter``: BT.601, limited range, SDR) and goes
-    straight to an encoder; SDR footage makes no round trip through RGB. The small RGB one is
+    straight to an encoder; footage already coded so makes no round trip through RGB (other
+    codings, and turned footage, do). The small RGB one is
     for tracking. Decoding errors after the first frame end the stream early rather than failing
     the whole job (a damaged tail).
     """

@@ -15,6 +15,7 @@ from twinstudio.errors import FootageError
 from twinstudio.twins import pack as P
 from twinstudio.twins import train_twin
 from twinstudio.twins.labels import VISEMES
+from twinstudio.twins.video import read_frames
 
 from .conftest import FOOTAGE, write_hdr_copy
 
@@ -170,14 +171,7 @@ def test_phones_are_recognised_all_through_long_footage() -> None:
 
 
 def _frames(path: Path, picks: tuple[int, ...]) -> list[np.ndarray]:
-    import av
-
-    out = []
-    with av.open(str(path)) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            if i in picks:
-                out.append(frame.to_ndarray(format="rgb24").astype(np.float64))
-    return out
+    return [rgb.astype(np.float64) for i, rgb in enumerate(read_frames(path)) if i in picks]
 
 
 def test_hdr_footage_makes_a_twin_in_its_filmed_colours(tmp_path: Path) -> None:
