@@ -129,11 +129,6 @@ def probe(path: Path) -> SourceInfo:
         codec = _codec_name(stream)
         filmed = float(stream.average_rate or stream.guessed_rate or Fraction(25))
         fps = working_rate(filmed)
-        duration = 0.0
-        if stream.duration is not None and stream.time_base is not None:
-            duration = float(stream.duration * stream.time_base)
-        elif container.duration is not None:
-            duration = container.duration / 1_000_000
         # Decode the first frame: a damaged stream or a codec without a decoder fails here, not
         # halfway through. (A renamed or truncated file already failed to open above.)
         if codec is None:
@@ -151,8 +146,10 @@ def probe(path: Path) -> SourceInfo:
         start = float(first.time) if first.time is not None else 0.0
         if has_audio:
             start = min(start, _first_sound_time(path, start))
-    if duration <= 0:
-        duration = _count_duration(path, filmed)
+        end = _stated_end(container)
+    if end is None:
+        end = _packet_end(path, filmed)
+    duration = end - start
     if duration < min_footage_s():
         raise FootageError(
             "too_short",
@@ -181,13 +178,40 @@ def _first_sound_time(path: Path, default: float) -> float:
     return float(frame.time) if frame is not None and frame.time is not None else default
 
 
-def _count_duration(path: Path, fps: float) -> float:
-    """Duration from the number of pictures, ``fps`` of them a second (their average rate)."""
+def _stated_end(container: Any) -> float | None:
+    """When the later of the picture and the first sound ends (s, on the file's clock), from
+    the durations the file states for each; None when one does not state its own.
+
+    The twin spans the recording from its time zero (``SourceInfo.start_s``) to this end.
+    Before 2026-12-06 its length was the picture's own duration, counted from time zero: an
+    MP4 whose sound starts 0.2 s before its picture lost its last 0.2 s of pictures. The
+    container's total is not used: Matroska states it from its segment's zero, so a file
+    whose stamps start at 1 s read 1 s longer than it is.
+    """
+    ends = []
+    for stream in (container.streams.video[0], *container.streams.audio[:1]):
+        if stream.duration is None or stream.start_time is None or stream.time_base is None:
+            return None
+        ends.append(float((stream.start_time + stream.duration) * stream.time_base))
+    return max(ends)
+
+
+def _packet_end(path: Path, fps: float) -> float:
+    """When the last picture or the first sound's last packet ends (s, on the file's clock),
+    read from their packets (files that state no durations: Matroska, WebM from browsers);
+    packets without time stamps count as ``fps`` pictures a second."""
     import av
 
     with av.open(str(path)) as container:
-        n = sum(1 for _ in container.demux(video=0))
-    return n / fps
+        streams = [container.streams.video[0], *container.streams.audio[:1]]
+        end, pictures = 0.0, 0
+        for packet in container.demux(streams):
+            if packet.stream.type == "video":
+                pictures += 1
+            if packet.pts is not None and packet.time_base is not None:
+                length = packet.duration or 0
+                end = max(end, float((packet.pts + length) * packet.time_base))
+    return end if end > 0 else pictures / fps
 
 
 def tracking_size(size: tuple[int, int], max_side: int = 960) -> tuple[int, int]:

@@ -125,7 +125,8 @@ def test_portrait_phone_footage_is_turned_upright(tmp_path: Path, transfer: str)
 def _stamped_clip(path: Path, picture_s: float, sound_s: float) -> Path:
     """2 s of numbered frames (``_numbered_clip``'s greys) whose time stamps start at
     ``picture_s``, and 2 s of silence with a click 0.5 s into it, stamped from ``sound_s``
-    (Matroska, PCM sound: no encoder delay to blur the stamps)."""
+    (Matroska or QuickTime by ``path``'s suffix; PCM sound: no encoder delay to blur the
+    stamps)."""
     import av
 
     with av.open(str(path), mode="w") as container:
@@ -156,23 +157,29 @@ def _stamped_clip(path: Path, picture_s: float, sound_s: float) -> Path:
     return path
 
 
+@pytest.mark.parametrize("suffix", [".mkv", ".mov"])
 @pytest.mark.parametrize(
     ("picture_s", "sound_s", "first", "click_s"),
     [(0.0, 0.0, 0, 0.5), (1.0, 1.0, 0, 0.5), (0.0, 0.2, 0, 0.7), (0.2, 0.0, 5, 0.5)],
 )
 def test_frames_and_sound_keep_their_time_stamps(
-    tmp_path: Path, picture_s: float, sound_s: float, first: int, click_s: float
+    tmp_path: Path, suffix: str, picture_s: float, sound_s: float, first: int, click_s: float
 ) -> None:
     """Time zero is the earlier stream's start, as players take it: a picture that starts 0.2 s
     after the sound holds its first frame for those 0.2 s (5 frames). Before, stamps starting at
     1 s began with 25 copies of the first frame while the sound began at once (every picture 1 s
-    after its sound), and sound starting 0.2 s after the picture was moved 0.2 s earlier."""
+    after its sound), and sound starting 0.2 s after the picture was moved 0.2 s earlier. The
+    twin runs to the later stream's end: every picture is in it (a QuickTime file whose sound
+    starts first lost its last 5 before), and a Matroska file stamped from 1 s is not held 1 s
+    longer than it runs (it was: 75 frames for 50)."""
     from twinstudio.twins.ingest import read_audio
 
-    path = _stamped_clip(tmp_path / "stamped.mkv", picture_s, sound_s)
+    path = _stamped_clip(tmp_path / f"stamped{suffix}", picture_s, sound_s)
     info = probe(path)
     assert info.start_s == pytest.approx(min(picture_s, sound_s))
+    assert info.duration_s == pytest.approx(2.0 + abs(picture_s - sound_s))
     shown = [round((rgb.mean() - 10) / 4) for _, rgb in iter_frames(path, info, (64, 48))]
+    assert len(shown) == round(info.duration_s * 25)
     assert shown[: first + 3] == [0] * (first + 1) + [1, 2]
     assert shown[first : first + 50] == list(range(50))
     assert set(shown[first + 50 :]) <= {49}  # a longer sound holds the last frame
