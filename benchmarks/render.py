@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from footage import CLIPS, ROOT
+from report import provenance
 
 from twinstudio.cpu import SPEECH_NICE
 
@@ -553,7 +554,7 @@ def main() -> int:
 
     from twinstudio.render.encode import x264_preset
 
-    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    started = time.time()
     uptime_before = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -582,8 +583,7 @@ def main() -> int:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "source": source,
         "x264_preset": x264_preset(),
-        "started": started,
-        "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        **provenance(started),
         "uptime_before": uptime_before,
         "uptime_after": uptime_after,
         "script_s": round(script_s, 2),
