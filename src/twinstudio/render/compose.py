@@ -36,16 +36,18 @@ encoder converts through swscale.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
 
-from twinstudio.errors import RenderError
+from twinstudio.errors import FootageError, RenderError
 from twinstudio.render import yuv
 from twinstudio.render.backdrop import Backdrop, unmix
 from twinstudio.render.framing import View, _even_box, _make_view, plan_frame
 from twinstudio.render.reuse import Box, KeptBlends, kept_or_made
 from twinstudio.render.types import RenderOptions, output_size
+from twinstudio.twins.still import read_still
 
 __all__ = ["Compositor", "parse_color", "studio_background"]
 
@@ -103,13 +105,13 @@ def _cover_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _load_image(path: object, size: tuple[int, int]) -> np.ndarray:
-    data = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if data is None:
-        raise RenderError(
-            "invalid_background",
-            f"The background image {path} could not be read; upload a JPEG or PNG image.",
-        )
-    return _cover_resize(cv2.cvtColor(data, cv2.COLOR_BGR2RGB), size)
+    """The background image at ``path`` in sRGB (its own colour profile applied, transparency on
+    white: ``twins.still``), covering ``size``; RenderError(invalid_background) if unreadable."""
+    try:
+        rgb = read_still(Path(str(path)), what="background image")
+    except FootageError as exc:
+        raise RenderError("invalid_background", exc.message) from exc
+    return _cover_resize(rgb, size)
 
 
 def _bar_rects(

@@ -19,6 +19,7 @@ from twinstudio.twins.bank import normalise_similarity, shape_descriptors
 from twinstudio.twins.faces import inter_ocular, still_landmarks
 from twinstudio.twins.ingest import working_size
 from twinstudio.twins.quality import ramp
+from twinstudio.twins.still import read_still
 from twinstudio.twins.types import TwinInfo, orientation_of
 
 PHOTO_FPS = 25
@@ -27,19 +28,9 @@ TYPICAL_OPEN_P98 = 0.26
 
 
 def load_image(source: Path) -> np.ndarray:
-    """RGB uint8 of an image file; FootageError(not_an_image) when it cannot be read."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        with Image.open(source) as img:
-            upright = ImageOps.exif_transpose(img)
-            rgb = np.asarray(upright.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise FootageError(
-            "not_an_image",
-            f"{source.name} could not be read as an image. Upload a JPEG or PNG portrait photo.",
-        ) from exc
-    return rgb
+    """RGB uint8 of an image file, in sRGB whatever its colour profile (``twins.still.read_still``);
+    FootageError(not_an_image) when it cannot be read."""
+    return read_still(source, what="portrait photo")
 
 
 def train_photo(
