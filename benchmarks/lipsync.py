@@ -342,7 +342,8 @@ def _av_offset(real: np.ndarray, fake: np.ndarray) -> dict[str, Any]:
     chance = float(np.percentile(nulls, 95)) if len(nulls) >= 5 else float("nan")
     measured = bool(np.isfinite(chance) and peak > chance)
     return {"av_offset": lag if measured else None, "av_lag": lag,
-            "av_peak_r": round(peak, 3), "av_chance_r": round(chance, 3)}  # fmt: skip
+            "av_peak_r": round(peak, 3), "av_chance_r": round(chance, 3),
+            "av_curve": [round(float(r), 3) if np.isfinite(r) else None for r in curve]}  # fmt: skip
 
 
 def _compare(real: Sequence[np.ndarray], fake: Sequence[np.ndarray]) -> dict[str, float]:

@@ -39,7 +39,7 @@ two. :func:`keep_heap_flat` therefore caps the arenas at :data:`ARENA_MAX` (thre
 them; a frame's few big allocations hardly contend). A 4-minute 1080p render, RSS sampled every
 20 ms (2026-12-01): median 757 → 701 MB and peak 799 → 743 MB with both the cap and the 50-frame
 release (default glibc arenas and a 250-frame release before), the wall time unchanged (142 s →
-137 s). Memory then stays flat with length (benchmarks/README.md, render section). Elsewhere than
+137 s). Memory then stays flat with length (benchmarks/HISTORY.md, render section). Elsewhere than
 glibc both functions do nothing.
 
 The cap was two arenas until 2026-12-02; it is one now. With two, glibc hands each new thread the

@@ -20,7 +20,7 @@ render onto a colour took 25.4 / 24.3 s against 25.1 / 22.3 s without it (altern
 pack), 720p 13.8 against 13.9 s. Over an image, and for transparent WebM, where every frame is
 blended afresh, the unmixed picture is kept the same way (2026-12-06).
 
-Tried 2026-12-06 here at render time and not kept (``benchmarks/README.md``, matte section),
+Tried 2026-12-06 here at render time and not kept (``benchmarks/HISTORY.md``, matte section),
 then made at training instead (``twins.front``): the person's colour *found* instead of
 extrapolated, the mean of the sure person in a box round the pixel plus what its mix with the
 wall leaves unexplained (after Forte & Pitié's blur fusion; its error is the alpha's error ×
