@@ -85,6 +85,30 @@ def test_render_real_twin(video_pack: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("aspect", "size"), [("16:9", (3840, 2160)), ("9:16", (2160, 3840))])
+def test_a_4k_render_is_4k_h264_high_at_a_level_players_decode(
+    video_pack: Path, tmp_path: Path, aspect: str, size: tuple[int, int]
+) -> None:
+    """``resolution: 4k``: the picture at 3840×2160 (or turned), H.264 High 4:2:0 at a level
+    hardware decoders take (≤ 5.2), every frame there with the face in it (a 512-px twin
+    upscaled ~4×, as a 1080p one would be 2×)."""
+    import av
+
+    speech = _speech(1.0)
+    result = render_video(video_pack, speech, RenderOptions(resolution="4k", aspect_ratio=aspect),
+                          tmp_path)  # fmt: skip
+    assert (result.width, result.height) == size
+    with av.open(str(result.video_path)) as container:
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        assert (ctx.name, ctx.profile, ctx.pix_fmt) == ("h264", "High", "yuv420p")
+        assert (stream.width, stream.height) == size
+        assert 0 < ctx.level <= 52
+    n, found = _faces_on_every_frame(result.video_path)
+    assert n == 25 and found == n
+
+
+@pytest.mark.slow
 def test_background_removal_needs_matting(video_pack: Path, tmp_path: Path) -> None:
     with pytest.raises(RenderError) as info:
         render_video(video_pack, _speech(1.0), RenderOptions(remove_background=True), tmp_path)
