@@ -179,35 +179,32 @@ def _first_sound_time(path: Path, default: float) -> float:
 
 
 def _stated_end(container: Any) -> float | None:
-    """When the later of the picture and the first sound ends (s, on the file's clock), from
-    the durations the file states for each; None when one does not state its own.
+    """When the picture ends (s, on the file's clock), from the start and duration the file
+    states for it; None when it states no duration (Matroska, WebM from browsers).
 
-    The twin spans the recording from its time zero (``SourceInfo.start_s``) to this end.
-    Before 2026-12-06 its length was the picture's own duration, counted from time zero: an
-    MP4 whose sound starts 0.2 s before its picture lost its last 0.2 s of pictures. The
-    container's total is not used: Matroska states it from its segment's zero, so a file
-    whose stamps start at 1 s read 1 s longer than it is.
+    The twin spans the recording from its time zero (``SourceInfo.start_s``, the earlier
+    stream's start) to the picture's end. Before 2026-12-06 its length was the picture's own
+    duration counted from time zero: an MP4 whose sound starts 0.2 s before its picture lost
+    its last 0.2 s of pictures. Sound that runs on past the picture is not held on its last
+    frame: a frozen mouth under speech would teach training the wrong mouths. The container's
+    total is not used either: Matroska states it from its segment's zero, so a file whose
+    stamps start at 1 s read 1 s longer than it is.
     """
-    ends = []
-    for stream in (container.streams.video[0], *container.streams.audio[:1]):
-        if stream.duration is None or stream.start_time is None or stream.time_base is None:
-            return None
-        ends.append(float((stream.start_time + stream.duration) * stream.time_base))
-    return max(ends)
+    stream = container.streams.video[0]
+    if stream.duration is None or stream.start_time is None or stream.time_base is None:
+        return None
+    return float((stream.start_time + stream.duration) * stream.time_base)
 
 
 def _packet_end(path: Path, fps: float) -> float:
-    """When the last picture or the first sound's last packet ends (s, on the file's clock),
-    read from their packets (files that state no durations: Matroska, WebM from browsers);
+    """When the last picture ends (s, on the file's clock), read from the picture's packets;
     packets without time stamps count as ``fps`` pictures a second."""
     import av
 
     with av.open(str(path)) as container:
-        streams = [container.streams.video[0], *container.streams.audio[:1]]
         end, pictures = 0.0, 0
-        for packet in container.demux(streams):
-            if packet.stream.type == "video":
-                pictures += 1
+        for packet in container.demux(video=0):
+            pictures += 1
             if packet.pts is not None and packet.time_base is not None:
                 length = packet.duration or 0
                 end = max(end, float((packet.pts + length) * packet.time_base))
