@@ -1,4 +1,5 @@
-"""Render speed, end to end (script → streamed TTS → finished MP4), against raw x264 on the same frames.
+"""Render speed, end to end (script → streamed TTS → finished video), against the raw encoder on the
+same frames.
 
     python benchmarks/render.py [--seconds 60] [--long-minutes 10] [--memory-repeats 2]
                                 [--cases 1080p:16:9:plain,...] [--clip PATH] [--pack DIR]
@@ -9,9 +10,10 @@ What it does, in one run on one machine:
    speaks it for at least ``--seconds`` (the parent synthesises it to learn its length).
 2. Twin: a video twin trained *with matting* from a real 1080p clip when the development footage
    is present (else the public demo photo twin), into a temporary folder (training not timed).
-3. Each case (resolution × aspect × background: ``plain``, ``matte`` removed onto a colour,
-   ``image`` removed onto a picture, where every frame is blended afresh) runs in a fresh worker
-   subprocess, so its
+3. Each case (``RES:A:B:BACKGROUND[:FORMAT]``: resolution × aspect × background: ``plain``,
+   ``matte`` removed onto a colour, ``image`` removed onto a picture, where every frame is
+   blended afresh, ``clear`` removed and left transparent, which takes ``:webm``; MP4 unless
+   ``:webm`` is given) runs in a fresh worker subprocess, so its
    peak memory (``VmHWM``) is its own. The worker first does what a running worker has done
    before: it loads the voice and renders a short script (the first three sentences) of the same
    case; then it resets its peak-memory count and times exactly what the product does:
@@ -24,11 +26,13 @@ What it does, in one run on one machine:
    one was made.
 4. ``--render-only``: the same case again from the already synthesised speech (one
    :class:`Speech`), for the render's own RTF and fps.
-5. Raw encoder, same frames: the first frames of that case's output are decoded to yuv420p and
-   re-encoded by libx264 with the shipped preset and options, at the video's frame rate, nothing
-   else running, ``RAW_REPEATS`` times: raw fps is the median (each time is in the JSON), and
-   ``raw_x264_cores_busy`` the median CPU time / wall time of those encodes (how much of the
-   machine x264 can use by itself). ``ratio`` = render fps (end to end) / raw fps. Where the
+5. Raw encoder, same frames: the first frames of that case's output are decoded (yuv420p; a
+   WebM's yuva420p, alpha included) and re-encoded by the shipped encoder (``raw_encoder``:
+   libx264, or libvpx-vp9 for WebM) with the shipped options, at the video's frame rate, nothing
+   else running, ``RAW_REPEATS`` times: ``raw_fps`` is the median (each time is in the JSON),
+   and ``raw_cores_busy`` the median CPU time / wall time of those encodes (how much of the
+   machine the encoder can use by itself; runs before 2026-12-06 called these
+   ``raw_x264_*``). ``ratio`` = render fps (end to end) / raw fps. Where the
    render's own CPU goes is in ``cpu_speech_s`` and ``cpu_render_s`` (by thread: see
    :class:`_RssSampler`).
 6. Memory with length: the 1080p 16:9 case streamed the same way from the 1-minute script and
@@ -85,6 +89,8 @@ DEFAULT_CASES = (
     "1080p:16:9:matte",
     "1080p:9:16:matte",
     "1080p:16:9:image",
+    "720p:16:9:clear:webm",
+    "1080p:16:9:clear:webm",
 )
 SCRIPT = (
     "Welcome to our quarterly update. Over the last three months the team shipped four new "
@@ -212,29 +218,48 @@ def memory_with_length(pack: Path, short: Path, long: Path, repeats: int) -> dic
 # ---------------------------------------------------------------------- worker side
 
 
-def raw_encoder_fps(video: Path, n: int, repeats: int = RAW_REPEATS) -> list[tuple[float, float]]:
-    """x264 alone, shipped preset and options, on the first ``n`` frames of ``video`` (yuv420p),
-    encoded ``repeats`` times by a fresh encoder: (fps, cores busy) of each time. Cores busy is
-    the process's CPU time over the wall time: how much of the machine x264 can use by itself."""
+def _first_frames(video: Path, n: int, webm: bool) -> tuple[list[Any], Any]:
+    """The first ``n`` frames of ``video`` as the encoder was given them (yuv420p, or yuva420p
+    from a WebM, whose alpha only libvpx's own decoder reads), and the video's frame rate."""
     import av
 
-    from twinstudio.render.encode import x264_options
-
-    frames = []
+    frames: list[Any] = []
     with av.open(str(video)) as container:
-        fps = container.streams.video[0].average_rate or 25
-        for frame in container.decode(video=0):
-            frames.append(frame.reformat(format="yuv420p"))
-            if len(frames) == n:
+        stream = container.streams.video[0]
+        fps = stream.average_rate or 25
+        if not webm:
+            for frame in container.decode(stream):
+                frames.append(frame.reformat(format="yuv420p"))
+                if len(frames) == n:
+                    break
+            return frames, fps
+        decoder = av.CodecContext.create("libvpx-vp9", "r")
+        for packet in container.demux(stream):
+            frames += decoder.decode(packet) if packet.size else []
+            if len(frames) >= n:
                 break
+    return frames[:n], fps
+
+
+def raw_encoder_fps(video: Path, n: int, repeats: int = RAW_REPEATS) -> list[tuple[float, float]]:
+    """The shipped encoder alone (x264 for MP4, VP9 with alpha for WebM), shipped preset and
+    options, on the first ``n`` frames of ``video``, encoded ``repeats`` times by a fresh
+    encoder: (fps, cores busy) of each time. Cores busy is the process's CPU time over the wall
+    time: how much of the machine the encoder can use by itself."""
+    import av
+
+    from twinstudio.render.encode import vp9_options, x264_options
+
+    webm = video.suffix == ".webm"
+    frames, fps = _first_frames(video, n, webm)
     runs = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
-            out = av.open(str(Path(tmp) / "raw.mp4"), "w")
-            stream = out.add_stream("libx264", rate=fps)
+            out = av.open(str(Path(tmp) / f"raw{video.suffix}"), "w")
+            stream = out.add_stream("libvpx-vp9" if webm else "libx264", rate=fps)
             stream.width, stream.height = frames[0].width, frames[0].height
-            stream.pix_fmt = "yuv420p"
-            stream.options = x264_options()
+            stream.pix_fmt = "yuva420p" if webm else "yuv420p"
+            stream.options = dict(vp9_options() if webm else x264_options())
             stream.codec_context.thread_count = 0
             t0, cpu0 = time.perf_counter(), _cpu_s()
             for i, f in enumerate(frames):
@@ -466,7 +491,10 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
     from twinstudio.speech import join_speech, synthesize_stream
     from twinstudio.twins.pack import TwinPack
 
-    resolution, a, b, bg = case.split(":")
+    resolution, a, b, bg, *rest = case.split(":")
+    output_format = rest[0] if rest else "mp4"
+    if bg == "clear" and output_format != "webm":
+        raise SystemExit(f"case {case}: a clear background needs webm (RES:A:B:clear:webm)")
     background = None
     images = tempfile.TemporaryDirectory()  # removed when the worker ends
     if bg == "matte":
@@ -477,8 +505,9 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
         resolution=resolution,
         aspect_ratio=f"{a}:{b}",
         fit="cover",
-        remove_background=bg in ("matte", "image"),
+        remove_background=bg in ("matte", "image", "clear"),
         background=background,
+        output_format=output_format,
     )
     script = script_path.read_text()
     fps = TwinPack.open(pack).fps
@@ -514,10 +543,11 @@ def worker(pack: Path, script_path: Path, case: str, raw: bool, render_only: boo
         }
         if raw:
             runs = raw_encoder_fps(result.video_path, RAW_FRAMES)
-            res["raw_x264_fps"] = round(statistics.median(r[0] for r in runs), 1)
-            res["raw_x264_fps_runs"] = [round(r[0], 1) for r in runs]
-            res["raw_x264_cores_busy"] = round(statistics.median(r[1] for r in runs), 2)
-            res["ratio"] = round(res["fps"] / res["raw_x264_fps"], 2)
+            res["raw_encoder"] = "libvpx-vp9" if output_format == "webm" else "libx264"
+            res["raw_fps"] = round(statistics.median(r[0] for r in runs), 1)
+            res["raw_fps_runs"] = [round(r[0], 1) for r in runs]
+            res["raw_cores_busy"] = round(statistics.median(r[1] for r in runs), 2)
+            res["ratio"] = round(res["fps"] / res["raw_fps"], 2)
     if render_only:
         speech = join_speech(pieces.kept)
         pieces.kept.clear()

@@ -119,7 +119,7 @@ def lipsync(report: dict[str, Any]) -> str:
 
 
 RENDER_HEAD = (
-    "| case (fit cover) | e2e s | **RTF e2e** | raw x264 fps (cores busy) | ratio "
+    "| case (fit cover) | e2e s | **RTF e2e** | raw encoder fps (cores busy) | ratio "
     "| peak RSS MB (p50) | speech done | CPU s: speech / render (main, encoder thread, "
     "prefetch, native) |\n|---|---|---|---|---|---|---|---|"
 )
@@ -133,9 +133,12 @@ def render(report: dict[str, Any]) -> str:
         threads = ", ".join(
             _f(cpu.get(k), 1) for k in ("main", "video-encoder", "prefetch", "native")
         )
+        # the raw encoder's keys before 2026-12-06 named x264 (every case was an MP4 then)
+        raw_fps = row.get("raw_fps", row.get("raw_x264_fps"))
+        raw_busy = row.get("raw_cores_busy", row.get("raw_x264_cores_busy"))
         lines.append(
             f"| {row['case']} | {_f(row['e2e_s'], 2)} | **{_f(row['rtf'])}** "
-            f"| {_f(row.get('raw_x264_fps'), 1)} ({_f(row.get('raw_x264_cores_busy'), 2)}) "
+            f"| {_f(raw_fps, 1)} ({_f(raw_busy, 2)}) "
             f"| {_f(row.get('ratio'), 2)} | {row['peak_rss_mb']} ({_f(row.get('rss_p50_mb'), 0)}) "
             f"| {_f(row.get('speech_done_s'), 1)} s | {_f(row.get('cpu_speech_s'), 1)} / "
             f"{threads} |"

@@ -29,11 +29,14 @@ OpenCV converts RGB → I420 with the BT.601 matrix in ~2 ms a 1080p frame (SIMD
 whereas any BT.709 conversion measured here cost 5.7 ms (swscale) to 9.7 ms (``cv2.transform``)
 idle and ~18 ms on busy cores: 45 % of the encoder thread's CPU in a 1080p render (py-spy,
 2026-11-24), more than x264 itself. The twin's base footage is stored with the same matrix, so
-nothing is converted between matrices either. WebM (VP9 + alpha) goes through swscale with
-BT.709 and is tagged BT.709.
+nothing is converted between matrices either. WebM (VP9 + alpha) is coded and tagged the same
+way (VP9 signals the matrix in its own header, which browsers honour): the renderer's planes and
+alpha go in as they are (``yuva420p``). Until 2026-12-06 its frames went through RGB and swscale's
+BT.709 matrix: 29 ms a 1080p frame, more than the VP9 encoder itself now takes.
 
-Speed: the renderer hands over I420 pictures (``render.yuv``), which go to x264 as they are;
-RGB frames (burned captions, WebM) are converted first. Conversion, x264 and muxing run in
+Speed: the renderer hands over I420 pictures (``render.yuv``), with their alpha for a
+transparent WebM, which go to x264 or VP9 as they are; RGB frames (burned captions) are
+converted first. Conversion, x264 and muxing run in
 their own thread behind a small bounded queue, so the frames of the lip-sync engine and the
 encoding of the previous ones overlap on the two cores (OpenCV and PyAV's encode release the
 GIL). The queue holds at most ``QUEUE_DEPTH`` frames: memory stays flat.
@@ -55,7 +58,6 @@ from typing import Any
 import av
 import cv2
 import numpy as np
-from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image
 from scipy.signal import resample_poly
 
@@ -72,6 +74,7 @@ __all__ = [
     "VideoEncoder",
     "make_thumbnail",
     "probe",
+    "vp9_options",
     "x264_options",
     "x264_preset",
 ]
@@ -104,9 +107,22 @@ AUDIO_BITRATE = 128_000
 # the benchmark's 63 s 720p matte render fell 4.65 -> 4.12 and 5.02 -> 4.34 s (2026-12-06).
 AAC_OPTIONS = {"aac_coder": "fast"}
 OPUS_BITRATE = 96_000
+# VP9 (transparent WebM) in libvpx's real-time mode at its fastest speed. Its "good" mode at
+# cpu-used 5 (shipped until 2026-12-06; higher values are clamped to 5 there) coded the render's
+# own RGBA frames (background removed, person over transparency) at 10.5 fps at 720p and 5.2 fps
+# at 1080p on the 2 cores, so a transparent WebM took 3.6 / 6.5 times its length to render
+# (720p / 1080p), against 0.5 / 0.8 for the same video as MP4. Real time at cpu-used 8, the same
+# CRF, the same frames (100 at 720p, 40 at 1080p; PSNR of Y and of alpha against the frames
+# given to the encoder):
+#   720p   good 5      10.5 fps   642 kb/s  Y 45.87 dB (worst frame 44.47)  alpha 54.79 dB
+#          realtime 8  97.1 fps   897 kb/s  Y 45.98 dB (worst frame 44.69)  alpha 54.88 dB
+#   1080p  good 5       5.2 fps  1545 kb/s  Y 46.65 dB  alpha 55.52 dB
+#          realtime 8  38.7 fps  2121 kb/s  Y 46.77 dB  alpha 55.72 dB
+# i.e. the same fidelity for ~40 % more bits, 7-9 times faster (realtime 6 / 7: 63 / 76 fps at
+# 720p, 1,560 / 1,610 kb/s at CRF 24 for 47.3 dB; CRF 24 at speed 8: 75 fps, 47.2 dB).
 VP9_CRF = 30
-# libvpx speed (0 best .. 8 fastest); 5 keeps VP9 within a few times x264's veryfast cost.
-VP9_CPU_USED = 5
+VP9_DEADLINE = "realtime"
+VP9_CPU_USED = 8  # libvpx speed: real-time mode takes 5 .. 8 (fastest) here
 QUEUE_DEPTH = 4  # frames waiting for the encoder thread (~6 MB each at 1080p)
 # Longest fragment of the MP4 written while rendering (its samples are held until it is cut).
 FRAGMENT_S = 2.0
@@ -148,6 +164,18 @@ def x264_options() -> dict[str, object]:
     if preset in X264_TUNING:
         params += ":" + X264_TUNING[preset]
     return {"preset": preset, "crf": str(X264_CRF), "profile": "high", "x264-params": params}
+
+
+def vp9_options() -> dict[str, str]:
+    """libvpx-vp9 options of the shipped WebM (also used by the benchmarks' raw-encoder figure)."""
+    return {
+        "crf": str(VP9_CRF),
+        "b": "0",  # constant quality: the CRF alone sets the bits
+        "deadline": VP9_DEADLINE,
+        "cpu-used": str(VP9_CPU_USED),
+        "row-mt": "1",
+        "auto-alt-ref": "0",  # alt-ref frames are not supported with alpha
+    }
 
 
 def _resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
@@ -289,7 +317,9 @@ class VideoEncoder:
     """Streaming encoder for one output video; use as a context manager.
 
     ``frame``s are I420 pictures (``render.yuv``: uint8 (H·3/2, W), what the renderer makes),
-    uint8 RGB (H, W, 3) or, for WebM, RGBA (H, W, 4); ``size`` is (width, height).
+    ``yuv.AlphaPicture``s (the same with an alpha plane: a transparent WebM), uint8 RGB (H, W, 3)
+    or RGBA (H, W, 4); ``size`` is (width, height). MP4 drops any alpha; WebM always carries
+    one (255 where none is given).
     """
 
     def __init__(
@@ -327,7 +357,9 @@ class VideoEncoder:
         self._alpha = output_format == "webm"
         # MP4: the fragmented file written while rendering (see the module's docs)
         self._part = self.path.with_name(f".{self.path.name}.part")
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=QUEUE_DEPTH)
+        self._queue: queue.Queue[np.ndarray | yuv.AlphaPicture | None] = queue.Queue(
+            maxsize=QUEUE_DEPTH
+        )
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -363,14 +395,7 @@ class VideoEncoder:
             self._container = av.open(str(self.path), "w", format="webm")
             video = self._container.add_stream("libvpx-vp9", rate=self.fps)
             video.pix_fmt = "yuva420p"
-            video.options = {
-                "crf": str(VP9_CRF),
-                "b": "0",
-                "deadline": "good",
-                "cpu-used": str(VP9_CPU_USED),
-                "row-mt": "1",
-                "auto-alt-ref": "0",  # alt-ref frames are not supported with alpha
-            }
+            video.options = dict(vp9_options())
             audio = self._container.add_stream("libopus", rate=AUDIO_RATE)
             audio.bit_rate = OPUS_BITRATE
             self._pix_fmt = "yuva420p"
@@ -378,7 +403,7 @@ class VideoEncoder:
         video.time_base = 1 / self.fps
         cc = video.codec_context
         cc.color_range = _MPEG_RANGE
-        cc.colorspace = _SMPTE170M if self.output_format == "mp4" else _BT709
+        cc.colorspace = _SMPTE170M
         cc.color_primaries = _BT709
         cc.color_trc = _BT709
         cc.thread_count = 0
@@ -412,7 +437,7 @@ class VideoEncoder:
         ``audio=None``: streamed speech feeds each piece before writing its frames."""
         self._audio.feed(samples)
 
-    def write(self, frame: np.ndarray) -> None:
+    def write(self, frame: np.ndarray | yuv.AlphaPicture) -> None:
         """Queue one frame for encoding (with the audio up to its end).
 
         The encoder thread reads ``frame`` later: the caller must not modify it afterwards (the
@@ -423,14 +448,19 @@ class VideoEncoder:
             raise RenderError("encoder_closed", "write() after close().")
         self._raise_thread_error()
         width, height = self.size
-        if yuv.is_picture(frame):
+        if isinstance(frame, yuv.AlphaPicture):
+            ok = frame.picture.shape == (height * 3 // 2, width) and frame.alpha.shape == (
+                height,
+                width,
+            )
+        elif yuv.is_picture(frame):
             ok = frame.shape == (height * 3 // 2, width)
         else:
             ok = frame.ndim == 3 and frame.shape[:2] == (height, width) and frame.shape[2] in (3, 4)
         if not ok:
             raise RenderError(
                 "frame_size_mismatch",
-                f"Frame of shape {frame.shape} does not match the output {width}x{height}.",
+                f"Frame of shape {_shape(frame)} does not match the output {width}x{height}.",
             )
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="video-encoder", daemon=True)
@@ -467,23 +497,8 @@ class VideoEncoder:
             except Exception as exc:
                 self._error = exc
 
-    def _encode_frame(self, frame: np.ndarray, index: int) -> None:
-        if yuv.is_picture(frame) or frame.shape[2] == 3 or not self._alpha:
-            if not yuv.is_picture(frame):
-                frame = yuv.from_rgb(np.ascontiguousarray(frame[:, :, :3]))
-            picture = av.VideoFrame.from_numpy_buffer(frame, format="yuv420p")
-            if self._pix_fmt != "yuv420p":
-                picture = picture.reformat(format=self._pix_fmt)
-        else:
-            # Zero-copy wrap; swscale converts RGBA → yuva420p with the same BT.709 matrix.
-            picture = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(frame), format="rgba")
-            picture = picture.reformat(
-                format=self._pix_fmt,
-                src_colorspace=Colorspace.ITU709,
-                dst_colorspace=Colorspace.ITU709,
-                src_color_range=ColorRange.JPEG,
-                dst_color_range=ColorRange.MPEG,
-            )
+    def _encode_frame(self, frame: np.ndarray | yuv.AlphaPicture, index: int) -> None:
+        picture = self._picture(frame) if self._alpha else self._plain(frame)
         picture.pts = index
         try:
             self._mux(self._video.encode(picture))
@@ -491,6 +506,38 @@ class VideoEncoder:
             raise RenderError("encoder_failed", f"Video encoding failed: {exc}") from exc
         # Interleave: send the audio up to the end of this frame.
         self._send_audio(round((index + 1) * AUDIO_RATE / self.fps))
+
+    @staticmethod
+    def _plain(frame: np.ndarray | yuv.AlphaPicture) -> Any:
+        """An MP4's ``yuv420p`` frame: I420 wrapped as it is (no copy), RGB(A) converted."""
+        if isinstance(frame, yuv.AlphaPicture):
+            frame = frame.picture
+        elif not yuv.is_picture(frame):
+            frame = yuv.from_rgb(np.ascontiguousarray(frame[:, :, :3]))
+        return av.VideoFrame.from_numpy_buffer(frame, format="yuv420p")
+
+    def _picture(self, frame: np.ndarray | yuv.AlphaPicture) -> Any:
+        """A WebM's ``yuva420p`` frame: the I420 planes and the alpha copied in as they are
+        (0.6 ms at 1080p), RGB(A) converted first with the same BT.601 matrix."""
+        alpha: np.ndarray | None = None
+        if isinstance(frame, yuv.AlphaPicture):
+            i420, alpha = frame.picture, frame.alpha
+        elif yuv.is_picture(frame):
+            i420 = frame
+        else:
+            if frame.shape[2] == 4:
+                alpha = frame[:, :, 3]
+            i420 = yuv.from_rgb(np.ascontiguousarray(frame[:, :, :3]))
+        width, height = self.size
+        picture = av.VideoFrame(width, height, "yuva420p")
+        for plane, source in zip(picture.planes, (*yuv.planes(i420), alpha), strict=True):
+            # Each plane's rows may be padded (line_size ≥ width): write inside them.
+            rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+            if source is None:
+                rows[:, : plane.width] = 255
+            else:
+                rows[:, : plane.width] = source
+        return picture
 
     def _finish_thread(self) -> None:
         if self._thread is not None:
@@ -575,20 +622,32 @@ def _remux_faststart(source: Path, target: Path) -> None:
 # ---------------------------------------------------------------------- previews
 
 
-def _opaque(frame: np.ndarray) -> np.ndarray:
-    """RGB for previews: I420 pictures converted, RGBA frames over a neutral grey."""
-    frame = yuv.as_rgb(frame)
-    if frame.ndim == 3 and frame.shape[2] == 4:
-        alpha = frame[:, :, 3:4].astype(np.uint16)
+def _shape(frame: np.ndarray | yuv.AlphaPicture) -> str:
+    if isinstance(frame, yuv.AlphaPicture):
+        return f"{frame.picture.shape} with alpha {frame.alpha.shape}"
+    return str(frame.shape)
+
+
+def _opaque(frame: np.ndarray | yuv.AlphaPicture) -> np.ndarray:
+    """RGB for previews: I420 pictures converted, transparent frames over a neutral grey."""
+    alpha: np.ndarray | None = None
+    if isinstance(frame, yuv.AlphaPicture):
+        rgb, alpha = yuv.to_rgb(frame.picture), frame.alpha
+    else:
+        rgb = yuv.as_rgb(frame)
+        if rgb.ndim == 3 and rgb.shape[2] == 4:
+            alpha = rgb[:, :, 3]
+    if alpha is not None:
+        weight = alpha[:, :, None].astype(np.uint16)
         backdrop = np.array(_PREVIEW_BACKDROP, np.uint16)
-        rgb = (frame[:, :, :3] * alpha + backdrop * (255 - alpha) + 127) // 255
-        return rgb.astype(np.uint8)
-    return frame[:, :, :3] if frame.ndim == 3 else frame
+        over = (rgb[:, :, :3] * weight + backdrop * (255 - weight) + 127) // 255
+        return over.astype(np.uint8)
+    return rgb[:, :, :3] if rgb.ndim == 3 else rgb
 
 
-def make_thumbnail(frame: np.ndarray, path: Path, *, quality: int = 90) -> Path:
-    """Write ``frame`` (an I420 picture, or RGB or RGBA uint8) as a JPEG thumbnail at full
-    size."""
+def make_thumbnail(frame: np.ndarray | yuv.AlphaPicture, path: Path, *, quality: int = 90) -> Path:
+    """Write ``frame`` (an I420 picture, with or without alpha, or RGB or RGBA uint8) as a JPEG
+    thumbnail at full size (what is transparent over a neutral grey)."""
     image = Image.fromarray(np.ascontiguousarray(_opaque(frame)))
     image.save(Path(path), format="JPEG", quality=quality, optimize=True, subsampling="4:2:0")
     return Path(path)
@@ -645,7 +704,12 @@ class GifWriter:
             return max(2, 2 * round(w * self.side / h / 2)), self.side
         return self.side, max(2, 2 * round(h * self.side / w / 2))
 
-    def _small_rgb(self, frame: np.ndarray) -> np.ndarray:
+    def _small_rgb(self, frame: np.ndarray | yuv.AlphaPicture) -> np.ndarray:
+        if isinstance(frame, yuv.AlphaPicture):  # shrunk first, then laid over grey
+            small = self._small_rgb(frame.picture)
+            h, w = small.shape[:2]
+            alpha = cv2.resize(frame.alpha, (w, h), interpolation=cv2.INTER_AREA)
+            return _opaque(np.dstack([small, alpha]))
         if yuv.is_picture(frame):
             w, h = yuv.size_of(frame)
             size = self._size(w, h)
@@ -658,7 +722,7 @@ class GifWriter:
         h, w = rgb.shape[:2]
         return cv2.resize(rgb, self._size(w, h), interpolation=cv2.INTER_AREA)
 
-    def add(self, frame: np.ndarray) -> None:
+    def add(self, frame: np.ndarray | yuv.AlphaPicture) -> None:
         index = self._seen
         self._seen += 1
         if index % self.every_n or self.full:

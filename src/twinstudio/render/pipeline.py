@@ -45,6 +45,7 @@ import numpy as np
 from twinstudio.cpu import opencv_on_calling_threads
 from twinstudio.errors import RenderError
 from twinstudio.memory import keep_heap_flat, release_free_memory
+from twinstudio.render import yuv
 from twinstudio.render.types import ProgressFn, RenderOptions, RenderResult
 from twinstudio.speech.types import Speech, Timing
 
@@ -302,7 +303,7 @@ def _render(
     gif_path = workdir / "preview.gif"
     gif = GifWriter(gif_path, every_n=max(1, round(fps / 10)), side=480, fps=fps, seconds=4.0)
     written, thumbed = 0, False
-    out: np.ndarray | None = None
+    out: np.ndarray | yuv.AlphaPicture | None = None
     try:
         with VideoEncoder(video_path, compositor.out_size, fps, None, timeline.rate,
                          output_format=options.output_format) as encoder:  # fmt: skip

@@ -16,17 +16,21 @@ changes is touched:
 
 Layout: uint8 (h·3/2, w): the Y plane (h, w), then U and V (h/2, w/2 each), one after the other:
 PyAV's ``yuv420p`` ndarray and OpenCV's ``COLOR_*_I420``; w and h are even. Colour: the BT.601
-matrix, limited range (Y 16..235, C 16..240), as ``render.encode`` explains.
+matrix, limited range (Y 16..235, C 16..240), as ``render.encode`` explains. A transparent
+WebM's frame is an :class:`AlphaPicture`: the I420 picture and its alpha plane (h, w), which
+VP9 codes as they are (yuva420p), never through RGB.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 __all__ = [
+    "AlphaPicture",
     "PictureResizer",
     "Resizer",
     "as_rgb",
@@ -54,6 +58,13 @@ __all__ = [
 _LIMITED_CHROMA = np.clip(np.round(128 + (np.arange(256) - 128) * 224 / 255), 0, 255).astype(
     np.uint8
 )
+
+
+class AlphaPicture(NamedTuple):
+    """An I420 picture with its alpha plane (uint8 (h, w), 255 opaque): a transparent frame."""
+
+    picture: np.ndarray
+    alpha: np.ndarray
 
 
 def is_picture(frame: np.ndarray) -> bool:

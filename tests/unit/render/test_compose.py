@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -164,15 +165,22 @@ def test_default_matte_background_is_studio_grey() -> None:
     assert out[360, 640].mean() > out[5, 5].mean() + 10  # lighter behind the subject
 
 
-def test_webm_with_matting_is_transparent_rgba() -> None:
+def test_webm_with_matting_is_a_transparent_picture() -> None:
     options = RenderOptions("720p", "16:9", "contain", remove_background=True, output_format="webm")
     comp = Compositor(LANDSCAPE, (560, 200, 720, 400), options)
     alpha = np.zeros((720, 1280), np.uint8)
     alpha[200:600, 500:800] = 255
     out = comp.compose(np.full((720, 1280, 3), 200, np.uint8), alpha)
-    assert out.shape == (720, 1280, 4)
-    assert out[10, 10, 3] == 0 and out[400, 640, 3] == 255
-    assert _near(out[400, 640, :3], (200, 200, 200), 1)
+    assert isinstance(out, yuv.AlphaPicture)  # planes and alpha, for VP9 as they are
+    assert out.picture.shape == (1080, 1280) and out.alpha.shape == (720, 1280)
+    assert out.alpha[10, 10] == 0 and out.alpha[400, 640] == 255
+    assert _near(yuv.to_rgb(out.picture)[400, 640], (200, 200, 200), 1)
+    # With a background the WebM is the opaque composite: a plain picture.
+    opaque = replace(options, background=Background(color="#00ff00"))
+    out = Compositor(LANDSCAPE, (560, 200, 720, 400), opaque).compose(
+        np.full((720, 1280, 3), 200, np.uint8), alpha
+    )
+    assert yuv.is_picture(out) and _near(yuv.to_rgb(out)[10, 10], (0, 255, 0), 3)
 
 
 def test_wrong_frame_size_is_a_render_error() -> None:

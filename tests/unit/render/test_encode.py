@@ -155,6 +155,50 @@ def test_webm_has_alpha_and_opus(tmp_path: Path) -> None:
     assert alpha[10, 10] < 10 and alpha[70, 20] > 245
 
 
+def _webm_frames(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(RGB, alpha) of every frame of a WebM, decoded by libvpx (which reads the alpha)."""
+    decoder = av.CodecContext.create("libvpx-vp9", "r")
+    out = []
+    with av.open(str(path)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            for frame in decoder.decode(packet) if packet.size else []:
+                rgba = frame.to_ndarray(format="rgba")
+                out.append((rgba[:, :, :3].astype(int), rgba[:, :, 3].astype(int)))
+    return out
+
+
+def test_transparent_pictures_go_to_vp9_as_they_are(tmp_path: Path) -> None:
+    """The renderer's transparent frames (I420 + alpha) are coded plane by plane: colours come
+    back as given under the BT.601 matrix the WebM is tagged with, the alpha as given; an I420
+    picture without alpha is opaque; a frame of the wrong size is refused."""
+    from twinstudio.render import yuv
+
+    rgb = np.zeros((*SIZE[::-1], 3), np.uint8)
+    rgb[:, :128] = (200, 120, 60)
+    rgb[:, 128:] = (20, 90, 220)
+    alpha = np.zeros(SIZE[::-1], np.uint8)
+    alpha[20:120, 40:200] = 255
+    alpha[20:120, 200:] = 128
+    frame = yuv.AlphaPicture(yuv.from_rgb(rgb), alpha)
+    path = tmp_path / "t.webm"
+    with VideoEncoder(path, SIZE, 25, np.zeros(4800, np.float32), 48000, "webm") as enc:
+        for _ in range(2):
+            enc.write(frame)
+        enc.write(yuv.from_rgb(rgb))  # no alpha: opaque
+        with pytest.raises(RenderError) as err:
+            enc.write(yuv.AlphaPicture(frame.picture, alpha[:-2]))
+        assert err.value.code == "frame_size_mismatch" and "alpha" in err.value.message
+    info = probe(path)
+    assert info["color_space"] == 6 and info["color_range"] == 1  # BT.601 matrix, limited
+    frames = _webm_frames(path)
+    assert len(frames) == 3
+    colours, got = frames[0]
+    assert np.abs(colours[70, 80] - (200, 120, 60)).max() <= 6
+    assert np.abs(colours[70, 220] - (20, 90, 220)).max() <= 6
+    assert got[5, 5] <= 3 and got[70, 80] >= 252 and abs(got[70, 220] - 128) <= 4
+    assert frames[2][1].min() >= 252
+
+
 def test_preset_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     assert encode.x264_preset() == encode.X264_PRESET == "superfast"
     # The shipped preset keeps the macroblock tree (superfast alone doubles the bits at CRF 20).
@@ -221,6 +265,26 @@ def test_gif_from_i420_pictures_keeps_their_colours_and_is_written_on_close(
         bottom = np.asarray(image.convert("RGB"))[360, 135].astype(int)
     assert np.abs(top - (200, 40, 40)).max() <= 12
     assert np.abs(bottom - (30, 90, 200)).max() <= 12
+
+
+def test_previews_of_transparent_pictures_show_grey_where_nothing_is(tmp_path: Path) -> None:
+    from twinstudio.render import yuv
+
+    rgb = np.full((*SIZE[::-1], 3), (200, 40, 40), np.uint8)
+    alpha = np.zeros(SIZE[::-1], np.uint8)
+    alpha[:, :128] = 255
+    frame = yuv.AlphaPicture(yuv.from_rgb(rgb), alpha)
+    with Image.open(make_thumbnail(frame, tmp_path / "t.jpg")) as image:
+        thumb = np.asarray(image.convert("RGB")).astype(int)
+    gif = GifWriter(tmp_path / "p.gif", every_n=1, side=128, fps=25, seconds=0.2)
+    for _ in range(5):
+        gif.add(frame)
+    with Image.open(gif.path) as image:
+        assert image.size == (128, 72)
+        small = np.asarray(image.convert("RGB")).astype(int)
+    for picture, left, right in ((thumb, 60, 200), (small, 30, 100)):
+        assert np.abs(picture[36, left] - (200, 40, 40)).max() <= 12
+        assert np.abs(picture[36, right] - (128, 128, 128)).max() <= 12
 
 
 def test_gif_with_no_frame_writes_nothing(tmp_path: Path) -> None:

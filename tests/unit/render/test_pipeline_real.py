@@ -139,9 +139,10 @@ def test_demo_photo_twin_renders(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_matted_photo_twin_renders_onto_a_background_colour(tmp_path: Path) -> None:
+def test_a_matted_photo_twin_renders_onto_a_colour_and_clear(tmp_path: Path) -> None:
     """Training with matting stores the matte (``matte.mov``, PNG frames) and background removal
-    reads it: the corners show the colour asked for, the face is still found on every frame."""
+    reads it: the corners show the colour asked for, the face is still found on every frame;
+    with no colour, a WebM is transparent there."""
     from twinstudio.render.types import Background
     from twinstudio.twins import pack as P
 
@@ -156,6 +157,28 @@ def test_a_matted_photo_twin_renders_onto_a_background_colour(tmp_path: Path) ->
         assert np.abs(corner.reshape(-1, 3).mean(axis=0) - blue).max() < 4
     n, found = _faces_on_every_frame(result.video_path)
     assert n == 25 and found == n
+    # The same twin as a transparent WebM: VP9 with alpha, nothing behind the person, and the
+    # person in the MP4's colours (both are coded with the BT.601 matrix and tagged so).
+    import av
+
+    from twinstudio.render.encode import probe
+
+    clear = RenderOptions(resolution="720p", remove_background=True, output_format="webm")
+    webm = render_video(tmp_path / "demo", _speech(1.0), clear, tmp_path / "clear")
+    info = probe(webm.video_path)
+    assert info["video_codec"] == "vp9" and info["has_alpha"] and info["color_space"] == 6
+    assert webm.thumbnail_path.is_file() and webm.gif_path.is_file()
+    decoder = av.CodecContext.create("libvpx-vp9", "r")
+    with av.open(str(webm.video_path)) as container:
+        rgba = [f.to_ndarray(format="rgba") for p in container.demux(container.streams.video[0])
+                if p.size for f in decoder.decode(p)]  # fmt: skip
+    assert len(rgba) == 25
+    alpha = rgba[0][:, :, 3].astype(int)
+    assert alpha[:8, :8].max() <= 3 and alpha[:8, -8:].max() <= 3  # the top corners: clear
+    face = rgba[0][300:420, 580:700]  # the middle of the face, opaque in both
+    assert face[:, :, 3].min() >= 240 and face[:, :, 3].mean() > 254  # (coded with loss)
+    shown = frames[0][300:420, 580:700].reshape(-1, 3).mean(axis=0)
+    assert np.abs(face[:, :, :3].reshape(-1, 3).mean(axis=0) - shown).max() < 4
 
 
 def _split(speech: Speech, cuts_s: list[float]) -> list[Speech]:

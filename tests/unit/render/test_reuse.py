@@ -152,6 +152,10 @@ def test_kept_unmixed_pictures_give_the_same_frames(
             with monkeypatch.context() as patch:
                 patch.setattr(compose, "unmix", counted)
                 got = kept.compose_placed(picture.copy(), alpha, source=source, changed=box)
+            if background == "webm":  # the picture with its alpha
+                assert isinstance(got, yuv.AlphaPicture) and isinstance(want, yuv.AlphaPicture)
+                assert np.array_equal(got.alpha, want.alpha), (source, box)
+                got, want = got.picture, want.picture
             assert got.shape == want.shape and np.array_equal(got, want), (source, box)
     assert wholes == 2  # one per footage frame
     kept.close()
