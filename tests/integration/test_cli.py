@@ -73,6 +73,26 @@ def test_videos_create_wait_out_json(server: Server, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_webm_out_asks_for_webm(server: Server, tmp_path: Path) -> None:
+    """``--out x.webm`` (or ``--format webm``) makes a WebM, on the server and locally."""
+    webm = b"\x1a\x45\xdf\xa3"  # the EBML header's magic
+    out = tmp_path / "x.webm"
+    done = cli("videos", "create", "--avatar", DEMO_LOOK, "--voice", VOICE, "--script", "Hi.",
+               "--resolution", "720p", "--out", str(out), "--json", server=server)  # fmt: skip
+    assert done.returncode == 0, done.stderr + server.log()
+    video = json.loads(done.stdout)
+    assert video["status"] == "completed" and out.read_bytes()[:4] == webm
+    assert video["video_url"].split("?")[0].endswith(".webm")
+    from twinstudio.twins.demo import demo_source
+
+    local = tmp_path / "local.webm"
+    done = cli("render", "--photo", str(demo_source()), "--script", "Hi.", "--resolution", "720p",
+               "--out", str(local), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert local.read_bytes()[:4] == webm and json.loads(done.stdout)["file"] == str(local)
+
+
+@pytest.mark.slow
 def test_invalid_parameter_exits_2_with_a_clear_message(server: Server) -> None:
     done = cli("videos", "create", "--avatar", DEMO_LOOK, "--voice", VOICE, "--script", "Hi",
                "--resolution", "999p", server=server)  # fmt: skip

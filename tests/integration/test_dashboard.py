@@ -52,7 +52,21 @@ def test_dashboard_makes_a_video_and_shows_twins(server: Server, page, tmp_path:
     item.locator(".badge.completed").wait_for(timeout=120_000)
     src = item.locator("video").get_attribute("src")
     assert src and "/files/videos/" in src and "sig=" in src
-    page.screenshot(path="/tmp/dashboard-videos.png")
+    # WebM: the format asked for is the one served, and the browser decodes it
+    page.select_option("#v-format", "webm")
+    page.fill("#v-title", "dashboard-webm")
+    page.click("#video-form button[type=submit]")
+    webm = page.locator(".item", has_text="dashboard-webm")
+    webm.locator(".badge.completed").wait_for(timeout=120_000)
+    src = webm.locator("video").get_attribute("src")
+    assert src and src.split("?")[0].endswith(".webm")
+    webm.locator("video").evaluate("v => { v.muted = true; v.preload = 'auto'; v.load(); }")
+    page.wait_for_function(
+        "v => v.readyState >= 2 && v.videoWidth === 1280",
+        arg=webm.locator("video").element_handle(),
+        timeout=20_000,
+    )
+    page.select_option("#v-format", "mp4")
     # a bad request shows the API's message, not a crash
     page.fill("#v-script", " ")
     page.click("#video-form button[type=submit]")

@@ -41,7 +41,13 @@ def _speech(
 
 
 def render(
-    out: Annotated[Path, typer.Option(help="The MP4 to write.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="The video to write: .mp4, or .webm for VP9 (transparent with "
+            "--remove-background and no --background)."
+        ),
+    ],
     look_pack: Annotated[Path | None, typer.Option(help="A trained twin pack folder.")] = None,
     photo: Annotated[Path | None, typer.Option(help="Make a photo avatar from this image.")] = None,
     footage: Annotated[
@@ -120,8 +126,10 @@ def render(
             speech = _speech(script, audio, voice, speed, pitch)
             bar.update(task, total=1.0, completed=1.0)
             task = bar.add_task("rendering", total=1.0)
+            webm = out.suffix.lower() == ".webm"
             options = RenderOptions(resolution=resolution, aspect_ratio=aspect, fit=fit,
-                                    remove_background=remove_background, background=bg)  # fmt: skip
+                                    remove_background=remove_background, background=bg,
+                                    output_format="webm" if webm else "mp4")  # fmt: skip
             result = render_video(
                 pack,
                 speech,

@@ -127,12 +127,20 @@ def create(
     remove_background: Annotated[
         bool, typer.Option(help="Cut the person out (look trained with matting).")
     ] = False,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="mp4 | webm (VP9; transparent with --remove-background and no --background). "
+            "Default: webm when --out ends in .webm, else mp4.",
+        ),
+    ] = None,
     speed: Annotated[float | None, typer.Option(help="Voice speed 0.5–1.5.")] = None,
     pitch: Annotated[float | None, typer.Option(help="Voice pitch −50..50.")] = None,
     title: Annotated[str | None, typer.Option(help="A title for the video.")] = None,
     wait: Annotated[bool, typer.Option(help="Wait until the video is rendered.")] = False,
     out: Annotated[
-        Path | None, typer.Option(help="Download the MP4 here (implies --wait).")
+        Path | None, typer.Option(help="Download the video here (implies --wait).")
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the render.")] = 1800.0,
     base_url: BaseUrlOpt = None,
@@ -147,6 +155,8 @@ def create(
             script = script_file.read_text(encoding="utf-8")
         if audio is not None and not audio.is_file():
             fail(f"{audio} is not a file.")
+        if output_format is None and out is not None and out.suffix.lower() == ".webm":
+            output_format = "webm"
         with make_client(base_url, api_key) as client:
             settings: dict[str, Any] = {
                 k: v for k, v in (("speed", speed), ("pitch", pitch)) if v is not None
@@ -162,6 +172,7 @@ def create(
                 fit=fit,
                 background=_background(client, background),
                 remove_background=remove_background or None,
+                output_format=output_format,
                 voice_settings=settings or None,
             )
             if not (wait or out):

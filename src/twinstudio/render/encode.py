@@ -108,21 +108,20 @@ AUDIO_BITRATE = 128_000
 AAC_OPTIONS = {"aac_coder": "fast"}
 OPUS_BITRATE = 96_000
 # VP9 (transparent WebM) in libvpx's real-time mode at its fastest speed. Its "good" mode at
-# cpu-used 5 (shipped until 2026-12-06; higher values are clamped to 5 there) coded the render's
-# own RGBA frames (background removed, person over transparency) at 10.5 fps at 720p and 5.2 fps
-# at 1080p on the 2 cores, so a transparent WebM took 3.6 / 6.5 times its length to render
-# (720p / 1080p), against 0.5 / 0.8 for the same video as MP4. Real time at cpu-used 8, the same
-# CRF, the same frames (100 at 720p, 40 at 1080p; PSNR of Y and of alpha against the frames
-# given to the encoder):
+# cpu-used 5 (shipped until 2026-12-06; 6 and 8 gave the same size and PSNR there) coded the
+# render's own RGBA frames (background removed, person over transparency) at 10.5 fps at 720p
+# and 5.2 fps at 1080p on the 2 cores, so a transparent WebM took 3.6 / 6.5 times its length to
+# render (720p / 1080p), against 0.5 / 0.8 for the same video as MP4. Real time at cpu-used 8,
+# the same CRF, the same frames (100 at 720p, 40 at 1080p; PSNR of Y and of alpha against the
+# frames given to the encoder):
 #   720p   good 5      10.5 fps   642 kb/s  Y 45.87 dB (worst frame 44.47)  alpha 54.79 dB
 #          realtime 8  97.1 fps   897 kb/s  Y 45.98 dB (worst frame 44.69)  alpha 54.88 dB
 #   1080p  good 5       5.2 fps  1545 kb/s  Y 46.65 dB  alpha 55.52 dB
 #          realtime 8  38.7 fps  2121 kb/s  Y 46.77 dB  alpha 55.72 dB
-# i.e. the same fidelity for ~40 % more bits, 7-9 times faster (realtime 6 / 7: 63 / 76 fps at
-# 720p, 1,560 / 1,610 kb/s at CRF 24 for 47.3 dB; CRF 24 at speed 8: 75 fps, 47.2 dB). Without
-# look-ahead (``lag-in-frames`` 0, unused in real time: the same size and PSNR came out) a 1080p
-# render's peak memory fell 1,167 -> 936 MB: libvpx had held 25 frames for each of its two
-# encoders, the picture's and the alpha's.
+# i.e. the same fidelity for ~40 % more bits, 7-9 times faster (at 1080p, speed 7: 27.6 fps for
+# 1,974 kb/s, 46.82 dB). Without look-ahead (``lag-in-frames`` 0, unused in real time: the same
+# size and PSNR came out) a 1080p render's peak memory fell 1,167 -> 936 MB: libvpx had held 25
+# frames for each of its two encoders, the picture's and the alpha's.
 VP9_CRF = 30
 VP9_DEADLINE = "realtime"
 VP9_CPU_USED = 8  # libvpx speed: real-time mode takes 5 .. 8 (fastest) here
@@ -394,7 +393,6 @@ class VideoEncoder:
             audio = self._container.add_stream("aac", rate=AUDIO_RATE)
             audio.bit_rate = AUDIO_BITRATE
             audio.options = dict(AAC_OPTIONS)
-            self._pix_fmt = "yuv420p"
         else:
             self._container = av.open(str(self.path), "w", format="webm")
             video = self._container.add_stream("libvpx-vp9", rate=self.fps)
@@ -402,7 +400,6 @@ class VideoEncoder:
             video.options = dict(vp9_options())
             audio = self._container.add_stream("libopus", rate=AUDIO_RATE)
             audio.bit_rate = OPUS_BITRATE
-            self._pix_fmt = "yuva420p"
         video.width, video.height = width, height
         video.time_base = 1 / self.fps
         cc = video.codec_context

@@ -113,7 +113,7 @@ async function createVideo(ev) {
     avatar_id: $("#v-avatar").value, voice_id: $("#v-voice").value, script: $("#v-script").value,
     resolution: $("#v-resolution").value, aspect_ratio: $("#v-aspect").value, fit: $("#v-fit").value,
     voice_settings: { speed: Number($("#v-speed").value), pitch: Number($("#v-pitch").value) },
-    remove_background: $("#v-remove-bg").checked,
+    remove_background: $("#v-remove-bg").checked, output_format: $("#v-format").value,
   };
   if ($("#v-title").value) body.title = $("#v-title").value;
   if ($("#v-use-bg").checked) body.background = { type: "color", value: $("#v-bg").value.toUpperCase() };
