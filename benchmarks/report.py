@@ -145,6 +145,8 @@ def render(report: dict[str, Any]) -> str:
         )
     memory = report.get("memory")
     if memory:
+        growth = memory["growth_after_first_min_mb"]  # one per long run
+        growth = max(growth) if isinstance(growth, list) else growth
         lines += [
             "",
             f"Memory ({memory['case']}): {len(memory['one_min_peaks_mb'])} renders of "
@@ -153,7 +155,7 @@ def render(report: dict[str, Any]) -> str:
             f"{len(memory['long_peaks_mb'])} of {memory['long_s'] / 60:.1f} min at "
             f"{', '.join(f'{x:.0f}' for x in memory['long_peaks_mb'])} MB; medians "
             f"{memory['one_min_median_mb']:.0f} / {memory['long_median_mb']:.0f} MB, "
-            f"+{memory['growth_after_first_min_mb']:.1f} MB after the first minute, "
+            f"at most +{growth:.1f} MB after the first minute, "
             f"`no_higher` {str(memory['no_higher']).lower()}, under 1.5 GB "
             f"{str(memory['under_1_5_gb']).lower()}.",
         ]
