@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,19 +47,20 @@ def test_dashboard_makes_a_video_and_shows_twins(server: Server, page, tmp_path:
     page.select_option("#v-voice", "en_US-joe-medium")
     page.fill("#v-script", "Hello from the dashboard.")
     page.select_option("#v-resolution", "720p")
-    page.fill("#v-title", "dashboard-test")
-    page.click("#video-form button[type=submit]")
-    item = page.locator(".item", has_text="dashboard-test")
-    item.locator(".badge.completed").wait_for(timeout=120_000)
-    src = item.locator("video").get_attribute("src")
+
+    def made(title: str) -> tuple[Any, str | None]:
+        """Submit the form under ``title``; the video's list item once completed, and its src."""
+        page.fill("#v-title", title)
+        page.click("#video-form button[type=submit]")
+        item = page.locator(".item", has_text=title)
+        item.locator(".badge.completed").wait_for(timeout=120_000)
+        return item, item.locator("video").get_attribute("src")
+
+    _, src = made("dashboard-test")
     assert src and "/files/videos/" in src and "sig=" in src
     # WebM: the format asked for is the one served, and the browser decodes it
     page.select_option("#v-format", "webm")
-    page.fill("#v-title", "dashboard-webm")
-    page.click("#video-form button[type=submit]")
-    webm = page.locator(".item", has_text="dashboard-webm")
-    webm.locator(".badge.completed").wait_for(timeout=120_000)
-    src = webm.locator("video").get_attribute("src")
+    webm, src = made("dashboard-webm")
     assert src and src.split("?")[0].endswith(".webm")
     webm.locator("video").evaluate("v => { v.muted = true; v.preload = 'auto'; v.load(); }")
     page.wait_for_function(

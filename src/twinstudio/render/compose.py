@@ -23,11 +23,11 @@ Matting (``remove_background`` with an alpha)
     indistinguishable), for one resize instead of two. Image backgrounds are blended at output
     size, where the image's own detail is. WebM output with no explicit background is
     transparent: the picture with the person's alpha (``yuv.AlphaPicture``). With an explicit
-    background the WebM frame is the composite, fully opaque. The soft edge's pixels show the person's own colour, without the
-    old backdrop's share, on every one of these paths: read so from the pack's front videos
-    (``fronts``, ``twins.front``: the engine decodes them instead of the base), or, for a pack
-    trained before them, unmixed here with its plate of the backdrop (``plate``,
-    ``twins.plate``; ``render.backdrop``).
+    background the WebM frame is the composite, fully opaque. The soft edge's pixels show the
+    person's own colour, without the old backdrop's share, on every one of these paths: read so
+    from the pack's front videos (``fronts``, ``twins.front``: the engine decodes them instead of
+    the base), or, for a pack trained before them, unmixed here with its plate of the backdrop
+    (``plate``, ``twins.plate``; ``render.backdrop``).
 
 Output: an I420 picture, or for a transparent WebM a ``yuv.AlphaPicture`` (the picture and its
 alpha), which the VP9-with-alpha encoder takes plane by plane.
@@ -319,8 +319,8 @@ class Compositor:
     ) -> np.ndarray | yuv.AlphaPicture:
         """One output frame from a picture already in the view (:attr:`view`, as engines draw
         when given it): I420, or RGB (converted here); ``alpha`` in the view too. Returns I420,
-        or a ``yuv.AlphaPicture`` for a transparent WebM. An I420 picture is handed over: when the output is the picture
-        unchanged, it is returned itself, not copied. ``alpha`` is feathered, as
+        or a ``yuv.AlphaPicture`` for a transparent WebM. An I420 picture is handed over: when
+        the output is the picture unchanged, it is returned itself, not copied. ``alpha`` is feathered, as
         ``View.place_alpha`` gives it.
 
         ``source``: the footage frame the picture (and alpha) show everywhere outside

@@ -510,25 +510,13 @@ class VideoEncoder:
 
     @staticmethod
     def _plain(frame: np.ndarray | yuv.AlphaPicture) -> Any:
-        """An MP4's ``yuv420p`` frame: I420 wrapped as it is (no copy), RGB(A) converted."""
-        if isinstance(frame, yuv.AlphaPicture):
-            frame = frame.picture
-        elif not yuv.is_picture(frame):
-            frame = yuv.from_rgb(np.ascontiguousarray(frame[:, :, :3]))
-        return av.VideoFrame.from_numpy_buffer(frame, format="yuv420p")
+        """An MP4's ``yuv420p`` frame: I420 wrapped as it is (no copy), any alpha dropped."""
+        return av.VideoFrame.from_numpy_buffer(_i420(frame)[0], format="yuv420p")
 
     def _picture(self, frame: np.ndarray | yuv.AlphaPicture) -> Any:
         """A WebM's ``yuva420p`` frame: the I420 planes and the alpha copied in as they are
-        (0.6 ms at 1080p), RGB(A) converted first with the same BT.601 matrix."""
-        alpha: np.ndarray | None = None
-        if isinstance(frame, yuv.AlphaPicture):
-            i420, alpha = frame.picture, frame.alpha
-        elif yuv.is_picture(frame):
-            i420 = frame
-        else:
-            if frame.shape[2] == 4:
-                alpha = frame[:, :, 3]
-            i420 = yuv.from_rgb(np.ascontiguousarray(frame[:, :, :3]))
+        (0.6 ms at 1080p); opaque (255) where the frame has no alpha."""
+        i420, alpha = _i420(frame)
         width, height = self.size
         picture = av.VideoFrame(width, height, "yuva420p")
         for plane, source in zip(picture.planes, (*yuv.planes(i420), alpha), strict=True):
@@ -621,6 +609,17 @@ def _remux_faststart(source: Path, target: Path) -> None:
 
 
 # ---------------------------------------------------------------------- previews
+
+
+def _i420(frame: np.ndarray | yuv.AlphaPicture) -> tuple[np.ndarray, np.ndarray | None]:
+    """The encoder's view of a frame: its I420 picture (RGB converted with the BT.601 matrix) and
+    its alpha, or None where it has none."""
+    if isinstance(frame, yuv.AlphaPicture):
+        return frame.picture, frame.alpha
+    if yuv.is_picture(frame):
+        return frame, None
+    alpha = frame[:, :, 3] if frame.shape[2] == 4 else None
+    return yuv.from_rgb(np.ascontiguousarray(frame[:, :, :3])), alpha
 
 
 def _shape(frame: np.ndarray | yuv.AlphaPicture) -> str:
