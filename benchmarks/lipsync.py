@@ -29,7 +29,8 @@ and of the bank's own openings along the selected path (``selected``: after sele
 paste), so a loss can be placed on the step that causes it.
 
 With ``--lengths 5,10,14`` the 20-second clip is also trained on its first 5, 10 and 14 s only
-(always re-driving the same held-back last 30 %), to show how r grows with training footage.
+(always re-driving the same held-back last 30 %), to show how r grows with training footage;
+with ``--held start`` too, on the 5, 10 and 14 s right after its held-back first 30 %.
 With ``--held start`` the *first* 30 % of each clip is held back and the rest trains: the same
 measurement on parts of the footage that no setting was chosen on (every constant of the
 renderer was tuned against the last 30 %), so a gain that only fits those parts shows up as one
@@ -107,7 +108,7 @@ def _split(
 ) -> tuple[Path, Path, _DiskFrames, int]:
     """Training clip (first 70 %, or its first ``train_s`` seconds; with sound), held-out audio
     wav (last 30 %), held-out frames, fps. ``held_at="start"``: the first 30 % is held back and
-    the last 70 % trains (``train_s`` does not apply)."""
+    the last 70 % trains (or the ``train_s`` seconds right after the held-back part)."""
     from twinstudio.twins.ingest import iter_frames, probe, read_audio, working_size
     from twinstudio.twins.video import VideoWriter
 
@@ -119,24 +120,24 @@ def _split(
     cut = n - int(n * TRAIN_FRACTION) if at_start else int(n * TRAIN_FRACTION)
     silent = tmp / "train_video.mp4"
     held = _DiskFrames(tmp / "held")
+    # Training frames [first, last): next to the held-back part, ``train_s`` long when given.
+    first, last = (cut, n) if at_start else (0, cut)
+    if train_s is not None:
+        last = min(last, first + int(train_s * info.fps))
     with VideoWriter(silent, size, info.fps) as writer:
         for i, (yuv, rgb) in enumerate(iter_frames(source, info, size)):
             if (i < cut) == at_start:
                 held.append(rgb)
-            elif at_start or train_s is None or i < train_s * info.fps:
+            elif first <= i < last:
                 writer.write(yuv)
     audio = read_audio(source, start_s=info.start_s)
     if audio is None:
         # An error of this clip (listed under "failed"), not of the run: the others still count.
         raise ValueError(f"{source.name} has no sound: self-reconstruction re-drives its audio")
-    if at_start:
-        train = _with_audio(silent, audio[int(cut / info.fps * 16000) :], tmp / "train.mp4")
-        start = 0
-    else:
-        train_frames = cut if train_s is None else min(cut, int(train_s * info.fps))
-        train_audio = audio[: int(train_frames / info.fps * 16000)]
-        train = _with_audio(silent, train_audio, tmp / "train.mp4")
-        start = int(cut / info.fps * 16000)
+    a0 = int(first / info.fps * 16000)
+    a1 = None if at_start and train_s is None else int(last / info.fps * 16000)
+    train = _with_audio(silent, audio[a0:a1], tmp / "train.mp4")
+    start = 0 if at_start else int(cut / info.fps * 16000)
     stop = start + int(len(held) / info.fps * 16000)
     wav = tmp / "held.wav"
     pcm = (np.clip(audio[start:stop], -1, 1) * 32767).astype(np.int16)
@@ -566,7 +567,7 @@ def main(argv: list[str]) -> int:
         results.append(res)
     by_length = []
     for seconds in lengths:
-        res = run_clip(folder / LENGTH_CLIP, train_s=seconds, packs=args.packs)
+        res = run_clip(folder / LENGTH_CLIP, train_s=seconds, packs=args.packs, held_at=args.held)
         res["train_seconds"] = seconds
         print(json.dumps(res), flush=True)
         by_length.append(res)
