@@ -3,13 +3,19 @@
 The database is the source of truth. A claim is one conditional UPDATE, so two workers (threads or
 machines) can never both own a job; a running job whose lease expired (its worker was killed) is
 claimable again and is retried, up to ``max_attempts`` claims.
+
+Idle workers poll the table. Those in the process that enqueued (the embedded, single-machine
+mode) are also woken the moment the enqueuing transaction commits (:func:`wait_for_work`), so a
+video starts at once instead of at the next poll (up to 0.5 s later; 0.25 s on average).
+Workers on other machines keep polling: the table stays the only channel between processes.
 """
 
 from __future__ import annotations
 
 import enum
+import threading
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.orm import Session
 
 from twinstudio.db.base import Database, now
@@ -23,12 +29,44 @@ class JobStatus(str, enum.Enum):
     FAILED = "failed"
 
 
+# Set when a transaction that enqueued a job commits; idle workers of this process wait on it.
+_work = threading.Event()
+_NEW_JOBS = "twinstudio.new_jobs"  # a session.info flag: this transaction enqueued
+
+
 def enqueue(session: Session, kind: str, ref_id: str, *, max_attempts: int = 3) -> Job:
-    """Add a job in the caller's transaction (so it exists iff the caller's row does)."""
+    """Add a job in the caller's transaction (so it exists iff the caller's row does); this
+    process's idle workers are woken when that transaction commits."""
     job = Job(kind=kind, ref_id=ref_id, status=JobStatus.QUEUED.value, max_attempts=max_attempts)
     session.add(job)
     session.flush()
+    session.info[_NEW_JOBS] = True
     return job
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    # After the commit, never before it: a worker woken earlier would not see the job yet.
+    if session.info.pop(_NEW_JOBS, False):
+        _work.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_NEW_JOBS, None)
+
+
+def wait_for_work(timeout: float) -> bool:
+    """Block until a job is enqueued in this process (or :func:`wake` is called), at most
+    ``timeout`` seconds; True when woken. Every waiting worker wakes; they race to claim."""
+    woken = _work.wait(timeout)
+    _work.clear()
+    return woken
+
+
+def wake() -> None:
+    """Wake this process's idle workers (to see a stop flag, or look at the table again)."""
+    _work.set()
 
 
 def _claimable(t: float):  # type: ignore[no-untyped-def]

@@ -152,8 +152,8 @@ class Worker:
             except Exception:
                 log.exception("worker %s: unexpected error", self.owner)
                 worked = False
-            if not worked:
-                self.stop.wait(self.poll_seconds)
+            if not worked and not self.stop.is_set():
+                queue.wait_for_work(self.poll_seconds)  # woken at once by a job enqueued here
 
     def run_one(self) -> bool:
         """Claim and run one job; False when there was none."""
@@ -254,5 +254,6 @@ class WorkerPool:
 
     def shutdown(self, timeout: float = 10.0) -> None:
         self.stop.set()
+        queue.wake()  # idle workers see the stop now, not at their next poll
         for t in self.threads:
             t.join(timeout=timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy.orm import Session
@@ -96,3 +97,39 @@ def test_complete_is_atomic_with_domain_change(ctx) -> None:  # type: ignore[no-
     with pytest.raises(ValueError):
         run.complete(broken)
     assert _status(ctx, job_id) == "running"
+
+
+def test_an_idle_worker_starts_a_job_the_moment_it_is_committed(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Polling every 60 s, the worker still runs a job enqueued in this process at once (woken
+    by the commit), and sees its stop flag at once on shutdown's wake."""
+    HANDLERS["t_wake"] = JobKind(run=_ok, fail=_fail)
+    stop = threading.Event()
+    worker = Worker(ctx, "idle", stop, poll_seconds=60.0)
+    thread = threading.Thread(target=worker.run_forever, daemon=True)
+    try:
+        queue.wait_for_work(0)  # forget wakes left by earlier tests' commits
+        thread.start()
+        time.sleep(0.3)  # found nothing: now waiting
+        with ctx.db.session() as s:
+            job_id = queue.enqueue(s, "t_wake", "r-wake").id
+        deadline = time.monotonic() + 10
+        while _status(ctx, job_id) != "done" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _status(ctx, job_id) == "done"
+        assert outcomes["r-wake"] == ("ok", "")
+    finally:
+        stop.set()
+        queue.wake()
+        thread.join(timeout=10)
+        HANDLERS.pop("t_wake", None)
+    assert not thread.is_alive()
+
+
+def test_a_rolled_back_enqueue_wakes_no_one(ctx) -> None:  # type: ignore[no-untyped-def]
+    queue.wait_for_work(0)
+    with pytest.raises(RuntimeError), ctx.db.session() as s:
+        queue.enqueue(s, "t_never", "r-never")
+        raise RuntimeError("the caller's transaction fails")
+    assert queue.wait_for_work(0.05) is False
+    with ctx.db.session() as s:
+        assert s.query(Job).filter(Job.ref_id == "r-never").count() == 0
