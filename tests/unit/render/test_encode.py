@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.media import webm_rgba
 from twinstudio.errors import RenderError
 from twinstudio.render import encode
 from twinstudio.render.encode import GifWriter, VideoEncoder, make_thumbnail, probe
@@ -145,26 +146,8 @@ def test_webm_has_alpha_and_opus(tmp_path: Path) -> None:
     assert info["audio_codec"] == "opus"
     assert abs(info["duration"] - 0.6) < 0.1
     # The alpha plane decodes back (libvpx decoder reads the alpha side data).
-    decoder = av.CodecContext.create("libvpx-vp9", "r")
-    with av.open(str(path)) as container:
-        for packet in container.demux(container.streams.video[0]):
-            frames = decoder.decode(packet)
-            if frames:
-                alpha = frames[0].to_ndarray(format="rgba")[:, :, 3]
-                break
+    alpha = webm_rgba(path)[0][:, :, 3]
     assert alpha[10, 10] < 10 and alpha[70, 20] > 245
-
-
-def _webm_frames(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(RGB, alpha) of every frame of a WebM, decoded by libvpx (which reads the alpha)."""
-    decoder = av.CodecContext.create("libvpx-vp9", "r")
-    out = []
-    with av.open(str(path)) as container:
-        for packet in container.demux(container.streams.video[0]):
-            for frame in decoder.decode(packet) if packet.size else []:
-                rgba = frame.to_ndarray(format="rgba")
-                out.append((rgba[:, :, :3].astype(int), rgba[:, :, 3].astype(int)))
-    return out
 
 
 def test_transparent_pictures_go_to_vp9_as_they_are(tmp_path: Path) -> None:
@@ -190,7 +173,7 @@ def test_transparent_pictures_go_to_vp9_as_they_are(tmp_path: Path) -> None:
         assert err.value.code == "frame_size_mismatch" and "alpha" in err.value.message
     info = probe(path)
     assert info["color_space"] == 6 and info["color_range"] == 1  # BT.601 matrix, limited
-    frames = _webm_frames(path)
+    frames = [(f[:, :, :3].astype(int), f[:, :, 3].astype(int)) for f in webm_rgba(path)]
     assert len(frames) == 3
     colours, got = frames[0]
     assert np.abs(colours[70, 80] - (200, 120, 60)).max() <= 6

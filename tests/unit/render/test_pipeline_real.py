@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.media import webm_rgba
 from twinstudio.cpu import SPEECH_NICE
 from twinstudio.errors import RenderError
 from twinstudio.render import RenderOptions, render_video
@@ -159,8 +160,6 @@ def test_a_matted_photo_twin_renders_onto_a_colour_and_clear(tmp_path: Path) -> 
     assert n == 25 and found == n
     # The same twin as a transparent WebM: VP9 with alpha, nothing behind the person, and the
     # person in the MP4's colours (both are coded with the BT.601 matrix and tagged so).
-    import av
-
     from twinstudio.render.encode import probe
 
     clear = RenderOptions(resolution="720p", remove_background=True, output_format="webm")
@@ -168,10 +167,7 @@ def test_a_matted_photo_twin_renders_onto_a_colour_and_clear(tmp_path: Path) -> 
     info = probe(webm.video_path)
     assert info["video_codec"] == "vp9" and info["has_alpha"] and info["color_space"] == 6
     assert webm.thumbnail_path.is_file() and webm.gif_path.is_file()
-    decoder = av.CodecContext.create("libvpx-vp9", "r")
-    with av.open(str(webm.video_path)) as container:
-        rgba = [f.to_ndarray(format="rgba") for p in container.demux(container.streams.video[0])
-                if p.size for f in decoder.decode(p)]  # fmt: skip
+    rgba = webm_rgba(webm.video_path)
     assert len(rgba) == 25
     alpha = rgba[0][:, :, 3].astype(int)
     assert alpha[:8, :8].max() <= 3 and alpha[:8, -8:].max() <= 3  # the top corners: clear
