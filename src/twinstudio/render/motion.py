@@ -1,12 +1,13 @@
 """Motion: phoneme timings → one mouth-shape target per output frame.
 
-Each phoneme maps to a *viseme*: a normalised opening (0 closed … 1 the person's widest), a
-width (-1 rounded/pursed … 0 rest … +1 spread) and a *dominance* (how strongly it imposes itself on
-its neighbours). Coarticulation follows Cohen & Massaro (1993): at time t the target is the
-dominance-weighted mean of all nearby visemes, each dominance decaying exponentially away from its
-phoneme; so a /t/ between two vowels takes their shape, while /p b m/ pull everything to closed.
-Hard constraints are then reapplied after smoothing: lips *touch* during every /p b m/ (at least
-one frame, even for a 30 ms /b/), teeth on lip for /f v/. Silences relax to the rest shape: fully
+Each phoneme maps to a *viseme* (``render.visemes``, which also places other languages' sounds):
+a normalised opening (0 closed … 1 the person's widest), a width (-1 rounded/pursed … 0 rest …
++1 spread) and a *dominance* (how strongly it imposes itself on its neighbours). Coarticulation
+follows Cohen & Massaro (1993): at time t the target is the dominance-weighted mean of all nearby
+visemes, each dominance decaying exponentially away from its phoneme; so a /t/ between two vowels
+takes their shape, while /p b m/ pull everything to closed. Hard constraints are then reapplied
+after smoothing: lips *touch* during every /p b m/ (at least one frame, even for a 30 ms /b/),
+teeth on lip for /f v/ (lips nearly meeting for /β ɸ/). Silences relax to the rest shape: fully
 once they last ``SILENCE_REST_S`` (``""`` phonemes, including SSML ``<break>`` pauses) or open or
 close the speech, only part way in a brief breath between phrases. Shapes lead the sound into
 speech but not out of it: before such a pause the last shape holds ``RELEASE_S`` past the end of
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twinstudio.render.visemes import CLOSED, NEARLY_CLOSED, lip_symbol, viseme, viseme_class
 from twinstudio.speech.types import Speech, Timing
 
 if TYPE_CHECKING:
@@ -50,31 +52,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-# (open, width, dominance)
-REST = (0.0, 0.0, 1.0)
-_CONSONANTS: dict[str, tuple[float, float, float]] = {
-    "p": (0.0, 0.0, 2.0), "b": (0.0, 0.0, 2.0), "m": (0.0, 0.0, 2.0),
-    "f": (0.06, 0.15, 1.6), "v": (0.06, 0.15, 1.6),
-    "θ": (0.18, 0.15, 1.5), "ð": (0.18, 0.15, 1.2),
-    "t": (0.22, 0.15, 0.5), "d": (0.22, 0.15, 0.5), "n": (0.2, 0.1, 0.5),
-    "l": (0.3, 0.1, 0.5), "ɾ": (0.25, 0.1, 0.4), "ʔ": (0.2, 0.0, 0.3),
-    "s": (0.1, 0.35, 1.5), "z": (0.1, 0.35, 1.5),
-    "ʃ": (0.18, -0.55, 2.0), "ʒ": (0.18, -0.55, 2.0), "tʃ": (0.18, -0.55, 2.0),
-    "dʒ": (0.18, -0.55, 2.0),
-    "k": (0.3, 0.0, 0.4), "ɡ": (0.3, 0.0, 0.4), "g": (0.3, 0.0, 0.4), "ŋ": (0.25, 0.0, 0.4),
-    "x": (0.3, 0.0, 0.4), "h": (0.35, 0.0, 0.2),
-    "ɹ": (0.2, -0.5, 1.2), "r": (0.2, -0.5, 1.2), "w": (0.1, -1.0, 1.6),
-    "j": (0.15, 0.4, 0.8),
-}  # fmt: skip
-_VOWELS: dict[str, tuple[float, float, float]] = {
-    "i": (0.22, 0.7, 1.0), "ɪ": (0.35, 0.5, 1.0), "ᵻ": (0.33, 0.4, 1.0), "y": (0.2, -0.8, 1.2),
-    "e": (0.45, 0.5, 1.0), "ɛ": (0.55, 0.4, 1.0), "æ": (0.8, 0.5, 1.0),
-    "a": (0.9, 0.3, 1.0), "ɑ": (0.95, 0.1, 1.0), "ɒ": (0.8, -0.4, 1.0), "ʌ": (0.6, 0.1, 1.0),
-    "ə": (0.4, 0.0, 0.7), "ɐ": (0.45, 0.0, 0.7), "ɜ": (0.4, -0.3, 0.8), "ɚ": (0.35, -0.4, 0.8),
-    "ɔ": (0.7, -0.6, 1.1), "o": (0.5, -0.8, 1.2), "ʊ": (0.35, -0.7, 1.1), "u": (0.28, -1.0, 1.4),
-}  # fmt: skip
-CLOSED = frozenset({"p", "b", "m"})
-LABIODENTAL = frozenset({"f", "v"})
 DECAY_S = 0.045  # dominance falls to 1/e this far outside its phoneme
 # A pause longer than this pulls the mouth shut with the weight of a lip closure; a shorter one
 # (a breath between two phrases) pulls weakly, so the mouth only half closes in a 0.3 s gap and
@@ -96,27 +73,6 @@ ANTICIPATION_S = 0.04  # mouth shapes lead the sound by this much (measured: r a
 # 0 s: 0.510 / 0.288, 0.1 s: 0.525 / 0.289, 0.3 s: 0.525 / 0.289 (2026-12-03).
 RELEASE_S = 0.2
 SETTLE_S = 0.15  # a pause keeps at least this much of itself, after its release, to settle in
-
-
-def viseme(symbol: str) -> tuple[float, float, float]:
-    """(open, width, dominance) of one IPA phoneme; unknown symbols get a neutral mid shape."""
-    s = symbol.replace("ː", "").replace("ˑ", "").strip()
-    if not s:
-        return REST
-    if s in _CONSONANTS:
-        return _CONSONANTS[s]
-    if s in _VOWELS:
-        return _VOWELS[s]
-    # Diphthongs and clusters: the first vowel dominates the shape, the second tints it.
-    parts = [_VOWELS.get(c) or _CONSONANTS.get(c) for c in s]
-    known = [p for p in parts if p is not None]
-    if not known:
-        return (0.35, 0.0, 0.6)
-    first = known[0]
-    if len(known) == 1:
-        return first
-    second = known[1]
-    return (0.7 * first[0] + 0.3 * second[0], 0.7 * first[1] + 0.3 * second[1], first[2])
 
 
 @dataclass(frozen=True)
@@ -201,11 +157,11 @@ def normalised_track(
     norm = _smooth(norm, sigma_frames=0.8 * fps / 30)
     norm[:, 0] *= expressiveness
     norm[:, 1] *= min(1.5, 0.5 + 0.5 * expressiveness)
-    # Hard constraints after smoothing: lips meet on p/b/m, rest on f/v.
-    symbols = [p.symbol.replace("ː", "") for p in phonemes]
+    # Hard constraints after smoothing: lips meet on p/b/m, nearly meet on f/v (and β/ɸ).
+    symbols = [lip_symbol(p.symbol) for p in phonemes]
     centres = (starts + ends) / 2
     for k, s in enumerate(symbols):
-        if s in CLOSED or s in LABIODENTAL:
+        if s in CLOSED or s in NEARLY_CLOSED:
             lo = int(np.floor(starts[k] * fps + 0.25))
             hi = int(np.ceil((ends[k] + lead_s) * fps - 0.25))  # until the sound ends
             frames = range(max(0, lo), min(n_frames, max(hi, lo + 1)))
@@ -340,24 +296,11 @@ def _match_spread(
     return np.clip(mu + (opening - mu) * gain, lo, hi).astype(np.float32)
 
 
-# IPA (Piper/eSpeak, and pocketsphinx's phones mapped to IPA) → the 15 Oculus viseme classes the
-# twin's labels and audio model use (``twins.labels.VISEMES``).
-_VISEME_OF: dict[str, str] = {
-    "": "sil", "p": "PP", "b": "PP", "m": "PP", "f": "FF", "v": "FF", "θ": "TH", "ð": "TH",
-    "t": "DD", "d": "DD", "ɾ": "DD", "ʔ": "DD", "k": "kk", "ɡ": "kk", "g": "kk", "ŋ": "kk",
-    "x": "kk", "h": "kk", "tʃ": "CH", "dʒ": "CH", "ʃ": "CH", "ʒ": "CH", "s": "SS", "z": "SS",
-    "n": "nn", "l": "nn", "ɹ": "RR", "r": "RR", "ɚ": "RR", "ɝ": "RR", "ɜ": "RR",
-    "a": "aa", "ɑ": "aa", "æ": "aa", "ʌ": "aa", "ɐ": "aa", "ə": "aa", "aɪ": "aa", "aʊ": "aa",
-    "ɛ": "E", "e": "E", "eɪ": "E", "ɪ": "ih", "i": "ih", "ᵻ": "ih", "j": "ih",
-    "ɔ": "oh", "o": "oh", "ɒ": "oh", "oʊ": "oh", "ɔɪ": "oh", "u": "ou", "ʊ": "ou", "w": "ou",
-    "y": "ou",
-}  # fmt: skip
-
-
 def viseme_frames(
     phonemes: Sequence[Timing], n_frames: int, fps: float, classes: Sequence[str]
 ) -> np.ndarray:
-    """(n_frames,) index into ``classes`` of the viseme sounding at each frame's centre."""
+    """(n_frames,) index into ``classes`` (the twin's label classes, ``twins.labels.VISEMES``)
+    of the viseme sounding at each frame's centre."""
     index = {name: i for i, name in enumerate(classes)}
     out = np.zeros(n_frames, np.int8)
     if not phonemes:
@@ -365,11 +308,7 @@ def viseme_frames(
     starts = np.array([p.start_ms for p in phonemes], np.float64) / 1000
     centres = (np.arange(n_frames) + 0.5) / fps
     which = np.clip(np.searchsorted(starts, centres, side="right") - 1, 0, len(phonemes) - 1)
-    codes = []
-    for p in phonemes:
-        sym = p.symbol.replace("ː", "").replace("ˑ", "").strip()
-        name = _VISEME_OF.get(sym) or _VISEME_OF.get(sym[:1], "aa" if sym else "sil")
-        codes.append(index.get(name, 0))
+    codes = [index.get(viseme_class(p.symbol), 0) for p in phonemes]
     out[:] = np.array(codes, np.int8)[which]
     return out
 
