@@ -1,10 +1,13 @@
-"""eSpeak NG voices: robotic but intelligible speech in 40+ languages, through the binary.
+"""eSpeak NG voices: robotic but intelligible speech in 40+ languages.
 
-One ``espeak-ng`` process per sentence writes the WAV (``-w``) and the IPA (``--ipa`` via
-``--phonout``). eSpeak's command line gives no phoneme times without MBROLA, so timings are
-*estimated*: leading/trailing silence and clause pauses are found from the waveform's energy,
-and each clause's speech span is shared among its IPA phonemes by typical duration (vowels
-longer than consonants, long vowels longer still). Good enough for lip movement; not exact.
+Each sentence is spoken through eSpeak's shared library (``espeak_lib``), which reports where
+every phoneme and word starts as it synthesises: the timings the mouth follows are eSpeak's own.
+Without the library, one ``espeak-ng`` process per sentence writes the WAV (``-w``) and the IPA
+(``--ipa`` via ``--phonout``); the command line gives no phoneme times without MBROLA, so timings
+are then *estimated*: leading/trailing silence and clause pauses are found from the waveform's
+energy, and each clause's speech span is shared among its IPA phonemes by typical duration
+(vowels longer than consonants, long vowels longer still), ~50 ms off on average (``espeak_lib``).
+The binary also lists the installed voices, so it is what the engine needs either way.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import tempfile
 import wave
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +27,7 @@ from twinstudio.errors import MissingDependency, TwinstudioError
 from twinstudio.speech import ipa
 from twinstudio.speech.analysis import speech_regions
 from twinstudio.speech.base import TTSEngine, engines
+from twinstudio.speech.engines import espeak_lib
 from twinstudio.speech.text import words_of
 from twinstudio.speech.timeline import Track
 from twinstudio.speech.types import Voice
@@ -30,6 +35,9 @@ from twinstudio.speech.types import Voice
 INSTALL_HINT = "install the espeak-ng binary (Debian/Ubuntu: apt-get install -y espeak-ng)"
 LICENSE = "eSpeak NG is GPL-3.0-or-later; its speech output carries no licence restriction."
 TIMEOUT_S = 60
+# The binary ends each sentence on 0.23-0.29 s of silence (ten sentences, five languages) that
+# the library's synthesis leaves out; it is added back so that sentences keep their pace.
+SENTENCE_END_PAUSE_S = 0.28
 
 # espeak voice → (language as HeyGen lists it, locale, variant shown in the name)
 LANGUAGES: dict[str, tuple[str, str, str]] = {
@@ -135,9 +143,31 @@ class EspeakEngine(TTSEngine):
         return voices
 
     def speak(self, sentence: str, voice: Voice) -> Track:
-        exe = binary()
+        exe = binary()  # it lists the voices; the package that installs it brings the library
         if exe is None:
             raise MissingDependency(f"eSpeak voices need espeak-ng: {INSTALL_HINT}")
+        code = voice.voice_id.removeprefix("espeak-")
+        lib = espeak_lib.library()
+        spoken = lib.speak(sentence, code) if lib is not None else None
+        if spoken is None:
+            return self._speak_estimated(exe, sentence, voice)
+        pause = np.zeros(round(SENTENCE_END_PAUSE_S * spoken.sample_rate), np.float32)
+        audio = np.concatenate([spoken.audio.astype(np.float32) / 32768.0, pause])
+        entries = alignment_from_marks(spoken.marks, len(audio))
+        if spoken.sample_rate != self.sample_rate:
+            from twinstudio.speech.effects import resample_to_length
+
+            ratio = self.sample_rate / spoken.sample_rate
+            audio = resample_to_length(audio, round(len(audio) * ratio))
+            entries = _rescaled(entries, len(audio))
+        aligned = ipa.clean_alignment(entries)
+        track = Track(audio, self.sample_rate, aligned.phonemes)
+        track.words = ipa.word_spans(aligned, words_of(sentence))
+        track.check()
+        return track
+
+    def _speak_estimated(self, exe: str, sentence: str, voice: Voice) -> Track:
+        """Through the binary ``exe``, timings estimated (no library: see ``espeak_lib``)."""
         code = voice.voice_id.removeprefix("espeak-")
         with tempfile.TemporaryDirectory(prefix="twinstudio-espeak-") as folder:
             wav_path, ipa_path = Path(folder) / "speech.wav", Path(folder) / "ipa.txt"
@@ -174,6 +204,47 @@ def _clauses(ipa_text: str) -> list[str]:
         _TONE_OR_DIGIT.sub("", _LANGUAGE_SWITCH.sub("", line)) for line in ipa_text.splitlines()
     )
     return [" ".join(line.split()) for line in cleaned if line.strip()]
+
+
+def alignment_from_marks(marks: list[tuple[Any, ...]], n_samples: int) -> list[tuple[str, int]]:
+    """``(IPA code point, n_samples)`` entries covering ``n_samples`` from the library's marks
+    (``espeak_lib.Synthesis``): each phoneme lasts until the next one starts, its samples shared
+    among its code points as Piper's are (a diphthong's two letters, a long vowel's mark); a
+    word break before each word, silence before the first phoneme and wherever eSpeak pauses."""
+    phones = [(int(m[1]), _phoneme_ipa(str(m[2]))) for m in marks if m[0] == "phoneme"]
+    words = sorted(int(m[1]) for m in marks if m[0] == "word")
+    entries: list[tuple[str, int]] = []
+    position, w = 0, 0
+    for k, (start, name) in enumerate(phones):
+        start = min(max(start, position), n_samples)
+        end = phones[k + 1][0] if k + 1 < len(phones) else n_samples
+        end = min(max(end, start), n_samples)
+        while w < len(words) and words[w] <= start:
+            entries.append((" ", 0))
+            w += 1
+        if start > position:
+            entries.append((".", start - position))
+        entries.extend(ipa.distribute(list(name), end - start) if name else [(".", end - start)])
+        position = end
+    if n_samples > position:
+        entries.append((".", n_samples - position))
+    return entries
+
+
+def _phoneme_ipa(name: str) -> str:
+    return _TONE_OR_DIGIT.sub("", _LANGUAGE_SWITCH.sub("", name)).strip()
+
+
+def _rescaled(entries: list[tuple[str, int]], n_samples: int) -> list[tuple[str, int]]:
+    """``entries`` stretched to cover ``n_samples`` (boundaries rounded, none lost)."""
+    total = sum(n for _, n in entries) or 1
+    out, done, edge = [], 0, 0
+    for symbol, n in entries:
+        done += n
+        new_edge = round(done * n_samples / total)
+        out.append((symbol, new_edge - edge))
+        edge = new_edge
+    return out
 
 
 def estimate_alignment(
