@@ -44,6 +44,13 @@ def test_other_consonants_take_the_lips_they_are_made_with() -> None:
     assert lip_symbol("mʲ") == "m" and lip_symbol("ʲ") == "j"  # Russian "мя"; a glide alone
 
 
+def test_japanese_sounds_are_placed() -> None:
+    # Kokoro's Japanese: a quarter of a sample script's phonemes were unplaced before.
+    for sym in ("ɕ", "ɨ", "ɯ", "ɲ", "ɴ", "ʦ", "ʣ", "ʨ", "ç", "β", "kʲ", "ɾʲ"):
+        assert viseme(sym) != NEUTRAL, sym
+    assert viseme_class("ʨ") == viseme_class("ɕ") == "CH" and viseme_class("ʦ") == "DD"
+
+
 def test_english_symbols_are_unchanged() -> None:
     assert viseme("ɑː") == (0.95, 0.1, 1.0)
     assert viseme("p") == (0.0, 0.0, 2.0) and viseme_class("p") == "PP"
