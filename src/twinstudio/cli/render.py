@@ -129,7 +129,8 @@ def render(
             webm = out.suffix.lower() == ".webm"
             options = RenderOptions(resolution=resolution, aspect_ratio=aspect, fit=fit,
                                     remove_background=remove_background, background=bg,
-                                    output_format="webm" if webm else "mp4")  # fmt: skip
+                                    output_format="webm" if webm else "mp4",
+                                    synthetic_voice=audio is None)  # fmt: skip
             result = render_video(
                 pack,
                 speech,

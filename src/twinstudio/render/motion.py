@@ -21,8 +21,10 @@ prediction from the audio being rendered is blended into the opening (``blend_au
 give the articulation (closures, rounding, timing of each sound), the person's model gives how
 wide *this* person opens on *this* stretch of sound (stress, loudness). The prediction is used for
 its shape only (standardised over the speech, rescaled to the phoneme track's spread), because a
-TTS voice is louder or quieter than the footage the model learnt from. Both Piper's split
-diphthongs ("a", "ɪ") and pocketsphinx's single symbols ("aɪ") are understood.
+TTS voice is louder or quieter than the footage the model learnt from. Its share is
+``AUDIO_WEIGHT`` for recorded speech (perhaps the person's own) and half that for a TTS voice
+(``SYNTHETIC_AUDIO_WEIGHT``), another speaker's, on which the model predicts less. Both Piper's
+split diphthongs ("a", "ɪ") and pocketsphinx's single symbols ("aɪ") are understood.
 
 How far mouth shapes lead the sound (``ANTICIPATION_S``, 40 ms) differs between people and
 recordings: some footage shows the mouth a good 100 ms ahead of what its sound's phone timings
@@ -212,6 +214,14 @@ def to_descriptors(norm: np.ndarray, ranges: dict[str, dict[str, float]]) -> np.
 # short one's peak (4 pieces).
 PREDICT_BLOCK_S = 5.0
 AUDIO_WEIGHT = 0.6  # share of the person's audio model in the opening while speaking
+# The same for a synthetic voice (TTS; ``RenderOptions.synthetic_voice``). The model learnt how
+# *this* person's voice goes with their mouth; a TTS voice is another speaker's. Simulated on
+# the dev clips' packs (2026-12-06, ten clips' twins, both halves held back): each clip's own
+# held-back sound and recognised phones, blended with *other* twins' models, against its real
+# opening: track r 0.384 / 0.315 (last / first 30 %) with phones alone, 0.398 / 0.323 at a share
+# of 0.15, 0.403 / 0.322 at 0.3, 0.393 / 0.313 at 0.45, 0.366 / 0.297 at 0.6; with the clip's
+# own model at 0.6, 0.499 / 0.344. 0.3 beat 0.6 on 11 of the 13 clip halves.
+SYNTHETIC_AUDIO_WEIGHT = 0.3
 
 
 def blend_audio(

@@ -41,6 +41,10 @@ class RenderOptions:
     background: Background | None = None
     output_format: str = "mp4"  # mp4 | webm
     expressiveness: float = 1.0
+    # The speech is a TTS voice, not a recording (perhaps of the person themself): the twin's
+    # audio-to-mouth model, learnt on the person's own voice, then gets a smaller share
+    # (``motion.SYNTHETIC_AUDIO_WEIGHT``).
+    synthetic_voice: bool = False
 
 
 @dataclass(frozen=True)

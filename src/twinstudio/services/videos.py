@@ -317,6 +317,7 @@ def run_render(run: JobRun) -> None:
         speech_out = _speech_for(ctx, video, workdir)
         run.progress(0.10)
         p = video.params
+        recording = getattr(speech_out, "duration_s", None)  # custom audio: Speech or pieces
         options = RenderOptions(
             resolution=p["resolution"],
             aspect_ratio=p["aspect_ratio"],
@@ -324,9 +325,9 @@ def run_render(run: JobRun) -> None:
             remove_background=p.get("remove_background", False),
             background=_background_for(ctx, video, workdir),
             output_format=p.get("output_format", "mp4"),
+            synthetic_voice=not (p.get("audio_url") or p.get("audio_asset_id")),
         )
         pack_dir = ctx.storage.local_tree(look.pack_prefix, workdir / "pack")
-        recording = getattr(speech_out, "duration_s", None)  # custom audio: Speech or pieces
         result = render_video(
             pack_dir,
             speech_out,

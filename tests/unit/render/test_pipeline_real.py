@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -671,3 +672,32 @@ def test_each_bank_cut_is_decoded_once_per_render(
         assert np.array_equal(cut, first[j])
     paster.close()
     assert not paster._cache and len(paster._store) == 0
+
+
+@pytest.mark.slow
+def test_a_tts_voice_gives_the_twins_audio_model_a_smaller_share(
+    video_pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The twin's audio-to-mouth model learnt the person's own voice; a TTS voice is another
+    # speaker's, on which it predicts less (``motion.SYNTHETIC_AUDIO_WEIGHT``).
+    from twinstudio.render import motion
+
+    shares: list[float] = []
+    openings: list[np.ndarray] = []
+    original = motion.track_for_pack
+
+    def spy(pack: Any, speech: Speech, n: int, expressiveness: float = 1.0,
+            audio_weight: float = motion.AUDIO_WEIGHT) -> motion.MouthTrack:  # fmt: skip
+        track = original(pack, speech, n, expressiveness, audio_weight)
+        shares.append(audio_weight)
+        openings.append(track.desc[:, 0].copy())
+        return track
+
+    monkeypatch.setattr(motion, "track_for_pack", spy)
+    speech = _speech(2.0)
+    for synthetic in (True, False):
+        options = RenderOptions(resolution="720p", synthetic_voice=synthetic)
+        render_video(video_pack, speech, options, tmp_path / str(synthetic))
+    assert shares == [motion.SYNTHETIC_AUDIO_WEIGHT, motion.AUDIO_WEIGHT]
+    assert motion.SYNTHETIC_AUDIO_WEIGHT < motion.AUDIO_WEIGHT
+    assert np.abs(openings[0] - openings[1]).max() > 1e-3  # the model moves the mouth
