@@ -216,11 +216,11 @@ PREDICT_BLOCK_S = 5.0
 AUDIO_WEIGHT = 0.6  # share of the person's audio model in the opening while speaking
 # The same for a synthetic voice (TTS; ``RenderOptions.synthetic_voice``). The model learnt how
 # *this* person's voice goes with their mouth; a TTS voice is another speaker's. Simulated on
-# the dev clips' packs (2026-12-06, seven clips' twins held back at the end, six at the start): each clip's own
-# held-back sound and recognised phones, blended with *other* twins' models, against its real
-# opening: track r 0.384 / 0.315 (last / first 30 %) with phones alone, 0.398 / 0.323 at a share
-# of 0.15, 0.403 / 0.322 at 0.3, 0.393 / 0.313 at 0.45, 0.366 / 0.297 at 0.6; with the clip's
-# own model at 0.6, 0.499 / 0.344. 0.3 beat 0.6 on 11 of the 13 clip halves.
+# the dev clips' packs (2026-12-06; seven clips' twins held back at the end, six at the start):
+# each clip's own held-back sound and recognised phones, blended with *other* twins' models,
+# against its real opening: track r 0.384 / 0.315 (last / first 30 %) with phones alone,
+# 0.398 / 0.323 at a share of 0.15, 0.403 / 0.322 at 0.3, 0.393 / 0.313 at 0.45, 0.366 / 0.297
+# at 0.6; with the clip's own model at 0.6, 0.499 / 0.344. 0.3 beat 0.6 on 11 of 13 halves.
 SYNTHETIC_AUDIO_WEIGHT = 0.3
 
 
