@@ -10,6 +10,8 @@ import numpy as np
 from twinstudio.render.motion import mouth_track, normalised_track, viseme
 from twinstudio.speech.types import Timing
 
+from .helpers import timings
+
 RANGES = {
     "open": {"p2": 0.01, "p50": 0.1, "p98": 0.3},
     "width": {"p2": 0.6, "p50": 0.75, "p98": 0.9},
@@ -17,16 +19,8 @@ RANGES = {
 }
 
 
-def _timings(spec: list[tuple[str, int]]) -> list[Timing]:
-    out, t = [], 0
-    for sym, ms in spec:
-        out.append(Timing(sym, t, t + ms))
-        t += ms
-    return out
-
-
 def test_lips_close_on_bilabials() -> None:
-    ph = _timings([("", 200), ("a", 150), ("b", 40), ("a", 150), ("m", 60), ("ɑː", 200), ("", 200)])
+    ph = timings([("", 200), ("a", 150), ("b", 40), ("a", 150), ("m", 60), ("ɑː", 200), ("", 200)])
     norm, closed, _ = normalised_track(ph, 30, 30.0)
     for p in ph:
         if p.symbol in ("b", "m"):
@@ -36,7 +30,7 @@ def test_lips_close_on_bilabials() -> None:
 
 
 def test_rest_in_silence_including_breaks() -> None:
-    ph = _timings([("h", 80), ("ɛ", 120), ("l", 60), ("oʊ", 200), ("", 900), ("a", 200), ("", 400)])
+    ph = timings([("h", 80), ("ɛ", 120), ("l", 60), ("oʊ", 200), ("", 900), ("a", 200), ("", 400)])
     norm, _, speaking = normalised_track(ph, round(1.96 * 25), 25.0)
     pause = slice(int(0.8 * 25), int(1.2 * 25))  # the break (0.46–1.36 s) after its release
     assert np.all(norm[pause, 0] < 0.03)
@@ -51,7 +45,7 @@ def test_targets_are_smooth() -> None:
     spec = [
         (str(rng.choice(vowels if k % 2 else cons)), int(rng.integers(50, 160))) for k in range(60)
     ]
-    ph = _timings(spec)
+    ph = timings(spec)
     n = round(ph[-1].end_ms / 1000 * 30)
     norm, _, _ = normalised_track(ph, n, 30.0)
     # No frame-to-frame jitter: second differences stay small (no p/b/m here to force closure).
@@ -66,7 +60,7 @@ def test_rounding_and_spreading() -> None:
 
 
 def test_expressiveness_scales_and_maps_to_person_range() -> None:
-    ph = _timings([("", 100), ("ɑ", 300), ("", 100)])
+    ph = timings([("", 100), ("ɑ", 300), ("", 100)])
     calm = mouth_track(ph, 15, 30.0, RANGES, expressiveness=0.5)
     lively = mouth_track(ph, 15, 30.0, RANGES, expressiveness=1.5)
     assert lively.norm[:, 0].max() > calm.norm[:, 0].max()
@@ -84,7 +78,7 @@ def test_audio_blend_follows_audio_but_keeps_closures_and_rests() -> None:
     from twinstudio.render.motion import blend_audio
 
     fps = 25.0
-    ph = _timings([("", 400)] + [("a", 120), ("p", 80), ("ə", 120), ("t", 80)] * 6 + [("", 600)])
+    ph = timings([("", 400)] + [("a", 120), ("p", 80), ("ə", 120), ("t", 80)] * 6 + [("", 600)])
     n = round(sum(p.end_ms - p.start_ms for p in ph) / 1000 * fps)
     norm, closed, speaking = normalised_track(ph, n, fps)
     audio = np.sin(np.arange(n) / 3.0) + 1.0  # some loudness contour
@@ -99,7 +93,7 @@ def test_audio_blend_follows_audio_but_keeps_closures_and_rests() -> None:
 
 
 def test_spread_matches_the_person_and_expressiveness_scales_it() -> None:
-    ph = _timings([("", 200)] + [("ɑ", 150), ("m", 60), ("ɪ", 120), ("s", 80)] * 8 + [("", 200)])
+    ph = timings([("", 200)] + [("ɑ", 150), ("m", 60), ("ɪ", 120), ("s", 80)] * 8 + [("", 200)])
     n = round(sum(p.end_ms - p.start_ms for p in ph) / 1000 * 25)
     plain = mouth_track(ph, n, 25.0, RANGES)
     wide = mouth_track(ph, n, 25.0, RANGES, open_std=0.12)
@@ -129,8 +123,8 @@ def test_visemes_accept_split_and_whole_diphthongs() -> None:
         "oh",
         "ou",
     )
-    piper = _timings([("", 100), ("b", 100), ("a", 100), ("ɪ", 100), ("f", 100), ("uː", 100)])
-    sphinx = _timings([("", 100), ("b", 100), ("aɪ", 200), ("f", 100), ("u", 100)])
+    piper = timings([("", 100), ("b", 100), ("a", 100), ("ɪ", 100), ("f", 100), ("uː", 100)])
+    sphinx = timings([("", 100), ("b", 100), ("aɪ", 200), ("f", 100), ("u", 100)])
     a = viseme_frames(piper, 30, 50.0, classes)
     b = viseme_frames(sphinx, 30, 50.0, classes)
     names = [classes[i] for i in a[::5]]
@@ -163,7 +157,7 @@ def _footage(lead_s: float, seconds: float = 12.0, fps: int = 25, noise: float =
 
 
 def test_lead_shifts_shapes_earlier() -> None:
-    ph = _timings([("", 400), ("ɑ", 200), ("", 400)])
+    ph = timings([("", 400), ("ɑ", 200), ("", 400)])
     late = normalised_track(ph, 25, 25.0, lead_s=0.0)[0][:, 0]
     early = normalised_track(ph, 25, 25.0, lead_s=0.12)[0][:, 0]
 
@@ -221,7 +215,7 @@ def test_a_breath_between_phrases_half_closes_and_a_pause_shuts() -> None:
     fps = 25.0
 
     def lowest_in_gap(gap_ms: int) -> tuple[float, np.ndarray]:
-        ph = _timings([("", 300), ("ɑ", 300), ("", gap_ms), ("ɑ", 300), ("", 300)])
+        ph = timings([("", 300), ("ɑ", 300), ("", gap_ms), ("ɑ", 300), ("", 300)])
         n = round((1200 + gap_ms) / 1000 * fps)
         norm = normalised_track(ph, n, fps)[0][:, 0]
         lo, hi = round(0.6 * fps), round((0.6 + gap_ms / 1000) * fps)
@@ -241,7 +235,7 @@ def test_the_mouth_holds_its_last_shape_past_the_sound_then_settles() -> None:
     from twinstudio.render.motion import RELEASE_S
 
     fps = 25.0
-    ph = _timings([("", 300), ("ɑ", 400), ("", 800), ("ɑ", 400), ("", 150)])
+    ph = timings([("", 300), ("ɑ", 400), ("", 800), ("ɑ", 400), ("", 150)])
     n = round(2.05 * fps)
     norm = normalised_track(ph, n, fps, lead_s=0.1)[0][:, 0]
     sound_end = round(0.7 * fps)  # the first vowel's sound ends at 0.7 s

@@ -9,16 +9,9 @@ import pytest
 
 from twinstudio.render.motion import normalised_track, viseme_frames
 from twinstudio.render.visemes import NEUTRAL, lip_symbol, viseme, viseme_class
-from twinstudio.speech.types import Timing
 from twinstudio.twins.labels import VISEMES
 
-
-def _timings(spec: list[tuple[str, int]]) -> list[Timing]:
-    out, t = [], 0
-    for sym, ms in spec:
-        out.append(Timing(sym, t, t + ms))
-        t += ms
-    return out
+from .helpers import timings
 
 
 def test_rounded_front_vowels_are_rounded() -> None:
@@ -63,7 +56,7 @@ def test_bilabials_of_other_languages_close_or_nearly_close() -> None:
     # Implosive /ɓ/ (Vietnamese, Swahili) is a closure; Spanish /β/ nearly meets but never does.
     spec = [("", 300), ("a", 200), ("ɓ", 80), ("a", 200), ("β", 80), ("a", 200), ("mʲ", 80)]
     spec += [("a", 200), ("", 300)]
-    ph = _timings(spec)
+    ph = timings(spec)
     n = round(ph[-1].end_ms / 1000 * 50)
     norm, closed, _ = normalised_track(ph, n, 50.0)
     frame = {p.symbol: round((p.start_ms + p.end_ms) / 2000 * 50) for p in ph}
@@ -74,7 +67,7 @@ def test_bilabials_of_other_languages_close_or_nearly_close() -> None:
 
 
 def test_labels_of_other_languages_are_not_read_as_wide_open_vowels() -> None:
-    ph = _timings([("", 100), ("ʃ", 100), ("øː", 200), ("n", 100), ("ɪ", 100), ("ç", 100)])
+    ph = timings([("", 100), ("ʃ", 100), ("øː", 200), ("n", 100), ("ɪ", 100), ("ç", 100)])
     frames = viseme_frames(ph, 35, 50.0, VISEMES)
     names = [VISEMES[i] for i in frames]
     assert names[7] == "CH" and names[15] == "oh" and names[32] == "ih"
