@@ -42,6 +42,13 @@ def test_marks_become_entries_that_tile_the_sound() -> None:
     assert starts["h"] == 100 and starts["a"] == 300 and starts["ʊ"] < 700
     assert starts["øː"] == 900 and starts["n"] == 1200
     assert len(aligned.groups) == 2  # two words
+    # At another sample rate the same spans, stretched, still tile the sound.
+    stretched = espeak._rescaled(entries, 3000)
+    assert sum(n for _, n in stretched) == 3000
+    assert [s for s, _ in stretched] == [s for s, _ in entries]
+    assert all(
+        2 * n - 1 <= m <= 2 * n + 1 for (_, n), (_, m) in zip(entries, stretched, strict=True)
+    )
 
 
 @needs_espeak

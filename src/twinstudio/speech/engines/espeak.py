@@ -6,7 +6,7 @@ Without the library, one ``espeak-ng`` process per sentence writes the WAV (``-w
 (``--ipa`` via ``--phonout``); the command line gives no phoneme times without MBROLA, so timings
 are then *estimated*: leading/trailing silence and clause pauses are found from the waveform's
 energy, and each clause's speech span is shared among its IPA phonemes by typical duration
-(vowels longer than consonants, long vowels longer still), ~50 ms off on average (``espeak_lib``).
+(vowels longer than consonants, long vowels longer still), ~44 ms off on average (``espeak_lib``).
 The binary also lists the installed voices, so it is what the engine needs either way.
 """
 
@@ -153,7 +153,7 @@ class EspeakEngine(TTSEngine):
             return self._speak_estimated(exe, sentence, voice)
         pause = np.zeros(round(SENTENCE_END_PAUSE_S * spoken.sample_rate), np.float32)
         audio = np.concatenate([spoken.audio.astype(np.float32) / 32768.0, pause])
-        entries = alignment_from_marks(spoken.marks, len(audio))
+        entries = [*alignment_from_marks(spoken.marks, len(spoken.audio)), (".", len(pause))]
         if spoken.sample_rate != self.sample_rate:
             from twinstudio.speech.effects import resample_to_length
 
