@@ -17,6 +17,11 @@ synthesis at a time for the whole process, so every call holds :data:`_lock`. (P
 phonemizer, ``piper.espeakbridge``, links a separate static copy of eSpeak: the two do not share
 state.) Where the library cannot be loaded, :func:`library` is None and the engine uses the
 binary as before.
+
+The library keeps some state from one synthesis to the next, so it is not bit-identical between
+calls: a sentence spoken first in a process equals the binary's output, and a few milliseconds
+shorter or longer after that (82,156 samples, then 81,957–81,962). Each call's timings are still
+its own audio's. Re-initialising it between calls is not an option: espeak-ng then hangs.
 """
 
 from __future__ import annotations
