@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from twinstudio.speech.audio import ARPABET_TO_IPA
+from twinstudio.twins.labels import PHONE_TO_VISEME
+
 # (open, width, dominance)
 REST = (0.0, 0.0, 1.0)
 NEUTRAL = (0.35, 0.0, 0.6)  # a sound we cannot place: a relaxed, half-open mouth
@@ -78,16 +81,14 @@ CLOSED = frozenset({"p", "b", "m"})  # lips must meet
 # Lips nearly meet: the lower lip on the upper teeth (/f v/), or on the upper lip without a
 # closure (Spanish "la boca", /β/; /ɸ/).
 NEARLY_CLOSED = frozenset({"f", "v", "β", "ɸ"})
-# The fifteen classes of the footage's labels (``twins.labels.VISEMES``).
+# The fifteen classes of the footage's labels (``twins.labels.VISEMES``): every phone the labels
+# know, as the labels class it (so training and rendering read a sound alike), and the IPA
+# symbols the recogniser never gives but voices do.
 _CLASS_OF: dict[str, str] = {
-    "": "sil", "p": "PP", "b": "PP", "m": "PP", "β": "PP", "ɸ": "PP", "f": "FF", "v": "FF",
-    "θ": "TH", "ð": "TH", "t": "DD", "d": "DD", "ɾ": "DD", "ʔ": "DD", "k": "kk", "ɡ": "kk",
-    "g": "kk", "ŋ": "kk", "x": "kk", "h": "kk", "tʃ": "CH", "dʒ": "CH", "ʃ": "CH", "ʒ": "CH",
-    "s": "SS", "z": "SS", "n": "nn", "l": "nn", "ɹ": "RR", "r": "RR", "ɚ": "RR", "ɜ": "RR",
-    "a": "aa", "ɑ": "aa", "æ": "aa", "ʌ": "aa", "ɐ": "aa", "ə": "aa", "aɪ": "aa", "aʊ": "aa",
-    "ɛ": "E", "e": "E", "eɪ": "E", "ɪ": "ih", "i": "ih", "ᵻ": "ih", "j": "ih",
-    "ɔ": "oh", "o": "oh", "ɒ": "oh", "oʊ": "oh", "ɔɪ": "oh", "u": "ou", "ʊ": "ou", "w": "ou",
-    "y": "ou",
+    "": "sil",
+    **{ARPABET_TO_IPA[p]: c for p, c in PHONE_TO_VISEME.items() if p in ARPABET_TO_IPA},
+    "β": "PP", "ɸ": "PP", "ɾ": "DD", "ʔ": "DD", "g": "kk", "x": "kk", "r": "RR", "ɜ": "RR",
+    "a": "aa", "ɐ": "aa", "ə": "aa", "e": "E", "ᵻ": "ih", "o": "oh", "ɒ": "oh", "y": "ou",
 }  # fmt: skip
 
 
@@ -113,7 +114,7 @@ def lip_symbol(symbol: str) -> str:
     diacritics and modifier letters dropped, each other language's sound replaced (``"øː"`` →
     ``"o"``, ``"ɑ̃"`` → ``"ɑ"``, ``"mʲ"`` → ``"m"``, ``"ts"`` stays). Silence is ``""``."""
     s = symbol.replace("ː", "").replace("ˑ", "").strip()
-    if s in _CONSONANTS or s in _VOWELS or s in _CLASS_OF:
+    if _known(s) or s in _CLASS_OF:
         return s
     if s in LOOKS_LIKE:
         return LOOKS_LIKE[s]

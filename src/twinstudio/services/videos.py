@@ -325,7 +325,7 @@ def run_render(run: JobRun) -> None:
             remove_background=p.get("remove_background", False),
             background=_background_for(ctx, video, workdir),
             output_format=p.get("output_format", "mp4"),
-            synthetic_voice=not (p.get("audio_url") or p.get("audio_asset_id")),
+            synthetic_voice=recording is None,  # a script spoken by a TTS voice
         )
         pack_dir = ctx.storage.local_tree(look.pack_prefix, workdir / "pack")
         result = render_video(

@@ -150,7 +150,7 @@ class EspeakEngine(TTSEngine):
         lib = espeak_lib.library()
         spoken = lib.speak(sentence, code) if lib is not None else None
         if spoken is None:
-            return self._speak_estimated(exe, sentence, voice)
+            return self._speak_estimated(exe, sentence, code)
         pause = np.zeros(round(SENTENCE_END_PAUSE_S * spoken.sample_rate), np.float32)
         audio = np.concatenate([spoken.audio.astype(np.float32) / 32768.0, pause])
         entries = [*alignment_from_marks(spoken.marks, len(spoken.audio)), (".", len(pause))]
@@ -166,9 +166,9 @@ class EspeakEngine(TTSEngine):
         track.check()
         return track
 
-    def _speak_estimated(self, exe: str, sentence: str, voice: Voice) -> Track:
-        """Through the binary ``exe``, timings estimated (no library: see ``espeak_lib``)."""
-        code = voice.voice_id.removeprefix("espeak-")
+    def _speak_estimated(self, exe: str, sentence: str, code: str) -> Track:
+        """Through the binary ``exe`` in eSpeak's voice ``code``, timings estimated (no library:
+        see ``espeak_lib``)."""
         with tempfile.TemporaryDirectory(prefix="twinstudio-espeak-") as folder:
             wav_path, ipa_path = Path(folder) / "speech.wav", Path(folder) / "ipa.txt"
             command = [exe, "-v", code, "-b", "1", "--ipa", f"--phonout={ipa_path}"]
