@@ -164,8 +164,20 @@ def _demo_photo() -> Path:
 
 
 @pytest.mark.slow
-def test_twins_create_from_a_photo(server: Server) -> None:
-    done = cli("twins", "create", str(_demo_photo()), "--name", "Astro copy", "--photo", "--json",
+@pytest.mark.parametrize("kind", ["png", "heic"])
+def test_twins_create_from_a_photo(server: Server, tmp_path: Path, kind: str) -> None:
+    photo = _demo_photo()
+    if kind == "heic":  # as an iPhone takes it
+        from PIL import Image
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+        photo = tmp_path / "IMG_0042.HEIC"
+        with Image.open(_demo_photo()) as img:
+            img.convert("RGB").save(photo, format="HEIF", quality=90)
+    # A PNG named with --photo; an iPhone's HEIC told apart from footage by the server.
+    flags = ["--photo"] if kind == "png" else []
+    done = cli("twins", "create", str(photo), "--name", "Astro copy", *flags, "--json",
                server=server)  # fmt: skip
     assert done.returncode == 0, done.stderr + server.log()
     look = json.loads(done.stdout)

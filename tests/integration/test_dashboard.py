@@ -80,6 +80,22 @@ def test_dashboard_makes_a_video_and_shows_twins(server: Server, page, tmp_path:
     look = page.locator("#look-list .item", has_text="Demo: Astronaut")
     look.locator(".badge.completed").wait_for(timeout=10_000)
     assert "Quality" in look.inner_text()
+    # A phone's HEIC photo, picked in the twin form, becomes a photo twin.
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    from twinstudio.twins.demo import demo_source
+
+    register_heif_opener()
+    heic = tmp_path / "IMG_0042.HEIC"
+    with Image.open(demo_source()) as img:
+        img.convert("RGB").save(heic, format="HEIF", quality=90)
+    page.fill("#t-name", "Phone photo")
+    page.set_input_files("#t-file", str(heic))
+    page.click("#twin-form button[type=submit]")
+    mine = page.locator("#look-list .item", has_text="Phone photo")
+    mine.locator(".badge.completed, .badge.pending_consent").wait_for(timeout=120_000)
+    assert "photo" in mine.locator(".muted").first.inner_text()
     page.click("#tabs button[data-tab=voices]")
     page.wait_for_selector("#voice-table tbody tr")
     assert "en_US-joe-medium" in page.inner_text("#voice-table")

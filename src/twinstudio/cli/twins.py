@@ -40,7 +40,9 @@ def create(
     ],
     name: Annotated[str, typer.Option(help="The twin's name.")],
     matting: Annotated[bool, typer.Option(help="Prepare background removal.")] = False,
-    photo: Annotated[bool, typer.Option(help="The file is a still photo.")] = False,
+    photo: Annotated[
+        bool, typer.Option(help="The file is a still photo (without it: as the server reads it).")
+    ] = False,
     transcript: Annotated[str | None, typer.Option(help="What is said in the footage.")] = None,
     wait: Annotated[bool, typer.Option(help="Wait until training ends.")] = True,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for training.")] = 1800.0,
@@ -57,7 +59,7 @@ def create(
     with handled(as_json), make_client(base_url, api_key) as client:
         look = client.avatars.create_twin(
             footage, name, matting=matting, transcript=transcript,
-            kind="photo" if photo else "video",
+            kind="photo" if photo else "auto",
         )  # fmt: skip
         if not as_json:
             stderr.print(f"training look {look.id} …", highlight=False)

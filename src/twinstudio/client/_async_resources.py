@@ -16,6 +16,7 @@ from twinstudio.client._base import (
     new_idempotency_key,
     next_poll,
     page_of,
+    twin_kind,
     video_body,
     video_id_of,
 )
@@ -240,7 +241,7 @@ class AsyncAvatars(_AsyncResource):
         matting: bool = False,
         transcript: str | None = None,
         wait: bool = False,
-        kind: str = "video",
+        kind: str = "auto",
         avatar_group_id: str | None = None,
         gender: str | None = None,
         default_voice_id: str | None = None,
@@ -248,11 +249,13 @@ class AsyncAvatars(_AsyncResource):
         on_progress: Callable[[Look], None] | None = None,
         idempotency_key: str | None = None,
     ) -> Look:
-        """Upload footage or a photo and train a look; ``wait=True`` waits for training."""
+        """Upload footage or a photo and train a look (``kind="auto"``: as the server reads the
+        file); ``wait=True`` waits for training."""
         asset = await self._client.assets.upload(path)
         body = avatar_body(
-            asset.asset_id, name=name, kind=kind, matting=matting, transcript=transcript,
-            avatar_group_id=avatar_group_id, gender=gender, default_voice_id=default_voice_id,
+            asset.asset_id, name=name, kind=twin_kind(kind, asset.kind), matting=matting,
+            transcript=transcript, avatar_group_id=avatar_group_id, gender=gender,
+            default_voice_id=default_voice_id,
         )  # fmt: skip
         answer = await self._client.request_json(
             "POST",

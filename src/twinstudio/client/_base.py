@@ -210,6 +210,14 @@ def video_body(
     return body
 
 
+def twin_kind(kind: str, asset_kind: str | None) -> str:
+    """The look type to ask for: ``kind`` as given, or for ``"auto"`` the uploaded file's own
+    (an image makes a photo look, anything else a video look)."""
+    if kind != "auto":
+        return kind
+    return "photo" if asset_kind == "image" else "video"
+
+
 def avatar_body(
     asset_id: str,
     *,

@@ -17,6 +17,7 @@ from twinstudio.client._base import (
     new_idempotency_key,
     next_poll,
     page_of,
+    twin_kind,
     video_body,
     video_id_of,
 )
@@ -237,7 +238,7 @@ class Avatars(_Resource):
         matting: bool = False,
         transcript: str | None = None,
         wait: bool = False,
-        kind: str = "video",
+        kind: str = "auto",
         avatar_group_id: str | None = None,
         gender: str | None = None,
         default_voice_id: str | None = None,
@@ -245,15 +246,17 @@ class Avatars(_Resource):
         on_progress: Callable[[Look], None] | None = None,
         idempotency_key: str | None = None,
     ) -> Look:
-        """Upload footage (``kind="video"``) or a photo (``kind="photo"``) and train a look.
+        """Upload footage (``kind="video"``) or a photo (``kind="photo"``) and train a look;
+        ``kind="auto"`` (the default) takes the uploaded file's own kind, read by the server.
 
         ``matting=True`` also learns background removal. With ``wait=True`` it returns once
         training ends (see :meth:`wait_look`); otherwise the look is ``processing``.
         """
         asset = self._client.assets.upload(path)
         body = avatar_body(
-            asset.asset_id, name=name, kind=kind, matting=matting, transcript=transcript,
-            avatar_group_id=avatar_group_id, gender=gender, default_voice_id=default_voice_id,
+            asset.asset_id, name=name, kind=twin_kind(kind, asset.kind), matting=matting,
+            transcript=transcript, avatar_group_id=avatar_group_id, gender=gender,
+            default_voice_id=default_voice_id,
         )  # fmt: skip
         answer = self._client.request_json(
             "POST",

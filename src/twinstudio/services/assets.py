@@ -19,6 +19,10 @@ from twinstudio.services.context import AppContext
 SUPPORTED = {
     "image/png": ("image", "png"),
     "image/jpeg": ("image", "jpg"),
+    "image/heic": ("image", "heic"),
+    "image/heif": ("image", "heif"),
+    "image/avif": ("image", "avif"),
+    "image/webp": ("image", "webp"),
     "video/mp4": ("video", "mp4"),
     "video/quicktime": ("video", "mov"),
     "video/webm": ("video", "webm"),
@@ -35,8 +39,13 @@ def sniff(head: bytes) -> str | None:
         return "image/png"
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
     if head[4:8] == b"ftyp":
         brand = head[8:12]
+        image = _heif_image(head)
+        if image:
+            return image
         if brand == b"qt  ":
             return "video/quicktime"
         if brand in {b"M4A ", b"M4B "}:
@@ -50,6 +59,29 @@ def sniff(head: bytes) -> str | None:
         return "audio/mpeg"
     if head.startswith(b"OggS"):
         return "audio/ogg"
+    return None
+
+
+# ISO-BMFF brands of still images (HEIF, ISO/IEC 23008-12): an iPhone photo's "heic", AVIF's
+# "avif", and the generic "mif1". Such a file starts with an ``ftyp`` box as an MP4 does; the
+# brands tell them apart (a HEIC photo taken for an MP4 went to the video decoder).
+_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_HEIF_BRANDS = {b"mif1", b"mif2", b"msf1"}
+
+
+def _heif_image(head: bytes) -> str | None:
+    """The image type of an ISO-BMFF file whose major or compatible brands name a still
+    image format (``ftyp``: size, "ftyp", major brand, minor version, compatible brands)."""
+    size = int.from_bytes(head[:4], "big")
+    end = min(len(head), size if size >= 16 else 16)
+    brands = {head[8:12]} | {head[i : i + 4] for i in range(16, end - 3, 4)}
+    if head[8:12] in _AVIF_BRANDS or (b"avif" in brands and not brands & _HEIC_BRANDS):
+        return "image/avif"
+    if brands & _HEIC_BRANDS:
+        return "image/heic"
+    if head[8:12] in _HEIF_BRANDS:
+        return "image/heif"
     return None
 
 
@@ -86,8 +118,9 @@ def classify(ctx: AppContext, path: Path, size: int, param: str = "file") -> Sto
     mime = sniff(head)
     if mime is None:
         raise InvalidParameter(
-            "Unsupported file type: upload PNG or JPEG images, MP4/MOV/WebM video, "
-            "or MP3/WAV/M4A/OGG audio (the type is read from the file's bytes, not its name).",
+            "Unsupported file type: upload PNG, JPEG, HEIC, AVIF or WebP images, MP4/MOV/WebM "
+            "video, or MP3/WAV/M4A/OGG audio (the type is read from the file's bytes, not its "
+            "name).",
             param=param,
         )
     kind, _ = SUPPORTED[mime]

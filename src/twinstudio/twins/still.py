@@ -9,6 +9,13 @@ desaturated and shifted (saturated reds, lips and skin off by several levels). S
 (``PIL.ImageCms``), turns the picture upright by its EXIF orientation, flattens transparency
 onto white and brings 16-bit and palette images to 8-bit RGB. A profile LittleCMS cannot use
 never fails an upload: the picture is read as untagged (as before) and a warning logged.
+
+An iPhone's own photos are HEIC (HEVC-coded HEIF), which Pillow alone cannot open; they are read
+through ``pillow-heif`` (libheif), registered with Pillow the first time a still is read. libheif
+applies the file's own rotation and mirroring (HEIF's ``irot``/``imir``, which is what viewers
+honour in HEIF) and pillow-heif then neutralises the EXIF orientation, so the picture is not
+turned twice; its ICC profile (an iPhone's Display P3) goes through the same conversion as a
+JPEG's, and a 10-bit photo comes out as 8-bit. AVIF and WebP are read by Pillow itself.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ def read_still(path: Path, *, what: str = "image") -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
+    _register_heif()
     try:
         with Image.open(path) as img:
             icc = img.info.get("icc_profile")
@@ -66,10 +74,22 @@ def read_still(path: Path, *, what: str = "image") -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise FootageError(
             "not_an_image",
-            f"{path.name} could not be read as an image. Upload a JPEG or PNG {what} (an iPhone "
-            "HEIC photo: export or share it as JPEG first).",
+            f"{path.name} could not be read as an image. Upload the {what} as JPEG, PNG, HEIC, "
+            "AVIF or WebP.",
         ) from exc
     return rgb
+
+
+@cache
+def _register_heif() -> bool:
+    """Let Pillow open HEIC/HEIF files (once per process); False when pillow-heif is missing."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # an install without it still reads every other format
+        log.warning("pillow-heif is not installed: HEIC photos cannot be read")
+        return False
+    register_heif_opener()
+    return True
 
 
 def _flattened(img: Image.Image) -> Image.Image:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -197,6 +198,29 @@ def test_create_twin_uploads_then_creates(tmp_path: Path) -> None:
     assert (look.id, look.status) == ("look_9", "processing")
     done = client.avatars.create_twin(footage, "Me", matting=True, wait=True)
     assert done.status == "completed" and done.quality == {"overall": 0.8}
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "kind", "asked"),
+    [("image", "auto", "photo"), ("video", "auto", "video"), ("image", "video", "video"),
+     (None, "auto", "video"), ("video", "photo", "photo")],
+)  # fmt: skip
+def test_create_twin_takes_the_look_type_from_the_upload(
+    tmp_path: Path, uploaded: str | None, kind: str, asked: str
+) -> None:
+    """``kind="auto"`` (the default) asks for a photo look when the server read an image."""
+    photo = tmp_path / "IMG_0042.HEIC"
+    photo.write_bytes(b"fake")
+    sent: list[dict[str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v3/assets":
+            return ok({"asset_id": "ast_1", "kind": uploaded, "mime_type": "image/heic"})
+        sent.append(json.loads(request.read()))
+        return ok({"avatar_item": {"id": "look_9", "status": "processing"}})
+
+    Script(handler).client().avatars.create_twin(photo, "Me", kind=kind)
+    assert sent[0]["type"] == asked
 
 
 def test_missing_api_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

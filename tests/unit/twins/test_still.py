@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
+from pillow_heif import register_heif_opener
 
 from twinstudio.errors import FootageError
 from twinstudio.twins.photo import load_image
@@ -135,6 +136,13 @@ def write_still(path: Path, img: Image.Image, **params: object) -> Path:
     """Save ``img`` to ``path`` (format from the suffix; JPEG at full quality, no subsampling)."""
     if path.suffix == ".jpg":
         params = {"quality": 100, "subsampling": 0, **params}
+    elif path.suffix == ".heic":  # lossless; pillow-heif's own writer
+        register_heif_opener()
+        params = {"quality": -1, "chroma": 444, **params}
+    elif path.suffix == ".webp":
+        params = {"lossless": True, **params}
+    elif path.suffix == ".avif":
+        params = {"quality": 100, "subsampling": "4:4:4", **params}
     img.save(path, **params)
     return path
 
@@ -163,7 +171,7 @@ def test_the_written_profiles_are_ones_littlecms_accepts() -> None:
     assert ImageCms.getProfileDescription(grey).strip() == "Linear grey"
 
 
-@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".heic", ".avif", ".webp"])
 def test_display_p3_colours_come_out_as_their_srgb(tmp_path: Path, suffix: str) -> None:
     img = flat(P3_MID)
     img.paste((255, 0, 0), (0, 0, 16, 24))  # P3's pure red, outside sRGB's gamut
@@ -288,12 +296,13 @@ def test_unreadable_file_is_not_an_image(tmp_path: Path) -> None:
     with pytest.raises(FootageError) as err:
         read_still(fake)
     assert err.value.code == "not_an_image" and "face.jpg" in err.value.message
-    assert "JPEG or PNG" in err.value.message
+    assert "JPEG, PNG, HEIC" in err.value.message
 
 
-def test_truncated_file_is_not_an_image(tmp_path: Path) -> None:
-    path = write_still(tmp_path / "cut.png", flat(P3_MID, size=(300, 300)))
-    path.write_bytes(path.read_bytes()[:200])
+@pytest.mark.parametrize("suffix", [".png", ".heic"])
+def test_truncated_file_is_not_an_image(tmp_path: Path, suffix: str) -> None:
+    path = write_still(tmp_path / f"cut{suffix}", flat(P3_MID, size=(300, 300)))
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
     with pytest.raises(FootageError) as err:
         read_still(path)
     assert err.value.code == "not_an_image"
