@@ -242,8 +242,8 @@ def _first_frames(video: Path, n: int, webm: bool) -> tuple[list[Any], Any]:
 
 
 def raw_encoder_fps(video: Path, n: int, repeats: int = RAW_REPEATS) -> list[tuple[float, float]]:
-    """The shipped encoder alone (x264 for MP4, VP9 with alpha for WebM), shipped preset and
-    options, on the first ``n`` frames of ``video``, encoded ``repeats`` times by a fresh
+    """The shipped encoder alone (x264 for MP4, VP9 for WebM, with alpha when it has one),
+    shipped preset and options, on the first ``n`` frames of ``video``, encoded ``repeats`` times by a fresh
     encoder: (fps, cores busy) of each time. Cores busy is the process's CPU time over the wall
     time: how much of the machine the encoder can use by itself."""
     import av
@@ -258,7 +258,7 @@ def raw_encoder_fps(video: Path, n: int, repeats: int = RAW_REPEATS) -> list[tup
             out = av.open(str(Path(tmp) / f"raw{video.suffix}"), "w")
             stream = out.add_stream("libvpx-vp9" if webm else "libx264", rate=fps)
             stream.width, stream.height = frames[0].width, frames[0].height
-            stream.pix_fmt = "yuva420p" if webm else "yuv420p"
+            stream.pix_fmt = frames[0].format.name if webm else "yuv420p"  # alpha if it has one
             stream.options = dict(vp9_options() if webm else x264_options())
             stream.codec_context.thread_count = 0
             t0, cpu0 = time.perf_counter(), _cpu_s()

@@ -217,6 +217,12 @@ class Compositor:
         """(width, height) of the output frames."""
         return self._out_size
 
+    @property
+    def transparent(self) -> bool:
+        """True when the output frames carry an alpha (a WebM with the background removed and
+        none given in its place); every other output is opaque."""
+        return self._transparent
+
     # ------------------------------------------------------------------ setup
 
     def _make_background(self) -> np.ndarray | None:

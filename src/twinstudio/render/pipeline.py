@@ -307,7 +307,8 @@ def _render(
     out: np.ndarray | yuv.AlphaPicture | None = None
     try:
         with VideoEncoder(video_path, compositor.out_size, fps, None, timeline.rate,
-                         output_format=options.output_format) as encoder:  # fmt: skip
+                          output_format=options.output_format,
+                          transparent=compositor.transparent) as encoder:  # fmt: skip
             tracks = timeline.tracks(pieces, encoder)
             frames = engine.stream(pack, tracks, with_alpha=with_alpha, view=compositor.view,
                                    frames=timeline.expected_frames())  # fmt: skip

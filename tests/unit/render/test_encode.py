@@ -182,6 +182,33 @@ def test_transparent_pictures_go_to_vp9_as_they_are(tmp_path: Path) -> None:
     assert frames[2][1].min() >= 252
 
 
+def test_an_opaque_webm_is_plain_vp9(tmp_path: Path) -> None:
+    """``transparent=False``: no alpha plane (any alpha given is dropped, as an MP4 drops it);
+    the picture as given, tagged BT.601."""
+    from twinstudio.render import yuv
+
+    rgb = np.zeros((*SIZE[::-1], 3), np.uint8)
+    rgb[:, :128] = (200, 120, 60)
+    rgb[:, 128:] = (20, 90, 220)
+    alpha = np.zeros(SIZE[::-1], np.uint8)
+    path = tmp_path / "opaque.webm"
+    with VideoEncoder(
+        path, SIZE, 25, np.zeros(4800, np.float32), 48000, "webm", transparent=False
+    ) as enc:
+        enc.write(yuv.AlphaPicture(yuv.from_rgb(rgb), alpha))
+        enc.write(yuv.from_rgb(rgb))
+    info = probe(path)
+    assert info["video_codec"] == "vp9" and info["audio_codec"] == "opus"
+    assert info["has_alpha"] is False and info["pix_fmt"] == "yuv420p"
+    assert info["color_space"] == 6 and info["color_range"] == 1
+    frames = webm_rgba(path)
+    assert len(frames) == 2
+    for frame in frames:
+        assert frame[:, :, 3].min() == 255  # opaque, though the first was given alpha 0
+        assert np.abs(frame[70, 80, :3].astype(int) - (200, 120, 60)).max() <= 6
+        assert np.abs(frame[70, 220, :3].astype(int) - (20, 90, 220)).max() <= 6
+
+
 def test_preset_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     assert encode.x264_preset() == encode.X264_PRESET == "superfast"
     # The shipped preset keeps the macroblock tree (superfast alone doubles the bits at CRF 20).

@@ -176,6 +176,15 @@ def test_a_matted_photo_twin_renders_onto_a_colour_and_clear(tmp_path: Path) -> 
     assert face[:, :, 3].min() >= 240 and face[:, :, 3].mean() > 254  # (coded with loss)
     shown = frames[0][300:420, 580:700].reshape(-1, 3).mean(axis=0)
     assert np.abs(face[:, :, :3].reshape(-1, 3).mean(axis=0) - shown).max() < 4
+    # Over a colour a WebM has nothing to show through: plain VP9, no alpha plane to code.
+    onto = RenderOptions(resolution="720p", remove_background=True, output_format="webm",
+                         background=Background(color="#2f6fb0"))  # fmt: skip
+    opaque = render_video(tmp_path / "demo", _speech(1.0), onto, tmp_path / "opaque")
+    info = probe(opaque.video_path)
+    assert info["video_codec"] == "vp9" and not info["has_alpha"], info
+    corner = webm_rgba(opaque.video_path)[0][:8, :8]
+    assert corner[:, :, 3].min() == 255
+    assert np.abs(corner[:, :, :3].reshape(-1, 3).mean(axis=0) - blue).max() < 4
 
 
 def _split(speech: Speech, cuts_s: list[float]) -> list[Speech]:
