@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -92,19 +93,19 @@ def test_a_phone_photo_uploads_as_an_image_and_can_make_a_photo_look(
     assert up.status_code == 200, up.text
     asset = up.json()["data"]
     assert asset["kind"] == "image" and asset["mime_type"] == f"image/{ext}", asset
-    look = client.post(
-        "/v3/avatars",
-        headers=h,
-        json={"type": "photo", "name": "Me", "file": {"type": "asset_id",
-                                                      "asset_id": asset["asset_id"]}},
-    )  # fmt: skip
-    assert look.status_code == 200, look.text
+
+    def look(kind: str) -> Any:
+        body = {
+            "type": kind,
+            "name": "Me",
+            "file": {"type": "asset_id", "asset_id": asset["asset_id"]},
+        }
+        return client.post("/v3/avatars", headers=h, json=body)
+
+    made = look("photo")
+    assert made.status_code == 200, made.text
+    assert made.json()["data"]["avatar_item"]["avatar_type"] == "photo_avatar"
     # As video footage the same photo is refused by name, not sent to the video decoder.
-    video = client.post(
-        "/v3/avatars",
-        headers=h,
-        json={"type": "video", "name": "Me", "file": {"type": "asset_id",
-                                                      "asset_id": asset["asset_id"]}},
-    )  # fmt: skip
+    video = look("video")
     assert video.status_code == 400
     assert "image" in video.json()["error"]["message"]
