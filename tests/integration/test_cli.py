@@ -203,6 +203,12 @@ def test_render_locally_without_a_server(tmp_path: Path) -> None:
     missing = cli("render", "--look-pack", str(pack), "--audio", str(tmp_path / "none.wav"),
                   "--out", str(out), env=env)  # fmt: skip
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+    lively = cli("render", "--look-pack", str(pack), "--script", "Hi.", "--resolution", "720p",
+                 "--expressiveness", "high", "--out", str(out), env=env)  # fmt: skip
+    assert lively.returncode == 0, lively.stderr
+    wild = cli("render", "--look-pack", str(pack), "--script", "Hi.", "--expressiveness", "wild",
+               "--out", str(out), env=env)  # fmt: skip
+    assert wild.returncode == 2 and "--expressiveness must be a number" in wild.stderr
 
 
 def test_voices_add_refuses_a_file_that_is_not_a_voice(tmp_path: Path) -> None:

@@ -183,3 +183,41 @@ def test_background_image_asset_fills_contain_bars(server: Server, tmp_path: Pat
         frame[:, :40].reshape(-1, 3).mean(axis=0)
     )  # a square photo in 16:9: the bars show the image
     assert left[0] > 180 and left[1] < 80 and left[2] < 80, left
+
+
+@pytest.mark.slow
+def test_expressiveness_moves_the_mouth_more_or_less(server: Server, tmp_path: Path) -> None:
+    """``expressiveness`` (ours) reaches the render: the inner lips, tracked on the delivered
+    frames, part further at "high" than at "low"; an out-of-range value is a 400 naming it."""
+    import av
+    import numpy as np
+
+    from twinstudio.twins.faces import INNER_LIP_PAIRS, FaceTracker, inter_ocular
+
+    spread = {}
+    tracker = FaceTracker()
+    for level in ("low", "high"):
+        data = seed_full_example(server.url, server.key, "look_demo_astronaut", VOICE,
+                                 resolution="720p", expressiveness=level)  # fmt: skip
+        assert data["status"] == "completed", data
+        mp4 = tmp_path / f"{level}.mp4"
+        mp4.write_bytes(requests.get(data["video_url"]).content)
+        gaps = []
+        with av.open(str(mp4)) as container:
+            for frame in container.decode(video=0):
+                lm = tracker.landmarks(frame.to_ndarray(format="rgb24"))
+                if lm is not None:
+                    gap = np.mean([lm[lo, 1] - lm[up, 1] for up, lo in INNER_LIP_PAIRS])
+                    gaps.append(gap / float(inter_ocular(lm)))
+        assert len(gaps) > 50
+        spread[level] = float(np.std(gaps))
+    tracker.close()
+    assert spread["high"] > 1.2 * spread["low"], spread
+    bad = requests.post(
+        f"{server.url}/v3/videos",
+        headers={"x-api-key": server.key},
+        json={"avatar_id": "look_demo_astronaut", "script": "Hi.", "voice_id": VOICE,
+              "expressiveness": 3},
+    )  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "expressiveness"
+    assert "0.5 to 1.5" in bad.json()["error"]["message"]

@@ -62,6 +62,9 @@ def render(
     voice: Annotated[str, typer.Option(help="voice_id for the script.")] = DEFAULT_VOICE,
     speed: Annotated[float, typer.Option(help="Voice speed 0.5–1.5.")] = 1.0,
     pitch: Annotated[float, typer.Option(help="Voice pitch −50..50.")] = 0.0,
+    expressiveness: Annotated[
+        str, typer.Option(help="How far the mouth moves: 0.5–1.5, or low | medium | high.")
+    ] = "1.0",
     resolution: Annotated[str, typer.Option(help="720p | 1080p | 4k.")] = "1080p",
     aspect: Annotated[str, typer.Option(help="16:9 | 9:16.")] = "16:9",
     fit: Annotated[str, typer.Option(help="contain | cover.")] = "cover",
@@ -83,6 +86,12 @@ def render(
         fail("--resolution must be 720p, 1080p or 4k and --aspect 16:9 or 9:16.")
     if fit not in ("contain", "cover"):
         fail("--fit must be contain or cover.")
+    from twinstudio.services.requests import expressiveness_value
+
+    try:
+        expressive = expressiveness_value(expressiveness)
+    except ValueError as exc:
+        fail(f"--expressiveness {exc}.")
     for path in (look_pack, photo, footage, script_file, audio):
         if path is not None and not path.exists():
             fail(f"{path} does not exist.")
@@ -130,6 +139,7 @@ def render(
             options = RenderOptions(resolution=resolution, aspect_ratio=aspect, fit=fit,
                                     remove_background=remove_background, background=bg,
                                     output_format="webm" if webm else "mp4",
+                                    expressiveness=expressive,
                                     synthetic_voice=audio is None)  # fmt: skip
             result = render_video(
                 pack,

@@ -84,6 +84,16 @@ class RenderProgress:
         self._progress.update(self._download, completed=done, total=total, detail=size)
 
 
+def _number_or_name(value: str | None) -> float | str | None:
+    """An option that is a number or a name, as the API takes it (the server checks it)."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
 def _background(client: Client, value: str | None) -> str | Asset | None:
     if value is None:
         return None
@@ -137,6 +147,9 @@ def create(
     ] = None,
     speed: Annotated[float | None, typer.Option(help="Voice speed 0.5–1.5.")] = None,
     pitch: Annotated[float | None, typer.Option(help="Voice pitch −50..50.")] = None,
+    expressiveness: Annotated[
+        str | None, typer.Option(help="How far the mouth moves: 0.5–1.5, or low | medium | high.")
+    ] = None,
     title: Annotated[str | None, typer.Option(help="A title for the video.")] = None,
     wait: Annotated[bool, typer.Option(help="Wait until the video is rendered.")] = False,
     out: Annotated[
@@ -173,6 +186,7 @@ def create(
                 background=_background(client, background),
                 remove_background=remove_background or None,
                 output_format=output_format,
+                expressiveness=_number_or_name(expressiveness),
                 voice_settings=settings or None,
             )
             if not (wait or out):

@@ -89,6 +89,7 @@ class AsyncVideos(_AsyncResource):
         voice_settings: Mapping[str, Any] | None = None,
         caption: Mapping[str, Any] | None = None,
         output_format: str | None = None,
+        expressiveness: float | str | None = None,
         callback_url: str | None = None,
         callback_id: str | None = None,
         type: str | None = None,
@@ -102,7 +103,7 @@ class AsyncVideos(_AsyncResource):
             aspect_ratio=aspect_ratio, fit=fit, remove_background=remove_background,
             background=background, voice_settings=voice_settings, caption=caption,
             output_format=output_format, callback_url=callback_url, callback_id=callback_id,
-            type=type, extra_body=extra_body,
+            type=type, extra_body=extra_body, expressiveness=expressiveness,
         )  # fmt: skip
         answer = await self._client.request_json(
             "POST",

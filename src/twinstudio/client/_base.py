@@ -183,6 +183,7 @@ def video_body(
     callback_id: str | None,
     type: str | None,
     extra_body: Mapping[str, Any] | None,
+    expressiveness: float | str | None = None,
 ) -> dict[str, Any]:
     """The JSON of ``POST /v3/videos``."""
     body = clean(
@@ -202,6 +203,7 @@ def video_body(
             "voice_settings": dict(voice_settings) if voice_settings is not None else None,
             "caption": dict(caption) if caption is not None else None,
             "output_format": output_format,
+            "expressiveness": expressiveness,
             "callback_url": callback_url,
             "callback_id": callback_id,
         }

@@ -76,6 +76,7 @@ class Videos(_Resource):
         voice_settings: Mapping[str, Any] | None = None,
         caption: Mapping[str, Any] | None = None,
         output_format: str | None = None,
+        expressiveness: float | str | None = None,
         callback_url: str | None = None,
         callback_id: str | None = None,
         type: str | None = None,
@@ -85,8 +86,10 @@ class Videos(_Resource):
         """Queue a video (``POST /v3/videos``); returns it ``pending`` (only ``id`` and ``status``).
 
         Fields are the API's; ``None`` leaves the server's default. ``background`` also takes
-        ``"#RRGGBB"``, an image URL or an uploaded :class:`Asset`. An ``Idempotency-Key`` is made
-        when none is given, so retries never queue the same video twice.
+        ``"#RRGGBB"``, an image URL or an uploaded :class:`Asset`; ``expressiveness`` (0.5–1.5,
+        or ``"low"`` / ``"medium"`` / ``"high"``) scales how far the mouth moves. An
+        ``Idempotency-Key`` is made when none is given, so retries never queue the same video
+        twice.
         """
         body = video_body(
             avatar_id=avatar_id, script=script, voice_id=voice_id, audio_url=audio_url,
@@ -94,7 +97,7 @@ class Videos(_Resource):
             aspect_ratio=aspect_ratio, fit=fit, remove_background=remove_background,
             background=background, voice_settings=voice_settings, caption=caption,
             output_format=output_format, callback_url=callback_url, callback_id=callback_id,
-            type=type, extra_body=extra_body,
+            type=type, extra_body=extra_body, expressiveness=expressiveness,
         )  # fmt: skip
         answer = self._client.request_json(
             "POST",

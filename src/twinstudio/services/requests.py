@@ -20,6 +20,32 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
 
+# How far the mouth moves (**ours**): a factor on the mouth-shape track's swings about the rest
+# shape (``render.motion.mouth_track``), 1.0 as the person was filmed. Also named as HeyGen's
+# Avatar IV names its levels; below 0.5 a mouth barely moves with its words, above 1.5 every
+# syllable reaches the widest opening the footage shows.
+EXPRESSIVENESS_LEVELS = {"low": 0.7, "medium": 1.0, "high": 1.3}
+EXPRESSIVENESS_RANGE = (0.5, 1.5)
+
+
+def expressiveness_value(value: float | str | None) -> float:
+    """The factor for an ``expressiveness`` given as a number or a level name (None: 1.0);
+    raises ValueError naming what is accepted."""
+    if value is None:
+        return 1.0
+    if isinstance(value, str):
+        if value in EXPRESSIVENESS_LEVELS:
+            return EXPRESSIVENESS_LEVELS[value]
+        try:
+            value = float(value)
+        except ValueError:
+            value = float("nan")
+    lo, hi = EXPRESSIVENESS_RANGE
+    if not lo <= float(value) <= hi:
+        raise ValueError(f"must be a number from {lo} to {hi}, or low, medium or high")
+    return float(value)
+
+
 class VoiceSettingsIn(Strict):
     speed: float = Field(1.0, ge=0.5, le=1.5)
     pitch: float = Field(0.0, ge=-50, le=50)
@@ -75,8 +101,19 @@ class VideoCreate(Strict):
     voice_settings: VoiceSettingsIn | None = None
     caption: CaptionIn | None = None
     output_format: Literal["mp4", "webm"] = "mp4"
+    expressiveness: float | str | None = None  # None: 1.0
     callback_url: str | None = Field(None, max_length=2000)
     callback_id: str | None = Field(None, max_length=500)
+
+    @field_validator("expressiveness", mode="before")
+    @classmethod
+    def _expressiveness(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        if isinstance(v, bool) or not isinstance(v, int | float | str):
+            raise ValueError("must be a number from 0.5 to 1.5, or low, medium or high")
+        expressiveness_value(v)  # in range, or a level's name
+        return v
 
     @field_validator("script")
     @classmethod

@@ -21,7 +21,7 @@ from twinstudio.services.context import AppContext
 from twinstudio.services.fetch import check_url, download
 from twinstudio.services.looks import find_usable_look
 from twinstudio.services.pagination import Page, check_limit, paginate
-from twinstudio.services.requests import VideoCreate
+from twinstudio.services.requests import VideoCreate, expressiveness_value
 from twinstudio.webhooks.delivery import check_receiver_url
 
 log = logging.getLogger(__name__)
@@ -325,6 +325,7 @@ def run_render(run: JobRun) -> None:
             remove_background=p.get("remove_background", False),
             background=_background_for(ctx, video, workdir),
             output_format=p.get("output_format", "mp4"),
+            expressiveness=expressiveness_value(p.get("expressiveness")),
             synthetic_voice=recording is None,  # a script spoken by a TTS voice
         )
         pack_dir = ctx.storage.local_tree(look.pack_prefix, workdir / "pack")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import make_key, make_look
@@ -198,3 +199,28 @@ def test_first_request_of_an_idle_key_with_idempotency_key(client: TestClient, c
     )
     assert resp.status_code == 200, resp.text
     assert time.monotonic() - t0 < 10
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("low", True), ("high", True), (0.8, True), (1, True), (None, True),
+     ("loud", False), (2.0, False), (0.2, False), (True, False), ([1], False)],
+)  # fmt: skip
+def test_expressiveness_is_a_level_or_a_number_in_range(
+    client: TestClient,
+    ctx,  # type: ignore[no-untyped-def]
+    value: object,
+    ok: bool,
+) -> None:
+    key, look = _setup(ctx)
+    resp = client.post(
+        "/v3/videos",
+        json={"avatar_id": look, "script": "Hi.", "voice_id": VOICE, "expressiveness": value},
+        headers={"x-api-key": key},
+    )
+    if ok:
+        assert resp.status_code == 200, resp.text
+        return
+    error = resp.json()["error"]
+    assert resp.status_code == 400 and error["param"] == "expressiveness", error
+    assert "low, medium or high" in error["message"]

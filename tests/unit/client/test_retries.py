@@ -95,13 +95,15 @@ def test_create_sends_an_idempotency_key_and_reuses_it_across_retries() -> None:
         ok({"video_id": "vid_9", "status": "pending"}),
     )
     video = script.client().videos.create(
-        avatar_id="look_x", script="Hi", voice_id="v", resolution="720p", background="#112233"
-    )
+        avatar_id="look_x", script="Hi", voice_id="v", resolution="720p", background="#112233",
+        expressiveness="high",
+    )  # fmt: skip
     assert (video.id, video.status) == ("vid_9", "pending")
     keys = {r.headers.get("idempotency-key") for r in script.requests}
     assert len(script.requests) == 3 and len(keys) == 1 and None not in keys
     body = script.requests[0].read()
     assert b'"background":{"type":"color","value":"#112233"}' in body.replace(b" ", b"")
+    assert b'"expressiveness":"high"' in body.replace(b" ", b"")
 
 
 def test_each_create_call_gets_a_new_key_and_an_explicit_key_is_kept() -> None:

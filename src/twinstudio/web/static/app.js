@@ -114,6 +114,7 @@ async function createVideo(ev) {
     resolution: $("#v-resolution").value, aspect_ratio: $("#v-aspect").value, fit: $("#v-fit").value,
     voice_settings: { speed: Number($("#v-speed").value), pitch: Number($("#v-pitch").value) },
     remove_background: $("#v-remove-bg").checked, output_format: $("#v-format").value,
+    expressiveness: $("#v-expressiveness").value,
   };
   if ($("#v-title").value) body.title = $("#v-title").value;
   if ($("#v-use-bg").checked) body.background = { type: "color", value: $("#v-bg").value.toUpperCase() };
