@@ -325,10 +325,10 @@ class VideoEncoder:
     ``yuv.AlphaPicture``s (the same with an alpha plane: a transparent WebM), uint8 RGB (H, W, 3)
     or RGBA (H, W, 4); ``size`` is (width, height). MP4 drops any alpha. A WebM carries one
     (255 where none is given) when ``transparent``; an opaque one (``transparent=False``: a
-    background colour or image behind the person, or no background removal) is plain VP9, as
-    an MP4 drops the alpha. An alpha plane that is 255 everywhere costs VP9 a second encoder all
-    the same: 175 frames of a 1080p render coded at 54-56 fps with it, 90 fps without, for
-    870 against 859 KB (2026-12-06, ``vp9_options``).
+    background colour or image behind the person, or no background removal) is plain VP9, any
+    alpha given dropped as for an MP4. An alpha plane that is 255 everywhere costs VP9 a second
+    encoder all the same: 175 frames of a 1080p render coded at 54-56 fps with it, 90 fps
+    without, for 870 against 859 KB (2026-12-06, ``vp9_options``).
     """
 
     def __init__(

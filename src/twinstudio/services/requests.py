@@ -21,11 +21,12 @@ class Strict(BaseModel):
 
 
 # How far the mouth moves (**ours**): a factor on the mouth-shape track's swings about the rest
-# shape (``render.motion.mouth_track``), 1.0 as the person was filmed. Also named as HeyGen's
-# Avatar IV names its levels; below 0.5 a mouth barely moves with its words, above 1.5 every
-# syllable reaches the widest opening the footage shows.
+# shape (``render.motion.mouth_track``), 1.0 as the person was filmed, or one of three named
+# levels. Below 0.5 a mouth barely moves with its words; above 1.5 every syllable reaches the
+# widest opening the footage shows.
 EXPRESSIVENESS_LEVELS = {"low": 0.7, "medium": 1.0, "high": 1.3}
 EXPRESSIVENESS_RANGE = (0.5, 1.5)
+_EXPRESSIVENESS_TAKES = "must be a number from 0.5 to 1.5, or low, medium or high"
 
 
 def expressiveness_value(value: float | str | None) -> float:
@@ -42,7 +43,7 @@ def expressiveness_value(value: float | str | None) -> float:
             value = float("nan")
     lo, hi = EXPRESSIVENESS_RANGE
     if not lo <= float(value) <= hi:
-        raise ValueError(f"must be a number from {lo} to {hi}, or low, medium or high")
+        raise ValueError(_EXPRESSIVENESS_TAKES)
     return float(value)
 
 
@@ -111,7 +112,7 @@ class VideoCreate(Strict):
         if v is None:
             return v
         if isinstance(v, bool) or not isinstance(v, int | float | str):
-            raise ValueError("must be a number from 0.5 to 1.5, or low, medium or high")
+            raise ValueError(_EXPRESSIVENESS_TAKES)
         expressiveness_value(v)  # in range, or a level's name
         return v
 

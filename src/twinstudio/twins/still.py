@@ -11,11 +11,12 @@ onto white and brings 16-bit and palette images to 8-bit RGB. A profile LittleCM
 never fails an upload: the picture is read as untagged (as before) and a warning logged.
 
 An iPhone's own photos are HEIC (HEVC-coded HEIF), which Pillow alone cannot open; they are read
-through ``pillow-heif`` (libheif), registered with Pillow the first time a still is read. libheif
-applies the file's own rotation and mirroring (HEIF's ``irot``/``imir``, which is what viewers
-honour in HEIF) and pillow-heif then neutralises the EXIF orientation, so the picture is not
-turned twice; its ICC profile (an iPhone's Display P3) goes through the same conversion as a
-JPEG's, and a 10-bit photo comes out as 8-bit. AVIF and WebP are read by Pillow itself.
+through ``pillow-heif`` (libheif), registered with Pillow the first time a still is read. HEIF
+turns its pictures with its own ``irot``/``imir`` boxes, which libheif applies as it decodes (its
+default), and pillow-heif sets the EXIF orientation to 1 (keeping the old value as
+``original_orientation``), so ``exif_transpose`` does not turn the picture a second time. Its
+ICC profile (an iPhone's Display P3) goes through the same conversion as a JPEG's, and a 10-bit
+photo comes out scaled to 8 bits. AVIF and WebP are read by Pillow itself.
 """
 
 from __future__ import annotations

@@ -257,6 +257,19 @@ def test_sixteen_bit_png_is_scaled_not_clipped(tmp_path: Path) -> None:
     assert np.array_equal(read_still(path)[5, 5], (240, 128, 16))
 
 
+def test_ten_bit_heic_is_scaled_to_eight_bits(tmp_path: Path) -> None:
+    """An iPhone's 10-bit HEIC ("heix"): scaled, not clipped or cut to its low bits."""
+    import pillow_heif
+
+    grey = np.full((24, 32, 3), 40000, np.uint16)  # 0.61 of full scale
+    heif = pillow_heif.from_bytes(mode="RGB;16", size=(32, 24), data=grey.tobytes())
+    path = tmp_path / "ten.heic"
+    heif.save(path, quality=-1)
+    assert path.read_bytes()[8:12] == b"heix"
+    rgb = read_still(path)
+    assert rgb.dtype == np.uint8 and np.abs(rgb.astype(int) - 156).max() <= 2
+
+
 def test_cmyk_jpeg_without_profile_reads_as_rgb(tmp_path: Path) -> None:
     rgb = read_still(write_still(tmp_path / "cmyk.jpg", flat((0, 255, 255, 0), "CMYK")))
     assert rgb.shape == (24, 32, 3) and rgb.dtype == np.uint8
