@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-from twinstudio.speech.timeline import Track, retime
+from twinstudio.speech.timeline import Track, rescale_spans, retime
 from twinstudio.speech.types import Speech, VoiceSettings
 
 SEMITONES_AT_FULL_PITCH = 6.0  # pitch=±50 → ±6 semitones
@@ -149,10 +149,6 @@ def stretch_track(track: Track, factor: float) -> Track:
     def scale(position: int) -> int:
         return min(new_n, round(position * new_n / old_n))
 
-    phonemes: list[tuple[str, int]] = []
-    position = 0  # in the original samples
-    for symbol, n in track.phonemes:
-        start, position = scale(position), position + n
-        phonemes.append((symbol, scale(position) - start))
+    phonemes = rescale_spans(track.phonemes, old_n, new_n)
     words = [(w, scale(s), scale(e)) for w, s, e in track.words]
     return Track(audio, track.sample_rate, phonemes, words)

@@ -82,6 +82,19 @@ def concat(pieces: list[Track], sample_rate: int) -> Track:
     return Track(joined, sample_rate, phonemes, words)
 
 
+def rescale_spans(spans: list[tuple[str, int]], old_n: int, new_n: int) -> list[tuple[str, int]]:
+    """``(symbol, n_samples)`` spans laid over ``old_n`` samples, stretched over ``new_n``: each
+    boundary scaled and rounded, so none is lost and zero-length marks (word breaks) stay."""
+    out: list[tuple[str, int]] = []
+    position = edge = 0
+    for symbol, n in spans:
+        position += n
+        new_edge = min(new_n, round(position * new_n / max(old_n, 1)))
+        out.append((symbol, new_edge - edge))
+        edge = new_edge
+    return out
+
+
 def retime(timings: list[Timing], old_ms: int, new_ms: int, tile: bool) -> list[Timing]:
     """Scale timings from a ``old_ms`` long audio to a ``new_ms`` long one.
 

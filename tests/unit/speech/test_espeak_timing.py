@@ -10,7 +10,7 @@ import pytest
 from twinstudio.speech import get_voice
 from twinstudio.speech.engines import espeak, espeak_lib
 from twinstudio.speech.ipa import clean_alignment
-from twinstudio.speech.timeline import Track
+from twinstudio.speech.timeline import Track, rescale_spans
 
 from .helpers import assert_tiles, assert_words_in_order
 
@@ -43,7 +43,7 @@ def test_marks_become_entries_that_tile_the_sound() -> None:
     assert starts["øː"] == 900 and starts["n"] == 1200
     assert len(aligned.groups) == 2  # two words
     # At another sample rate the same spans, stretched, still tile the sound.
-    stretched = espeak._rescaled(entries, 3000)
+    stretched = rescale_spans(entries, sum(n for _, n in entries), 3000)
     assert sum(n for _, n in stretched) == 3000
     assert [s for s, _ in stretched] == [s for s, _ in entries]
     assert all(

@@ -29,7 +29,7 @@ from twinstudio.speech.analysis import speech_regions
 from twinstudio.speech.base import TTSEngine, engines
 from twinstudio.speech.engines import espeak_lib
 from twinstudio.speech.text import words_of
-from twinstudio.speech.timeline import Track
+from twinstudio.speech.timeline import Track, rescale_spans
 from twinstudio.speech.types import Voice
 
 INSTALL_HINT = "install the espeak-ng binary (Debian/Ubuntu: apt-get install -y espeak-ng)"
@@ -158,8 +158,9 @@ class EspeakEngine(TTSEngine):
             from twinstudio.speech.effects import resample_to_length
 
             ratio = self.sample_rate / spoken.sample_rate
-            audio = resample_to_length(audio, round(len(audio) * ratio))
-            entries = _rescaled(entries, len(audio))
+            spoken_n = len(audio)
+            audio = resample_to_length(audio, round(spoken_n * ratio))
+            entries = rescale_spans(entries, spoken_n, len(audio))
         aligned = ipa.clean_alignment(entries)
         track = Track(audio, self.sample_rate, aligned.phonemes)
         track.words = ipa.word_spans(aligned, words_of(sentence))
@@ -233,18 +234,6 @@ def alignment_from_marks(marks: list[tuple[Any, ...]], n_samples: int) -> list[t
 
 def _phoneme_ipa(name: str) -> str:
     return _TONE_OR_DIGIT.sub("", _LANGUAGE_SWITCH.sub("", name)).strip()
-
-
-def _rescaled(entries: list[tuple[str, int]], n_samples: int) -> list[tuple[str, int]]:
-    """``entries`` stretched to cover ``n_samples`` (boundaries rounded, none lost)."""
-    total = sum(n for _, n in entries) or 1
-    out, done, edge = [], 0, 0
-    for symbol, n in entries:
-        done += n
-        new_edge = round(done * n_samples / total)
-        out.append((symbol, new_edge - edge))
-        edge = new_edge
-    return out
 
 
 def estimate_alignment(
