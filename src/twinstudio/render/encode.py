@@ -1,5 +1,5 @@
 """Encoding: frames + audio → MP4 (H.264/AAC) or WebM (VP9/Opus, with alpha when transparent);
-thumbnails; GIFs.
+probing what was written. The thumbnail and the GIF preview are ``render.preview``'s.
 
 :class:`VideoEncoder` streams: each ``write(frame)`` converts and encodes one frame at once and
 muxes the audio that belongs up to that frame's end time, so memory does not grow with the video.
@@ -58,9 +58,7 @@ from types import TracebackType
 from typing import Any
 
 import av
-import cv2
 import numpy as np
-from PIL import Image
 from scipy.signal import resample_poly
 
 from twinstudio.errors import RenderError
@@ -72,9 +70,7 @@ __all__ = [
     "X264_CRF",
     "X264_PRESET",
     "X264_TUNING",
-    "GifWriter",
     "VideoEncoder",
-    "make_thumbnail",
     "probe",
     "vp9_options",
     "x264_options",
@@ -134,8 +130,6 @@ FRAGMENT_S = 2.0
 _BT709 = 1
 _SMPTE170M = 6
 _MPEG_RANGE = 1
-# Neutral grey behind transparent pixels in thumbnails and GIFs (which have no alpha here).
-_PREVIEW_BACKDROP = (128, 128, 128)
 _X264_PRESETS = (
     "ultrafast",
     "superfast",
@@ -616,7 +610,7 @@ def _remux_faststart(source: Path, target: Path) -> None:
             dst.mux(packet)
 
 
-# ---------------------------------------------------------------------- previews
+# ---------------------------------------------------------------------- frames
 
 
 def _i420(frame: np.ndarray | yuv.AlphaPicture) -> tuple[np.ndarray, np.ndarray | None]:
@@ -634,138 +628,6 @@ def _shape(frame: np.ndarray | yuv.AlphaPicture) -> str:
     if isinstance(frame, yuv.AlphaPicture):
         return f"{frame.picture.shape} with alpha {frame.alpha.shape}"
     return str(frame.shape)
-
-
-def _opaque(frame: np.ndarray | yuv.AlphaPicture) -> np.ndarray:
-    """RGB for previews: I420 pictures converted, transparent frames over a neutral grey."""
-    alpha: np.ndarray | None = None
-    if isinstance(frame, yuv.AlphaPicture):
-        rgb, alpha = yuv.to_rgb(frame.picture), frame.alpha
-    else:
-        rgb = yuv.as_rgb(frame)
-        if rgb.ndim == 3 and rgb.shape[2] == 4:
-            alpha = rgb[:, :, 3]
-    if alpha is not None:
-        weight = alpha[:, :, None].astype(np.uint16)
-        backdrop = np.array(_PREVIEW_BACKDROP, np.uint16)
-        over = (rgb[:, :, :3] * weight + backdrop * (255 - weight) + 127) // 255
-        return over.astype(np.uint8)
-    return rgb[:, :, :3] if rgb.ndim == 3 else rgb
-
-
-def make_thumbnail(frame: np.ndarray | yuv.AlphaPicture, path: Path, *, quality: int = 90) -> Path:
-    """Write ``frame`` (an I420 picture, with or without alpha, or RGB or RGBA uint8) as a JPEG
-    thumbnail at full size (what is transparent over a neutral grey)."""
-    image = Image.fromarray(np.ascontiguousarray(_opaque(frame)))
-    image.save(Path(path), format="JPEG", quality=quality, optimize=True, subsampling="4:2:0")
-    return Path(path)
-
-
-class GifWriter:
-    """An animated GIF preview, collected incrementally from the frames being encoded.
-
-    Keeps every ``every_n``-th frame, downscaled so that its longer side is ``side`` (480×270
-    for 16:9, 270×480 for 9:16: a portrait preview 480 wide was 854 tall, 3.2x the pixels; its
-    dithering to the palette took 5.7 ms a frame on an idle core against 1.8 ms at 270×480, and
-    the preview ~1.7 s of a 720p 9:16 render's compositing thread beside x264, py-spy,
-    2026-12-04), for at most ``seconds`` of video,
-    and writes the GIF as soon as it has them all (``done``), so a render does not carry its
-    preview to the end. Each kept frame is reduced to the GIF's palette as it comes (one byte a
-    pixel), so nothing bigger than one small RGB frame is ever made: the preview used to keep its
-    frames as RGB until the render ended (40 frames: 15 MB at 16:9, 49 MB at 9:16) and then make
-    all the palette images at once. I420 pictures (the MP4 path) are shrunk plane by plane
-    before any conversion, never converted at full size. The palette is the first kept frame's
-    (fast octree, 255 colours; Floyd–Steinberg dithering for what it lacks): one palette for
-    every frame, so colours do not flicker, and a talking head's colours are all there from its
-    first frame. ``close`` writes what was kept when the video ended before the limit. Frames
-    after the limit are ignored cheaply.
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        every_n: int = 3,
-        side: int = 480,
-        *,
-        fps: float = 25.0,
-        seconds: float = 4.0,
-    ) -> None:
-        self.path = Path(path)
-        self.every_n = max(1, int(every_n))
-        self.side = int(side) + int(side) % 2  # even, for I420
-        self.fps = float(fps)
-        self.max_frames = max(1, int(seconds * fps / self.every_n))
-        self._seen = 0
-        self._frames: list[Image.Image] = []
-        self._palette: Image.Image | None = None
-        self._shrink: yuv.PictureResizer | None = None
-        self.done = False
-
-    @property
-    def full(self) -> bool:
-        return self.done or len(self._frames) >= self.max_frames
-
-    def _size(self, w: int, h: int) -> tuple[int, int]:
-        """The preview's size for a ``w`` × ``h`` frame: its longer side ``side``, the other
-        even."""
-        if h > w:
-            return max(2, 2 * round(w * self.side / h / 2)), self.side
-        return self.side, max(2, 2 * round(h * self.side / w / 2))
-
-    def _small_rgb(self, frame: np.ndarray | yuv.AlphaPicture) -> np.ndarray:
-        if isinstance(frame, yuv.AlphaPicture):  # shrunk first, then laid over grey
-            small = self._small_rgb(frame.picture)
-            h, w = small.shape[:2]
-            alpha = cv2.resize(frame.alpha, (w, h), interpolation=cv2.INTER_AREA)
-            return _opaque(np.dstack([small, alpha]))
-        if yuv.is_picture(frame):
-            w, h = yuv.size_of(frame)
-            size = self._size(w, h)
-            if self._shrink is None or self._shrink.dsize != size:
-                self._shrink = yuv.PictureResizer((w, h), size)
-            small = yuv.new(size)
-            self._shrink(frame, yuv.planes(small))
-            return yuv.to_rgb(small)
-        rgb = _opaque(frame)
-        h, w = rgb.shape[:2]
-        return cv2.resize(rgb, self._size(w, h), interpolation=cv2.INTER_AREA)
-
-    def add(self, frame: np.ndarray | yuv.AlphaPicture) -> None:
-        index = self._seen
-        self._seen += 1
-        if index % self.every_n or self.full:
-            return
-        image = Image.fromarray(self._small_rgb(frame))
-        if self._palette is None:
-            # Fast octree: ~10 ms where median cut took ~0.5 s, with no visible difference on
-            # talking-head previews.
-            self._palette = image.quantize(colors=255, method=Image.Quantize.FASTOCTREE)
-        self._frames.append(
-            image.quantize(palette=self._palette, dither=Image.Dither.FLOYDSTEINBERG)
-        )
-        if len(self._frames) >= self.max_frames:
-            self._write()
-
-    def close(self) -> Path | None:
-        """Write the GIF if it is not written yet; returns its path, or None when no frame was
-        added."""
-        if not self.done and self._frames:
-            self._write()
-        return self.path if self.done else None
-
-    def _write(self) -> None:
-        images, self._frames = self._frames, []
-        images[0].save(
-            self.path,
-            format="GIF",
-            save_all=True,
-            append_images=images[1:],
-            duration=round(1000 * self.every_n / self.fps),
-            loop=0,
-            optimize=True,
-            disposal=1,
-        )
-        self.done = True
 
 
 # ---------------------------------------------------------------------- probing

@@ -288,8 +288,9 @@ def _render(
 ) -> RenderResult:
     """Pieces → tracks → engine frames → composed frames → encoder, GIF and thumbnail."""
     from twinstudio.render.compose import Compositor
-    from twinstudio.render.encode import GifWriter, VideoEncoder, make_thumbnail
+    from twinstudio.render.encode import VideoEncoder
     from twinstudio.render.lipsync.base import engine_for
+    from twinstudio.render.preview import GifWriter, make_thumbnail
 
     engine = engine_for(pack)
     with_alpha = bool(options.remove_background)

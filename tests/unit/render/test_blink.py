@@ -94,7 +94,7 @@ def test_the_thumbnail_is_never_taken_mid_blink(
 ) -> None:
     """Asked for a frame where the eyes are shut, the render takes the first one after it with
     the eyes open."""
-    from twinstudio.render import encode, pipeline
+    from twinstudio.render import pipeline, preview
     from twinstudio.render.lipsync.photo import PhotoEngine
 
     fps = P.TwinPack.open(pack_dir).fps
@@ -109,14 +109,14 @@ def test_the_thumbnail_is_never_taken_mid_blink(
             yield frame
 
     taken: list[int] = []
-    thumbnail = encode.make_thumbnail
+    thumbnail = preview.make_thumbnail
 
     def make_thumbnail(frame: np.ndarray, path: Path, **kwargs: Any) -> Path:
         taken.append(len(blinks) - 1)  # the frame the engine gave last
         return thumbnail(frame, path, **kwargs)
 
     monkeypatch.setattr(PhotoEngine, "stream", stream)
-    monkeypatch.setattr(encode, "make_thumbnail", make_thumbnail)
+    monkeypatch.setattr(preview, "make_thumbnail", make_thumbnail)
     rate, seconds = 16000, 4.0
     hum = 0.2 * np.sin(2 * np.pi * 140 * np.arange(int(seconds * rate)) / rate)
     speech = Speech(hum.astype(np.float32), rate, [Timing("ɑ", 0, int(seconds * 1000))])

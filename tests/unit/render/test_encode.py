@@ -1,4 +1,4 @@
-"""Encoding: MP4/WebM streams, duration contract, faststart, previews and probing."""
+"""Encoding: MP4/WebM streams, duration contract, faststart and probing."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from PIL import Image
 
 from tests.media import webm_rgba
 from twinstudio.errors import RenderError
 from twinstudio.render import encode
-from twinstudio.render.encode import GifWriter, VideoEncoder, make_thumbnail, probe
+from twinstudio.render.encode import VideoEncoder, probe
 
 SIZE = (256, 144)
 
@@ -230,76 +229,6 @@ def test_wrong_frame_size_is_rejected_and_no_file_left(tmp_path: Path) -> None:
     ):
         enc.write(np.zeros((10, 10, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []  # neither the video nor the fragmented file
-
-
-def test_thumbnail_and_gif_open_with_pil(tmp_path: Path) -> None:
-    frames = list(_frames(30, channels=4))
-    thumb = make_thumbnail(frames[0], tmp_path / "t.jpg")
-    with Image.open(thumb) as image:
-        assert image.format == "JPEG" and image.size == SIZE
-    gif = GifWriter(tmp_path / "p.gif", every_n=2, side=128, fps=25, seconds=0.8)
-    for frame in frames[:18]:
-        gif.add(frame)
-    assert not gif.done and not gif.path.exists()
-    gif.add(frames[18])  # the 10th kept frame (0.8 s * 25 fps / 2): written at once, let go
-    assert gif.full and gif.done and gif.path.exists() and gif._frames == []
-    for frame in frames[19:]:
-        gif.add(frame)
-    assert gif._frames == []  # frames after the limit are not kept
-    path = gif.close()
-    assert path == gif.path
-    with Image.open(path) as image:
-        assert image.format == "GIF" and image.size == (128, 72)
-        assert getattr(image, "n_frames", 1) == 10
-        assert image.info["duration"] == 80
-
-
-def test_gif_from_i420_pictures_keeps_their_colours_and_is_written_on_close(
-    tmp_path: Path,
-) -> None:
-    from twinstudio.render import yuv
-
-    rgb = np.zeros((1920, 1080, 3), np.uint8)  # 9:16, as a portrait render's frames
-    rgb[:960] = (200, 40, 40)
-    rgb[960:] = (30, 90, 200)
-    gif = GifWriter(tmp_path / "p.gif", every_n=1, side=480, fps=25, seconds=1.0)
-    for i in range(5):  # fewer than the limit: written by close
-        rgb[:200, :200] = 50 * i  # a corner that changes, so no frame is merged away
-        gif.add(yuv.from_rgb(rgb))
-    assert not gif.done and gif._frames[0].mode == "P"  # one byte a pixel, as it comes
-    path = gif.close()
-    assert path is not None and gif.done
-    with Image.open(path) as image:
-        assert image.size == (270, 480) and getattr(image, "n_frames", 1) == 5  # 480 the long side
-        top = np.asarray(image.convert("RGB"))[120, 135].astype(int)
-        bottom = np.asarray(image.convert("RGB"))[360, 135].astype(int)
-    assert np.abs(top - (200, 40, 40)).max() <= 12
-    assert np.abs(bottom - (30, 90, 200)).max() <= 12
-
-
-def test_previews_of_transparent_pictures_show_grey_where_nothing_is(tmp_path: Path) -> None:
-    from twinstudio.render import yuv
-
-    rgb = np.full((*SIZE[::-1], 3), (200, 40, 40), np.uint8)
-    alpha = np.zeros(SIZE[::-1], np.uint8)
-    alpha[:, :128] = 255
-    frame = yuv.AlphaPicture(yuv.from_rgb(rgb), alpha)
-    with Image.open(make_thumbnail(frame, tmp_path / "t.jpg")) as image:
-        thumb = np.asarray(image.convert("RGB")).astype(int)
-    gif = GifWriter(tmp_path / "p.gif", every_n=1, side=128, fps=25, seconds=0.2)
-    for _ in range(5):
-        gif.add(frame)
-    with Image.open(gif.path) as image:
-        assert image.size == (128, 72)
-        small = np.asarray(image.convert("RGB")).astype(int)
-    for picture, left, right in ((thumb, 60, 200), (small, 30, 100)):
-        assert np.abs(picture[36, left] - (200, 40, 40)).max() <= 12
-        assert np.abs(picture[36, right] - (128, 128, 128)).max() <= 12
-
-
-def test_gif_with_no_frame_writes_nothing(tmp_path: Path) -> None:
-    gif = GifWriter(tmp_path / "p.gif")
-    assert gif.close() is None and not (tmp_path / "p.gif").exists()
 
 
 def test_probe_unreadable(tmp_path: Path) -> None:
