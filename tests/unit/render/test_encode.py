@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.media import webm_rgba
+from tests.media import moving_square, webm_rgba
 from twinstudio.errors import RenderError
 from twinstudio.render import encode
 from twinstudio.render.encode import VideoEncoder, probe
@@ -21,23 +21,11 @@ def _tone(seconds: float, rate: int) -> np.ndarray:
     return (0.2 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
 
 
-def _frames(n: int, size: tuple[int, int] = SIZE, channels: int = 3):  # type: ignore[no-untyped-def]
-    width, height = size
-    for i in range(n):
-        frame = np.zeros((height, width, channels), np.uint8)
-        frame[:, :, 0] = 40
-        x = (i * 6) % (width - 40)
-        frame[40:100, x : x + 40, :3] = (230, 200, 30)
-        if channels == 4:
-            frame[40:100, x : x + 40, 3] = 255
-        yield frame
-
-
 def _encode(path: Path, seconds: float, fps: float, rate: int, fmt: str = "mp4") -> float:
     audio = _tone(seconds, rate)
     n = round(len(audio) / rate * fps)
     with VideoEncoder(path, SIZE, fps, audio, rate, fmt) as enc:
-        for frame in _frames(n, channels=4 if fmt == "webm" else 3):
+        for frame in moving_square(n, channels=4 if fmt == "webm" else 3):
             enc.write(frame)
         return enc.close()
 
@@ -298,7 +286,7 @@ def test_streamed_audio_gives_the_same_file_length(tmp_path: Path) -> None:
     n = round(len(audio) / rate * fps)
     path = tmp_path / "fed.mp4"
     with VideoEncoder(path, SIZE, fps, None, rate) as enc:
-        frames = _frames(n)
+        frames = moving_square(n)
         for part in np.array_split(audio, 4):
             enc.feed_audio(part)
             for _ in range(n // 4):
@@ -323,7 +311,7 @@ def test_speech_band_audio_comes_back_faithful_and_on_time(tmp_path: Path) -> No
     )
     path = tmp_path / "voice.mp4"
     with VideoEncoder(path, SIZE, fps, audio, rate) as enc:
-        for frame in _frames(round(seconds * fps)):
+        for frame in moving_square(round(seconds * fps)):
             enc.write(frame)
     with av.open(str(path)) as container:
         got = np.concatenate(

@@ -8,28 +8,15 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from tests.media import moving_square
 from twinstudio.render import yuv
 from twinstudio.render.preview import GifWriter, make_thumbnail
 
 SIZE = (256, 144)
 
 
-def _frames(n: int, channels: int = 3) -> list[np.ndarray]:
-    width, height = SIZE
-    frames = []
-    for i in range(n):
-        frame = np.zeros((height, width, channels), np.uint8)
-        frame[:, :, 0] = 40
-        x = (i * 6) % (width - 40)
-        frame[40:100, x : x + 40, :3] = (230, 200, 30)
-        if channels == 4:
-            frame[40:100, x : x + 40, 3] = 255
-        frames.append(frame)
-    return frames
-
-
 def test_thumbnail_and_gif_open_with_pil(tmp_path: Path) -> None:
-    frames = _frames(30, channels=4)
+    frames = list(moving_square(30, SIZE, channels=4))
     thumb = make_thumbnail(frames[0], tmp_path / "t.jpg")
     with Image.open(thumb) as image:
         assert image.format == "JPEG" and image.size == SIZE
