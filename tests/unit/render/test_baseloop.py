@@ -86,7 +86,7 @@ def test_prefetch_stops_when_abandoned() -> None:
 
 
 def test_loop_morph_glides_the_head_instead_of_showing_two() -> None:
-    from twinstudio.render.lipsync.sample import _LoopMorph
+    from twinstudio.render.lipsync.crossfade import LoopMorph
 
     rng = np.random.default_rng(0)
     lm_base = rng.uniform(80, 160, (478, 2))
@@ -95,17 +95,17 @@ def test_loop_morph_glides_the_head_instead_of_showing_two() -> None:
     partner = np.zeros((240, 320), np.uint8)
     base[100:120, 100:120] = 255
     partner[100:120, 120:140] = 255
-    out = _LoopMorph(lm_partner, lm_base, 0.5).alphas(base, partner)
+    out = LoopMorph(lm_partner, lm_base, 0.5).alphas(base, partner)
     cols = np.flatnonzero(out[110] > 200)
     assert 108 <= cols.min() <= 112 and 128 <= cols.max() <= 132  # one square, half-way
     assert out[110, 100] < 60 and out[110, 139] < 60  # no ghost at either end
-    start = _LoopMorph(lm_partner, lm_base, 1.0).alphas(base, partner)
+    start = LoopMorph(lm_partner, lm_base, 1.0).alphas(base, partner)
     assert np.array_equal(start, partner)  # w = 1: exactly the footage's continuation
     # Pictures (I420) morph the same way, chroma with luma.
     from twinstudio.render import yuv
 
     rgb_base, rgb_partner = (np.dstack([img, img // 2, 255 - img]) for img in (base, partner))
-    pictures, _ = _LoopMorph(lm_partner, lm_base, 0.5).pictures(
+    pictures, _ = LoopMorph(lm_partner, lm_base, 0.5).pictures(
         yuv.from_rgb(rgb_base), yuv.from_rgb(rgb_partner)
     )
     morphed = yuv.to_rgb(pictures)
@@ -118,7 +118,7 @@ def test_loop_morph_moves_the_brows_instead_of_dissolving_them() -> None:
     """A frown (low brows) in the loop frame, raised brows in its partner, the head still: the
     half-way morph shows one pair of brows half-way up, not two faint pairs."""
     from twinstudio.render import yuv
-    from twinstudio.render.lipsync.sample import _LoopMorph
+    from twinstudio.render.lipsync.crossfade import LoopMorph
     from twinstudio.twins.faces import STABLE
     from twinstudio.twins.loop import EXPRESSION
 
@@ -137,7 +137,7 @@ def test_loop_morph_moves_the_brows_instead_of_dissolving_them() -> None:
         luma[brow_y - 1 : brow_y + 1, 40:89] = 20
         return yuv.from_rgb(np.dstack([luma] * 3))
 
-    morph, _ = _LoopMorph(lm_partner, lm, 0.5).pictures(face(40), face(32))
+    morph, _ = LoopMorph(lm_partner, lm, 0.5).pictures(face(40), face(32))
     column = yuv.to_rgb(morph)[20:56, 64, 0].astype(int)  # down the middle of the brows
     darkest = 20 + int(np.argmin(column))
     assert 34 <= darkest <= 38 and column.min() < 90  # one dark brow, half-way up
@@ -151,7 +151,7 @@ def test_loop_morph_meets_what_the_face_points_cannot_align_half_way() -> None:
     import cv2
 
     from twinstudio.render import yuv
-    from twinstudio.render.lipsync.sample import _LoopMorph
+    from twinstudio.render.lipsync.crossfade import LoopMorph
 
     rng = np.random.default_rng(5)
     texture = cv2.GaussianBlur(rng.uniform(0, 255, (160, 208)).astype(np.float32), (0, 0), 3)
@@ -160,7 +160,7 @@ def test_loop_morph_meets_what_the_face_points_cannot_align_half_way() -> None:
     base[60:70, 80:90] = 255  # a bright mark on it
     partner = np.roll(np.roll(base, 6, axis=0), -4, axis=1)
     lm = rng.uniform(60, 120, (478, 2))
-    morph, residual = _LoopMorph(lm, lm, 0.5).pictures(
+    morph, residual = LoopMorph(lm, lm, 0.5).pictures(
         yuv.from_rgb(np.dstack([base] * 3)), yuv.from_rgb(np.dstack([partner] * 3))
     )
     assert residual is not None
@@ -171,7 +171,7 @@ def test_loop_morph_meets_what_the_face_points_cannot_align_half_way() -> None:
     assert abs(ys.mean() - 67.5) <= 1.0 and abs(xs.mean() - 82.5) <= 1.0
     # No faint copy where the mark was in only one of the frames.
     assert not np.any(grey[60:62, 86:90] > 225) and not np.any(grey[75:77, 76:80] > 225)
-    alpha = _LoopMorph(lm, lm, 0.5).alphas(base, partner, residual).astype(int)
+    alpha = LoopMorph(lm, lm, 0.5).alphas(base, partner, residual).astype(int)
     ay, ax = np.nonzero(alpha > 240)  # whole and once (a dissolve of the two would be ≤ 238)
     assert len(ay) > 60
     assert abs(ay.mean() - 67.5) <= 1.5 and abs(ax.mean() - 82.5) <= 1.5
@@ -182,17 +182,17 @@ def test_the_residual_flow_moves_a_picture_band_by_band_as_it_would_whole(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from twinstudio.render import yuv
-    from twinstudio.render.lipsync import sample
+    from twinstudio.render.lipsync import crossfade
 
     rng = np.random.default_rng(8)
     picture = yuv.from_rgb(rng.integers(0, 255, (96, 64, 3), dtype=np.uint8))
     flow = rng.normal(0, 3, (96, 64, 2)).astype(np.float32)
     whole = picture.copy()
-    monkeypatch.setattr(sample, "RESIDUAL_BAND", 1000)
-    sample._move_along([(whole, 0.5)], flow)
+    monkeypatch.setattr(crossfade, "RESIDUAL_BAND", 1000)
+    crossfade._move_along([(whole, 0.5)], flow)
     banded = picture.copy()
-    monkeypatch.setattr(sample, "RESIDUAL_BAND", 16)
-    sample._move_along([(banded, 0.5)], flow)
+    monkeypatch.setattr(crossfade, "RESIDUAL_BAND", 16)
+    crossfade._move_along([(banded, 0.5)], flow)
     assert not np.array_equal(whole, picture)
     np.testing.assert_array_equal(banded, whole)
 
@@ -205,29 +205,29 @@ def test_a_band_of_the_residual_flow_is_those_rows_of_it_resized_whole(
     of the whole flow resized at once (which a 1080p fade no longer holds)."""
     import cv2
 
-    from twinstudio.render.lipsync import sample
+    from twinstudio.render.lipsync import crossfade
 
     w, h = size
     rng = np.random.default_rng(3)
-    fw, fh = sample._residual_size(w, h)
+    fw, fh = crossfade._residual_size(w, h)
     noise = rng.normal(0, 3, (fh, fw, 2)).astype(np.float32)
-    flow = cv2.GaussianBlur(noise, (0, 0), sample.RESIDUAL_SMOOTH_PX)  # as a residual is
+    flow = cv2.GaussianBlur(noise, (0, 0), crossfade.RESIDUAL_SMOOTH_PX)  # as a residual is
     whole = cv2.resize(flow, size, interpolation=cv2.INTER_LINEAR)
     exact = w % fw == 0 and h % fh == 0 and (w // fw) in (1, 2, 4) and (h // fh) in (1, 2, 4)
     for y0, y1 in [(0, 5), (0, h), (h // 3, h // 3 + 17), (h - 7, h)]:
-        band = sample._flow_band(flow, size, y0, y1)
+        band = crossfade._flow_band(flow, size, y0, y1)
         assert band.shape == (y1 - y0, w, 2)
         np.testing.assert_allclose(band, whole[y0:y1], atol=1e-5 if exact else 0.03)
 
 
 def test_the_residual_flow_is_made_as_fine_as_a_1080p_quarter_allows() -> None:
-    from twinstudio.render.lipsync import sample
+    from twinstudio.render.lipsync import crossfade
 
-    assert sample._residual_size(1920, 1080) == (480, 270)  # a quarter, as always
-    assert sample._residual_size(1080, 1920) == (270, 480)
-    assert sample._residual_size(1280, 720) == (426, 240)  # a third
-    assert sample._residual_size(512, 512) == (256, 256)  # a half (a quarter: 128)
-    assert sample._residual_size(224, 224) == (224, 224)
+    assert crossfade._residual_size(1920, 1080) == (480, 270)  # a quarter, as always
+    assert crossfade._residual_size(1080, 1920) == (270, 480)
+    assert crossfade._residual_size(1280, 720) == (426, 240)  # a third
+    assert crossfade._residual_size(512, 512) == (256, 256)  # a half (a quarter: 128)
+    assert crossfade._residual_size(224, 224) == (224, 224)
 
 
 def _two_faces(shift: int) -> np.ndarray:
@@ -256,13 +256,13 @@ def test_a_small_face_is_met_half_way_feature_by_feature() -> None:
     2.5 levels; 7.9 unmoved; 4.5 with the flow made at a quarter of the size, as before
     2026-12-06, when katie_hill's fade showed her nostrils twice)."""
     from twinstudio.render import yuv
-    from twinstudio.render.lipsync import sample
+    from twinstudio.render.lipsync import crossfade
 
     a, b = _two_faces(0), _two_faces(6)
     before = np.abs(yuv.planes(a)[0].astype(float) - yuv.planes(b)[0])[245:275, 215:300].mean()
-    flow = sample._residual_flow(yuv.planes(a)[0], yuv.planes(b)[0])
+    flow = crossfade._residual_flow(yuv.planes(a)[0], yuv.planes(b)[0])
     assert flow is not None
-    sample._move_along([(a, -0.5), (b, 0.5)], flow)
+    crossfade._move_along([(a, -0.5), (b, 0.5)], flow)
     after = np.abs(yuv.planes(a)[0].astype(float) - yuv.planes(b)[0])[245:275, 215:300].mean()
     assert before > 6 and after < 3.5
 
@@ -308,10 +308,10 @@ def test_matte_frames_seek_to_each_run(tmp_path: Path, fps: int) -> None:
 
 
 def test_paster_region_polygons_are_computed_once_per_frame() -> None:
-    from twinstudio.render.lipsync.sample import _Paster, region_polygon
+    from twinstudio.render.lipsync.sample import Paster, region_polygon
     from twinstudio.twins.bank import apply_affine
 
-    paster: Any = object.__new__(_Paster)  # only what ``polygon`` reads
+    paster: Any = object.__new__(Paster)  # only what ``polygon`` reads
     rng = np.random.default_rng(0)
     paster.landmarks = rng.uniform(0, 500, (3, 478, 2))
     paster.to_crop = np.tile(np.array([[0.5, 0.1, 3.0], [-0.1, 0.5, 7.0]]), (3, 1, 1))
@@ -332,7 +332,7 @@ def test_paster_keeps_decoded_cuts_within_its_count_and_bytes() -> None:
 
     from twinstudio.render import yuv
     from twinstudio.render.framestore import ArrayStore
-    from twinstudio.render.lipsync.sample import _Paster
+    from twinstudio.render.lipsync.sample import Paster
 
     decoded: list[int] = []
 
@@ -341,7 +341,7 @@ def test_paster_keeps_decoded_cuts_within_its_count_and_bytes() -> None:
             decoded.append(j)
             return np.full((100, 99, 3), j % 256, np.uint8)  # odd: made even, 100x100
 
-    paster: Any = object.__new__(_Paster)  # only what ``_cut`` reads
+    paster: Any = object.__new__(Paster)  # only what ``_cut`` reads
     paster.crops, paster.cut_scale = Crops(), 1.0
     paster._cache, paster._cache_bytes, paster._store = OrderedDict(), 0, ArrayStore()
     paster.CACHE, paster.CACHE_BYTES = 5, 50_000  # 15,000 bytes a cut: the bytes bind first
@@ -481,7 +481,7 @@ def test_a_face_that_alone_moves_is_still_met_half_way() -> None:
     import cv2
 
     from twinstudio.render import yuv
-    from twinstudio.render.lipsync import sample
+    from twinstudio.render.lipsync import crossfade
 
     def blobs(shift: int) -> np.ndarray:
         rng = np.random.default_rng(4)
@@ -497,9 +497,11 @@ def test_a_face_that_alone_moves_is_still_met_half_way() -> None:
         return float(np.abs(diff)[245:275, 215:300].mean())
 
     a, b = blobs(0), blobs(4)
-    assert sample._residual_flow(yuv.planes(a)[0], yuv.planes(b)[0]) is None
-    flow = sample._residual_flow(yuv.planes(a)[0], yuv.planes(b)[0], (200.0, 220.0, 320.0, 300.0))
+    assert crossfade._residual_flow(yuv.planes(a)[0], yuv.planes(b)[0]) is None
+    flow = crossfade._residual_flow(
+        yuv.planes(a)[0], yuv.planes(b)[0], (200.0, 220.0, 320.0, 300.0)
+    )
     assert flow is not None
     before = error(a, b)
-    sample._move_along([(a, -0.5), (b, 0.5)], flow)
+    crossfade._move_along([(a, -0.5), (b, 0.5)], flow)
     assert before > 5 and error(a, b) < 0.7 * before

@@ -1,6 +1,6 @@
 """The sample engine's paste, on synthetic pictures (no footage or pack needed): its colour
-match (``_Paster._colour_fields``) and how a mouth pasted on a loop fade's morph follows the
-morph's residual flow (``_Residual``)."""
+match (``Paster._colour_fields``) and how a mouth pasted on a loop fade's morph follows the
+morph's residual flow (``Residual``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 
-from twinstudio.render.lipsync.sample import _grow, _Paster, _Residual, _shrink
+from twinstudio.render.lipsync.crossfade import Residual
+from twinstudio.render.lipsync.sample import Paster, _grow, _shrink
 
 
 def _region_alpha(size: int = 200) -> np.ndarray:
@@ -28,7 +29,7 @@ def test_a_seam_stretch_showing_other_things_does_not_steer_the_colour_match() -
     diff_y = np.full(alpha.shape, 6.0, np.float32)  # new − old
     diff_y[165:] = -110.0  # the collar, in the frame only
     diff_c = np.zeros((100, 100, 2), np.float32)
-    field_y, field_c = _Paster._colour_fields(SimpleNamespace(scale=120.0), diff_y, diff_c, alpha)
+    field_y, field_c = Paster._colour_fields(SimpleNamespace(scale=120.0), diff_y, diff_c, alpha)
     assert abs(field_y[100, 100] + 6.0) < 2.0  # the face's own light difference, taken off
     chin = field_y[135:160, 80:120]  # inside the region, above the collar
     assert chin.max() < 0.0, "the chin was lit up by the collar's stretch of the seam"
@@ -43,7 +44,7 @@ def test_the_colour_match_follows_shading_that_varies_round_the_seam() -> None:
     ramp = np.linspace(-12.0, 12.0, alpha.shape[1], dtype=np.float32)
     diff_y = np.tile(ramp, (alpha.shape[0], 1))
     diff_c = np.zeros((100, 100, 2), np.float32)
-    field_y, _ = _Paster._colour_fields(SimpleNamespace(scale=120.0), diff_y, diff_c, alpha)
+    field_y, _ = Paster._colour_fields(SimpleNamespace(scale=120.0), diff_y, diff_c, alpha)
     assert field_y[100, 40] > 5.0 and field_y[100, 160] < -5.0
 
 
@@ -55,7 +56,7 @@ def test_a_paste_on_a_morph_moves_along_the_morphs_residual_flow() -> None:
     size = (320, 240)
     flow = np.zeros((60, 80, 2), np.float32)  # a quarter of the view's size, luma px
     flow[..., 0] = 8.0
-    moved = _Residual(flow, size, (100.0, 60.0, 220.0, 180.0), -0.5)
+    moved = Residual(flow, size, (100.0, 60.0, 220.0, 180.0), -0.5)
     assert moved.reach == 4
     assert moved.flow.shape[0] < flow.shape[0] and moved.flow.shape[1] < flow.shape[1]
     box = (120, 80, 200, 160)
@@ -70,7 +71,7 @@ def test_a_paste_on_a_morph_moves_along_the_morphs_residual_flow() -> None:
     assert out_a[40, 23] == 0 and out_a[40, 24] == 255 and out_a[40, 63] == 255
     assert out_a[40, 64] == 0
     assert out_c[10, 21, 0] == 128 and out_c[10, 22, 0] == 40
-    still = _Residual(np.zeros_like(flow), size, (100.0, 60.0, 220.0, 180.0), -0.5)
+    still = Residual(np.zeros_like(flow), size, (100.0, 60.0, 220.0, 180.0), -0.5)
     same_y, _, same_a = still.move(box, luma, chroma, alpha)
     assert still.reach == 0 and np.array_equal(same_y, luma) and np.array_equal(same_a, alpha)
 

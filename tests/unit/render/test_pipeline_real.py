@@ -413,12 +413,12 @@ def test_mouths_on_loop_fades_follow_the_morphs_residual_flow(
     video_pack: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A mouth pasted on a loop fade's morph is moved along the residual flow the morph moved
-    the loop frame along (``_Residual``, unit-tested in ``test_paste.py``): every fade frame's
-    paste gets its fade's flow, and this footage's head moves enough between the frames of a
-    jump for the flow to move a paste by pixels. Frames that play as filmed get none."""
+    the loop frame along (``crossfade.Residual``, unit-tested in ``test_paste.py``): every fade
+    frame's paste gets its fade's flow, and this footage's head moves enough between the frames
+    of a jump for the flow to move a paste by pixels. Frames that play as filmed get none."""
     from twinstudio.render.baseloop import crossfade_window
     from twinstudio.render.compose import _make_view
-    from twinstudio.render.lipsync import sample
+    from twinstudio.render.lipsync import crossfade, sample
     from twinstudio.render.lipsync.base import engine_for
     from twinstudio.render.motion import track_for_pack
     from twinstudio.twins.pack import TwinPack
@@ -429,21 +429,21 @@ def test_mouths_on_loop_fades_follow_the_morphs_residual_flow(
     n = int(loop["end"]) - int(loop["start"]) + 10  # through the first jump back
     partner, _ = crossfade_window(pack, 0, n)
     calls: list[object] = []
-    real_paste = sample._Paster.paste
+    real_paste = sample.Paster.paste
 
-    def paste(self: sample._Paster, *args: object, **kwargs: object) -> object:
+    def paste(self: sample.Paster, *args: object, **kwargs: object) -> object:
         calls.append(args[6] if len(args) > 6 else kwargs.get("moved"))
         return real_paste(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sample._Paster, "paste", paste)
+    monkeypatch.setattr(sample.Paster, "paste", paste)
     view = _make_view((0, 0, w, h), (w, h))
     track = track_for_pack(pack, _speech(n / pack.fps), n, 1.0)
     for _ in engine_for(pack).stream(pack, [track], view=view):
         pass
     assert len(calls) == n
     fades = [calls[t] for t in np.flatnonzero(partner >= 0)]
-    assert fades and all(isinstance(m, sample._Residual) for m in fades)
-    assert max(m.reach for m in fades if isinstance(m, sample._Residual)) >= 2
+    assert fades and all(isinstance(m, crossfade.Residual) for m in fades)
+    assert max(m.reach for m in fades if isinstance(m, crossfade.Residual)) >= 2
     assert all(calls[t] is None for t in np.flatnonzero(partner < 0))
 
 
@@ -467,7 +467,7 @@ def test_crossfade_partners_are_decoded_before_the_first_frame_when_the_length_i
     partner, _ = crossfade_window(pack, 0, 400)
     first_fade = int(np.flatnonzero(partner >= 0)[0])
     events: list[str] = []
-    real_partners, real_prefetch = sample._Partners.__init__, sample.prefetch
+    real_partners, real_prefetch = sample.Partners.__init__, sample.prefetch
 
     def partners(self: object, *args: object, **kwargs: object) -> None:
         events.append("partners")
@@ -477,7 +477,7 @@ def test_crossfade_partners_are_decoded_before_the_first_frame_when_the_length_i
         events.append("prefetch")
         return real_prefetch(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sample._Partners, "__init__", partners)
+    monkeypatch.setattr(sample.Partners, "__init__", partners)
     monkeypatch.setattr(sample, "prefetch", prefetch)
     view = _make_view((0, 0, w, h), (w // 2, h // 2))
     head, rest = first_fade // 2, first_fade - first_fade // 2 + 12  # the fade in piece two
@@ -590,7 +590,7 @@ def test_a_mouth_pasted_onto_its_own_frame_leaves_it_as_filmed(video_pack: Path)
     from twinstudio.render import yuv
     from twinstudio.render.baseloop import base_frames
     from twinstudio.render.compose import _make_view
-    from twinstudio.render.lipsync.sample import _Paster
+    from twinstudio.render.lipsync.sample import Paster
     from twinstudio.twins.pack import TwinPack
 
     pack = TwinPack.open(video_pack)
@@ -601,7 +601,7 @@ def test_a_mouth_pasted_onto_its_own_frame_leaves_it_as_filmed(video_pack: Path)
         :: max(1, len(bank_frame) // 6)
     ]
     for view in (_make_view((0, 0, w, h), (w, h)), _make_view((0, 0, w, h), (w // 2, h // 2))):
-        paster = _Paster(pack, view)
+        paster = Paster(pack, view)
         for j in picks:
             b = int(bank_frame[j])
             (base,) = base_frames(pack, np.array([b]), view)
@@ -625,7 +625,7 @@ def test_a_pasted_mouth_is_the_same_whatever_opencvs_threads(video_pack: Path) -
     pixels by a level, so a render could differ from the same render."""
     from twinstudio.render.baseloop import base_frames, loop_runs, schedule
     from twinstudio.render.framing import whole_view
-    from twinstudio.render.lipsync.sample import _Paster
+    from twinstudio.render.lipsync.sample import Paster
     from twinstudio.twins.pack import TwinPack
 
     pack = TwinPack.open(video_pack)
@@ -638,7 +638,7 @@ def test_a_pasted_mouth_is_the_same_whatever_opencvs_threads(video_pack: Path) -
     try:
         for threads in (1, 4):
             cv2.setNumThreads(threads)
-            paster = _Paster(pack, view)
+            paster = Paster(pack, view)
             pasted[threads] = []
             for k, base in enumerate(bases):
                 picture = base.copy()
@@ -659,12 +659,12 @@ def test_each_bank_cut_is_decoded_once_per_render(
     decoded again (lossless WebP plus the shrink: ~4-7 ms a cut, hundreds a minute), and reads
     back the very pixels the decode gave; once closed, the paster keeps nothing."""
     from twinstudio.render.framing import whole_view
-    from twinstudio.render.lipsync.sample import _Paster
+    from twinstudio.render.lipsync.sample import Paster
     from twinstudio.twins.pack import TwinPack
 
     pack = TwinPack.open(video_pack)
-    paster = _Paster(pack, whole_view(pack.size))
-    monkeypatch.setattr(_Paster, "CACHE", 2)  # every other cut falls out at once
+    paster = Paster(pack, whole_view(pack.size))
+    monkeypatch.setattr(Paster, "CACHE", 2)  # every other cut falls out at once
     decoded: list[int] = []
     decode = paster._decode
 
