@@ -243,8 +243,8 @@ def _first_frames(video: Path, n: int, webm: bool) -> tuple[list[Any], Any]:
 
 def raw_encoder_fps(video: Path, n: int, repeats: int = RAW_REPEATS) -> list[tuple[float, float]]:
     """The shipped encoder alone (x264 for MP4, VP9 for WebM, with alpha when it has one),
-    shipped preset and options, on the first ``n`` frames of ``video``, encoded ``repeats`` times by a fresh
-    encoder: (fps, cores busy) of each time. Cores busy is the process's CPU time over the wall
+    shipped preset and options, on the first ``n`` frames of ``video``, encoded ``repeats``
+    times by a fresh encoder: (fps, cores busy) of each time. Cores busy is the process's CPU time over the wall
     time: how much of the machine the encoder can use by itself."""
     import av
 

@@ -17,8 +17,8 @@ Per output frame t, with base footage frame b and selected bank frame j (``selec
    never blurred, so teeth and lips stay as sharp as the footage.
 4. At the base loop's jump back (``baseloop.crossfades``) the frame that would have followed in
    the footage is morphed into the loop frame over ~0.2 s (``crossfade.LoopMorph``): no jump,
-   and no double face as a plain dissolve would show. The mouth is pasted on the morph and follows it,
-   the face's affine and the residual flow both (``crossfade.Residual``).
+   and no double face as a plain dissolve would show. The mouth is pasted on the morph and
+   follows it, the face's affine and the residual flow both (``crossfade.Residual``).
 Base frames (and mattes) are decoded a few frames ahead in a thread (``baseloop.prefetch``), the
 loop's once per render: later turns read them back from a temporary file (``render.framestore``).
 """
