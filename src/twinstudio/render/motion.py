@@ -34,6 +34,9 @@ filmed opening at lags of ±0.24 s, and the peak is the twin's lead. It is used 
 footage is clear (peak r ≥ 0.3, above the chance level of the same search on misaligned tracks,
 not at the edge of the search) and it differs from the usual lead by more than a frame, the
 resolution of the measurement; it is clipped to 0–200 ms. Elsewhere the usual lead stands.
+A closure (/p b m/, /f v/) starts with its shifted shape and holds past its shifted end by at
+most the usual lead (``closure_hold_s``): what a twin leads by beyond that is its footage's own
+timing, and moves the release as it moves every other shape.
 """
 
 from __future__ import annotations
@@ -75,6 +78,21 @@ ANTICIPATION_S = 0.04  # mouth shapes lead the sound by this much (measured: r a
 # 0 s: 0.510 / 0.288, 0.1 s: 0.525 / 0.289, 0.3 s: 0.525 / 0.289 (2026-12-03).
 RELEASE_S = 0.2
 SETTLE_S = 0.15  # a pause keeps at least this much of itself, after its release, to settle in
+
+
+# How long a closure holds past its shifted end. It held until its sound ended (the lead's
+# length), so with the blazer twins' measured leads (115–129 ms) a 34 ms /f/ kept the lips shut
+# for five frames at 30 fps and swallowed the vowel after it ("for" in "thanks for joining" had
+# no open frame; "-bers for the" was shut for 0.4 s, found by looking at a TTS render). Capped
+# at the usual lead, twins leading by 40 ms or less are unchanged. Self-reconstruction on packs
+# trained afresh (2026-12-07, both 30 % windows), target-track r end / start: held to the sound
+# 0.549 / 0.298, the cap 20 / 30 / 40 / 50 / 67 ms 0.549 / 0.293, 0.551 / 0.307, **0.554 /
+# 0.309**, 0.554 / 0.306, 0.551 / 0.306; released at the shifted end for everyone 0.548 / 0.297.
+# Rendered: r 0.520 → 0.524 and 0.320 → 0.326, only the four blazer packs moving (+0.01 … +0.05).
+def closure_hold_s(lead_s: float) -> float:
+    """Seconds a /p b m/ or /f v/ closure holds past its shifted end: the lead, at most
+    ``ANTICIPATION_S``."""
+    return min(lead_s, ANTICIPATION_S)
 
 
 @dataclass(frozen=True)
@@ -165,7 +183,7 @@ def normalised_track(
     for k, s in enumerate(symbols):
         if s in CLOSED or s in NEARLY_CLOSED:
             lo = int(np.floor(starts[k] * fps + 0.25))
-            hi = int(np.ceil((ends[k] + lead_s) * fps - 0.25))  # until the sound ends
+            hi = int(np.ceil((ends[k] + closure_hold_s(lead_s)) * fps - 0.25))
             frames = range(max(0, lo), min(n_frames, max(hi, lo + 1)))
             if len(frames) == 0:
                 c = min(n_frames - 1, int(centres[k] * fps))

@@ -244,3 +244,19 @@ def test_the_mouth_holds_its_last_shape_past_the_sound_then_settles() -> None:
     assert norm[round((0.7 + RELEASE_S + 0.15) * fps)] < 0.05  # then shut in the pause
     assert norm[round(0.3 * fps) - 2] > 0.1  # into speech the shape still leads the sound
     assert norm[-1] < 0.05  # the video ends closed
+
+
+def test_a_closure_holds_past_its_shifted_end_by_the_usual_lead_at_most() -> None:
+    """Lips meet on /b/ and touch the teeth on /f/ from the shifted start; they part when the
+    sound does for the usual lead, but a twin that leads by more moves its release earlier too:
+    with a 0.12 s lead a 40 ms /f/ once held the lips shut through the vowel after it."""
+    fps = 30.0
+    ph = timings([("", 300), ("ɑ", 200), ("f", 40), ("ɔ", 80), ("ɹ", 60), ("", 500)])
+    n = round(1.18 * fps)  # the /f/ sounds 0.50–0.54 s: frame 15 (0.500–0.533 s)
+    usual = normalised_track(ph, n, fps, lead_s=0.04)[0][:, 0]
+    early = normalised_track(ph, n, fps, lead_s=0.12)[0][:, 0]
+    window = slice(9, 21)  # 0.3–0.7 s: the vowels and the /f/ between them
+    assert usual[15] <= 0.08  # the usual lead: shut until the sound ends
+    assert (early[11:14] <= 0.08).all()  # 0.12 s: shut from its shifted start (0.38 s)...
+    assert early[14] > 0.3 and usual[16] > 0.3  # ...and the /ɔ/ shows 40 ms after its shifted end
+    assert (early[window] <= 0.08).sum() <= (usual[window] <= 0.08).sum() + 1  # not held longer
