@@ -14,7 +14,6 @@ English eSpeak voices are benchmarked too: the figures are why they are hidden.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
@@ -26,10 +25,8 @@ import numpy as np
 
 from twinstudio.speech import VoiceSettings, list_voices, synthesize
 from twinstudio.speech.analysis import median_f0
-from twinstudio.speech.audio import SAMPLE_RATE, _recognise, transcribe, voice_regions
-from twinstudio.speech.effects import resample_to_length
+from twinstudio.speech.audio import aligner_offsets, transcribe
 from twinstudio.speech.text import normalize_english, words_of
-from twinstudio.speech.types import Speech
 
 OUT = Path(__file__).resolve().parent / "out" / "speech.json"
 F0_CEILING_HZ = 800.0
@@ -125,31 +122,6 @@ def bench_voice(voice_id: str, language: str) -> dict[str, object]:
             "abs_p90": round(float(np.percentile(np.abs(d), 90)), 1),
         }
     return result
-
-
-def aligner_offsets(speech: Speech, sentence: str) -> list[float]:
-    """For each phoneme the voice and the aligner share (in order): where pocketsphinx's forced
-    alignment of the audio to ``sentence`` starts it, minus where the voice says it starts (ms).
-    That aligner times the twin's footage and custom audio, so a voice whose timings sit off
-    from it moves the mouth off from what the twin's lead was measured against."""
-    audio = speech.audio
-    if speech.sample_rate != SAMPLE_RATE:
-        audio = resample_to_length(audio, round(len(audio) * SAMPLE_RATE / speech.sample_rate))
-    track = _recognise(audio, sentence, voice_regions(audio, SAMPLE_RATE))
-    if track is None:
-        return []
-    heard, position = [], 0
-    for symbol, n in track.phonemes:
-        if symbol:
-            heard.append((symbol, position / SAMPLE_RATE * 1000))
-        position += n
-    said = [(p.symbol.replace("ː", ""), p.start_ms) for p in speech.phonemes if p.symbol.strip()]
-    match = difflib.SequenceMatcher(a=[s for s, _ in said], b=[s for s, _ in heard], autojunk=False)
-    return [
-        heard[block.b + k][1] - said[block.a + k][1]
-        for block in match.get_matching_blocks()
-        for k in range(block.size)
-    ]
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ speech, the VAD's voice it left as silence gets the placeholder too (:func:`fill
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -302,6 +303,34 @@ def _recognise(
     except RuntimeError as error:  # pocketsphinx raises RuntimeError for unalignable input
         _LOGGER.info("pocketsphinx could not time the audio: %s", error)
         return None
+
+
+def aligner_offsets(speech: Speech, text: str) -> list[float]:
+    """For each phoneme a voice and the aligner share (in order): where pocketsphinx's forced
+    alignment of ``speech`` to ``text`` starts it, minus where the voice says it starts (ms).
+
+    That aligner times twins' footage and custom audio, so a voice whose timings sit off from it
+    moves the mouth off from what a twin's lead was measured against (``benchmarks/speech.py``
+    reports the median per voice; empty when nothing could be aligned).
+    """
+    audio = speech.audio
+    if speech.sample_rate != SAMPLE_RATE:
+        audio = resample_to_length(audio, round(len(audio) * SAMPLE_RATE / speech.sample_rate))
+    track = _recognise(audio, text, voice_regions(audio, SAMPLE_RATE))
+    if track is None:
+        return []
+    heard, position = [], 0
+    for symbol, n in track.phonemes:
+        if symbol:
+            heard.append((symbol, position / SAMPLE_RATE * 1000))
+        position += n
+    said = [(p.symbol.replace("ː", ""), p.start_ms) for p in speech.phonemes if p.symbol.strip()]
+    match = difflib.SequenceMatcher(a=[s for s, _ in said], b=[s for s, _ in heard], autojunk=False)
+    return [
+        heard[block.b + k][1] - said[block.a + k][1]
+        for block in match.get_matching_blocks()
+        for k in range(block.size)
+    ]
 
 
 def _pcm16k(audio: np.ndarray, sample_rate: int) -> bytes:
