@@ -247,9 +247,9 @@ def test_the_mouth_holds_its_last_shape_past_the_sound_then_settles() -> None:
 
 
 def test_a_closure_holds_past_its_shifted_end_by_the_usual_lead_at_most() -> None:
-    """Lips meet on /b/ and touch the teeth on /f/ from the shifted start; they part when the
-    sound does for the usual lead, but a twin that leads by more moves its release earlier too:
-    with a 0.12 s lead a 40 ms /f/ once held the lips shut through the vowel after it."""
+    """The lip touches the teeth on /f/ (as lips meet on /p b m/) from its shifted start and
+    parts when the sound does for the usual lead; a twin that leads by more moves the release
+    earlier too: with a 0.12 s lead a 40 ms /f/ once held the lips shut through the next vowel."""
     fps = 30.0
     ph = timings([("", 300), ("ɑ", 200), ("f", 40), ("ɔ", 80), ("ɹ", 60), ("", 500)])
     n = round(1.18 * fps)  # the /f/ sounds 0.50–0.54 s: frame 15 (0.500–0.533 s)
