@@ -38,6 +38,7 @@ import math
 
 import numpy as np
 
+from twinstudio.twins.bank import apply_affine, invert_affine
 from twinstudio.twins.faces import CHIN, EYE_L, EYE_R
 
 ROLL_DEG = 2.0
@@ -110,8 +111,7 @@ class Sway:
                 for sx in (-dx, dx):
                     for sy in (-dy, dy):
                         m = self._affine(roll, sx, sy, zoom)
-                        inv = np.linalg.inv(np.vstack([m, [0, 0, 1]]))[:2]
-                        src = corners @ inv[:, :2].T + inv[:, 2]
+                        src = apply_affine(invert_affine(m), corners)
                         if (
                             (src < -0.5).any()
                             or (src[:, 0] > w + 0.5).any()
