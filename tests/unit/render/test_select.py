@@ -119,3 +119,42 @@ def test_unary_costs_are_the_plain_formula_bit_for_bit() -> None:
     want += w.blur * blur[None, :]
     got = unary_costs(target, closed, base_pose, bank, bank_pose, blur, scale, w)
     np.testing.assert_array_equal(got, want)
+
+
+def test_settled_frames_leave_the_lips_free_just_before_speech() -> None:
+    from twinstudio.render.lipsync.select import settled_frames
+
+    speaking = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0], bool)
+    target = np.array([0.5, 0.4, 0.3, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.3, 0.2, 0.05])
+    # 10 fps: ONSET_S (0.25 s) keeps the two frames before speech free; frame 2 is still closing.
+    assert settled_frames(speaking, target, fps=10).tolist() == [
+        False, False, False, True, True, True, True, True, False, False, False, False, False,
+        True]  # fmt: skip
+
+
+def test_a_settled_pause_shuts_the_mouth_even_off_the_base_pose() -> None:
+    # The footage's own talking mouth (frames 0-9, opening 0.16, the base frames' head pose) and
+    # one shut mouth filmed with the head turned (frame 50). After the last word the target
+    # settles to shut. Without the settled price the path stays on the talking mouth, whose
+    # pose matches, for the whole pause: a mouth open in silence at the end of the video.
+    t = 10
+    desc = np.zeros((11, 4), np.float32)
+    desc[:10, 0] = 0.16
+    frames = np.concatenate([np.arange(10), [50]])
+    bank_pose = np.zeros((11, 3))
+    bank_pose[10, 1] = 0.23  # the shut mouth's head pitched down by 0.23 IOD
+    target = np.zeros((t, 3), np.float32)
+    target[:4, 0] = [0.2, 0.16, 0.1, 0.05]
+    speaking = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0], bool)
+    scale = np.array([0.377, 0.33, 0.48])
+
+    def select(settled: np.ndarray | None) -> np.ndarray:
+        return viterbi_select(target, np.zeros(t, bool), np.zeros((t, 3)), desc, bank_pose,
+                              np.zeros(11), frames, scale, settled=settled)  # fmt: skip
+
+    from twinstudio.render.lipsync.select import settled_frames
+
+    settled = settled_frames(speaking, target[:, 0] / scale[0], fps=25)
+    assert settled[4:].all()
+    assert np.all(frames[select(None)] < 10)  # the talking mouth throughout
+    assert np.all(frames[select(settled)][4:] == 50)  # shut from the pause's first settled frame

@@ -45,7 +45,12 @@ from twinstudio.render.framestore import ArrayStore
 from twinstudio.render.framing import View, whole_view
 from twinstudio.render.lipsync.base import LipSyncEngine, SyncedFrame, lipsync_engines
 from twinstudio.render.lipsync.crossfade import Partners, Residual
-from twinstudio.render.lipsync.select import SelectionWeights, resting_frames, viterbi_select
+from twinstudio.render.lipsync.select import (
+    SelectionWeights,
+    resting_frames,
+    settled_frames,
+    viterbi_select,
+)
 from twinstudio.render.motion import MouthTrack
 from twinstudio.render.reuse import Box
 from twinstudio.twins import pack as P
@@ -417,7 +422,9 @@ class SampleEngine(LipSyncEngine):
         )
         chosen = viterbi_select(track.desc, track.closed, tr["pose"][base_idx], desc, pose, blur,
                                 bank_frame, scale, self.weights,
-                                resting=resting_frames(track.speaking))  # fmt: skip
+                                resting=resting_frames(track.speaking),
+                                settled=settled_frames(track.speaking, track.norm[:, 0],
+                                                       pack.fps))  # fmt: skip
         return base_idx, chosen
 
     def stream(

@@ -7,6 +7,14 @@ blurred frames. Cost of going from j to j' (the *transition*): nothing when j' i
 frame right after j (texture then moves as it really moved), a little for holding j, and
 ``switch_cost`` for any other jump. Candidates at t are the top-k by unary cost plus the successors
 of t-1's candidates, so a run can always continue. Memory is O(T·k), not O(T·N).
+
+Where the lips must meet (/p b m/) an opening above the target costs extra, and so it does in a
+*settled* pause (``settled_frames``): the mouth track shuts the mouth there, and without that
+price the path could stay on the footage's own talking mouth, because the only shut mouths in
+the bank were filmed with the head turned another way. katie_hill's twin ended a TTS video with
+its teeth showing for the last five frames (0.16 IOD, 43 % of her range, against a target of
+0.001): each of her shut-mouth frames cost 0.8–1.5 in head pose against 0.37 for the opening's
+mismatch (2026-12-07, found by looking at mouth crops).
 """
 
 from __future__ import annotations
@@ -39,7 +47,16 @@ class SelectionWeights:
     two frames back and forth at the end), a 0.016 IOD flutter at 5 and 11 Hz where the lips
     should be still (man_suit_window's held-back part, 2026-12-02). Free holds there: no loop in
     it (0 returns to a frame shown within the last 8, was 5), 43 such returns in the 10 clips'
-    held-back parts (was 55), the selected opening's r with the real one 0.487 → 0.486."""
+    held-back parts (was 55), the selected opening's r with the real one 0.487 → 0.486.
+
+    An opening above the target in a settled pause (``settled_frames``) costs ``settled`` on top,
+    twice a closure's price: at 4.0 katie_hill's TTS video still opened again on its last frame,
+    where the base frame's head turned further from her shut-mouth frames. Self-reconstruction
+    on packs trained afresh (2026-12-07, both 30 % windows): r 0.524 / 0.326 → 0.522 / 0.328 at
+    either weight, offsets unchanged. Four of the 20 parts moved: katie_hill's start 0.103 →
+    0.124, the suit's and ed_markey's ends by under 0.005, and radio34's end 0.481 → 0.461: that
+    part begins in the pause after a word, where the filmed lips are still closing, and the
+    render, which starts there, rests them at once."""
 
     open: float = 2.0
     width: float = 0.35
@@ -47,6 +64,7 @@ class SelectionWeights:
     pose: float = 0.2
     blur: float = 0.1
     closed: float = 4.0  # extra on opening where the lips must meet
+    settled: float = 8.0  # extra on opening above the target in a settled pause
     switch_cost: float = 0.03
     hold_cost: float = 0.02
     rest_hold_cost: float = 0.0  # holding a frame where the mouth rests (``resting_frames``)
@@ -62,8 +80,13 @@ def unary_costs(
     bank_blur: np.ndarray,
     scale: np.ndarray,
     w: SelectionWeights,
+    settled: np.ndarray | None = None,
 ) -> np.ndarray:
     """(T, N) costs for a block of T output frames against all N bank frames.
+
+    ``closed`` (T,): where the lips must meet (1; a fraction weighs that much of ``w.closed``);
+    ``settled`` (T,) bool: settled pauses (``settled_frames``), priced ``w.settled``. Both charge
+    only an opening *above* the target.
 
     Each term is made in place in one of two (T, N) buffers, column by column: the same
     arithmetic in the same order as the plain broadcast (``w.open * d[..., 0] ** 2 + ...`` over
@@ -72,7 +95,10 @@ def unary_costs(
     minutes) the broadcast took 1.10 ms an output frame, this 0.10 (2026-12-04)."""
     cost = np.empty((len(target), len(bank_desc)))
     tmp = np.empty_like(cost)
-    rows = np.flatnonzero(closed)  # frames where the lips must meet
+    lid = w.closed * np.asarray(closed, np.float64)  # the price of an opening above the target
+    if settled is not None:
+        lid = lid + w.settled * np.asarray(settled, bool)
+    rows = np.flatnonzero(lid)  # frames where the lips must meet, or rest shut
     above = np.zeros((0, len(bank_desc)))
     for c, weight in enumerate((w.open, w.width, w.jaw)):
         d = cost if c == 0 else tmp
@@ -85,7 +111,7 @@ def unary_costs(
         if c:
             cost += tmp
     if len(rows):
-        cost[rows] += (w.closed * closed[rows, None]) * above**2
+        cost[rows] += lid[rows, None] * above**2
     np.subtract(bank_pose[None, :, 0], base_pose[:, None, 0], out=tmp)
     np.multiply(tmp, tmp, out=tmp)
     turn = np.subtract(bank_pose[None, :, 1], base_pose[:, None, 1])
@@ -111,6 +137,24 @@ def resting_frames(speaking: np.ndarray, margin: int = REST_MARGIN) -> np.ndarra
     return ~near
 
 
+SETTLED_OPEN = 0.1  # a silent frame whose target is below this share of the range has settled
+# Before speech the lips part early (a breath in, the first sound's shape): in the held-back
+# parts of the dev clips, ed_markey's were half open 0.1–0.2 s before the first phone, and
+# radio34's a quarter to two fifths open 0.1–0.26 s before it. Those frames are not held shut:
+# with them, ed_markey's r fell 0.455 → 0.411 (2026-12-07).
+ONSET_S = 0.25
+
+
+def settled_frames(speaking: np.ndarray, target_open: np.ndarray, fps: float) -> np.ndarray:
+    """Silent frames where the mouth has settled: not speaking, the target opening (0 closed …
+    1 the person's widest) below ``SETTLED_OPEN``, and no speech within ``ONSET_S`` after."""
+    spoken = np.asarray(speaking, bool)
+    soon = np.zeros_like(spoken)
+    for s in range(1, round(ONSET_S * fps) + 1):
+        soon[:-s] |= spoken[s:]
+    return ~spoken & ~soon & (np.asarray(target_open) < SETTLED_OPEN)
+
+
 def viterbi_select(
     target: np.ndarray,
     closed: np.ndarray,
@@ -123,12 +167,15 @@ def viterbi_select(
     weights: SelectionWeights | None = None,
     block: int = 32,
     resting: np.ndarray | None = None,
+    settled: np.ndarray | None = None,
 ) -> np.ndarray:
     """Indices into the bank (0..N-1), one per output frame.
 
     ``bank_frame`` (N,) gives each bank entry's footage frame number: j' continues j when
     ``bank_frame[j'] == bank_frame[j] + 1``. ``resting`` (T,): frames where holding a bank
     frame costs ``rest_hold_cost`` instead of ``hold_cost`` (see ``resting_frames``).
+    ``settled`` (T,): frames where an opening above the target costs ``settled`` more (see
+    ``settled_frames``).
     Unary costs are made ``block`` frames at a time: at 32 a 729-frame piece's transient is
     1.0 MB (3.1 MB at 128, as before; same path, same time; 2026-12-02).
     """
@@ -153,7 +200,7 @@ def viterbi_select(
     for b0 in range(0, t_total, block):
         b1 = min(t_total, b0 + block)
         u = unary_costs(target[b0:b1], closed[b0:b1], base_pose[b0:b1], bank_desc, bank_pose,
-                        bank_blur, scale, w)  # fmt: skip
+                        bank_blur, scale, w, None if settled is None else settled[b0:b1])  # fmt: skip
         top = (
             np.argpartition(u, k - 1, axis=1)[:, :k]
             if k < n
