@@ -199,8 +199,9 @@ def viterbi_select(
     prev_cost: np.ndarray | None = None
     for b0 in range(0, t_total, block):
         b1 = min(t_total, b0 + block)
+        shut = None if settled is None else settled[b0:b1]
         u = unary_costs(target[b0:b1], closed[b0:b1], base_pose[b0:b1], bank_desc, bank_pose,
-                        bank_blur, scale, w, None if settled is None else settled[b0:b1])  # fmt: skip
+                        bank_blur, scale, w, shut)  # fmt: skip
         top = (
             np.argpartition(u, k - 1, axis=1)[:, :k]
             if k < n
