@@ -10,8 +10,8 @@ of t-1's candidates, so a run can always continue. Memory is O(T·k), not O(T·N
 
 Where the lips must meet (/p b m/) an opening above the target costs extra, and so it does in a
 *settled* pause (``settled_frames``): the mouth track shuts the mouth there, and without that
-price the path could stay on the footage's own talking mouth, because the only shut mouths in
-the bank were filmed with the head turned another way. katie_hill's twin ended a TTS video with
+price the path could stay on the footage's own talking mouth when the only shut mouths in the
+bank were filmed with the head at another angle. katie_hill's twin ended a TTS video with
 its teeth showing for the last five frames (0.16 IOD, 43 % of her range, against a target of
 0.001): each of her shut-mouth frames cost 0.8–1.5 in head pose against 0.37 for the opening's
 mismatch (2026-12-07, found by looking at mouth crops).
@@ -51,7 +51,7 @@ class SelectionWeights:
 
     An opening above the target in a settled pause (``settled_frames``) costs ``settled`` on top,
     twice a closure's price: at 4.0 katie_hill's TTS video still opened again on its last frame,
-    where the base frame's head turned further from her shut-mouth frames. Self-reconstruction
+    where the base frame's head moved further from the angle of her shut-mouth frames. Self-reconstruction
     on packs trained afresh (2026-12-07, both 30 % windows): r 0.524 / 0.326 → 0.522 / 0.328 at
     either weight, offsets unchanged. Four of the 20 parts moved: katie_hill's start 0.103 →
     0.124, the suit's and ed_markey's ends by under 0.005, and radio34's end 0.481 → 0.461: that
