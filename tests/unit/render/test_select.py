@@ -134,7 +134,7 @@ def test_settled_frames_leave_the_lips_free_just_before_speech() -> None:
 
 def test_a_settled_pause_shuts_the_mouth_even_off_the_base_pose() -> None:
     # The footage's own talking mouth (frames 0-9, opening 0.16, the base frames' head pose) and
-    # one shut mouth filmed with the head turned (frame 50). After the last word the target
+    # one shut mouth filmed at another head angle (frame 50). After the last word the target
     # settles to shut. Without the settled price the path stays on the talking mouth, whose
     # pose matches, for the whole pause: a mouth open in silence at the end of the video.
     t = 10

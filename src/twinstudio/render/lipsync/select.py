@@ -51,9 +51,9 @@ class SelectionWeights:
 
     An opening above the target in a settled pause (``settled_frames``) costs ``settled`` on top,
     twice a closure's price: at 4.0 katie_hill's TTS video still opened again on its last frame,
-    where the base frame's head moved further from the angle of her shut-mouth frames. Self-reconstruction
-    on packs trained afresh (2026-12-07, both 30 % windows): r 0.524 / 0.326 → 0.522 / 0.328 at
-    either weight, offsets unchanged. Four of the 20 parts moved: katie_hill's start 0.103 →
+    where the base frame's head moved further from the angle of her shut-mouth frames.
+    Self-reconstruction on packs trained afresh (2026-12-07, both 30 % windows): r 0.524 /
+    0.326 → 0.522 / 0.328 at either weight, offsets unchanged. Four of the 20 parts moved: katie_hill's start 0.103 →
     0.124, the suit's and ed_markey's ends by under 0.005, and radio34's end 0.481 → 0.461: that
     part begins in the pause after a word, where the filmed lips are still closing, and the
     render, which starts there, rests them at once."""
@@ -127,14 +127,20 @@ def unary_costs(
 REST_MARGIN = 2  # frames from speech within which the mouth is not resting
 
 
-def resting_frames(speaking: np.ndarray, margin: int = REST_MARGIN) -> np.ndarray:
-    """Frames more than ``margin`` frames from any speaking frame: the mouth rests there."""
+def _near_speech(speaking: np.ndarray, before: int, after: int) -> np.ndarray:
+    """Speaking frames, and the frames up to ``before`` frames before speech or ``after`` after."""
     spoken = np.asarray(speaking, bool)
     near = spoken.copy()
-    for s in range(1, margin + 1):
-        near[s:] |= spoken[:-s]
+    for s in range(1, before + 1):
         near[:-s] |= spoken[s:]
-    return ~near
+    for s in range(1, after + 1):
+        near[s:] |= spoken[:-s]
+    return near
+
+
+def resting_frames(speaking: np.ndarray, margin: int = REST_MARGIN) -> np.ndarray:
+    """Frames more than ``margin`` frames from any speaking frame: the mouth rests there."""
+    return ~_near_speech(speaking, margin, margin)
 
 
 SETTLED_OPEN = 0.1  # a silent frame whose target is below this share of the range has settled
@@ -148,11 +154,8 @@ ONSET_S = 0.25
 def settled_frames(speaking: np.ndarray, target_open: np.ndarray, fps: float) -> np.ndarray:
     """Silent frames where the mouth has settled: not speaking, the target opening (0 closed …
     1 the person's widest) below ``SETTLED_OPEN``, and no speech within ``ONSET_S`` after."""
-    spoken = np.asarray(speaking, bool)
-    soon = np.zeros_like(spoken)
-    for s in range(1, round(ONSET_S * fps) + 1):
-        soon[:-s] |= spoken[s:]
-    return ~spoken & ~soon & (np.asarray(target_open) < SETTLED_OPEN)
+    onset = _near_speech(speaking, round(ONSET_S * fps), 0)
+    return ~onset & (np.asarray(target_open) < SETTLED_OPEN)
 
 
 def viterbi_select(
