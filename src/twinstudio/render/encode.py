@@ -158,7 +158,7 @@ def x264_preset() -> str:
 def x264_options() -> dict[str, object]:
     """libx264 options of the shipped MP4 (also used by the benchmarks' raw-encoder figure)."""
     preset = x264_preset()
-    params = "colorprim=bt709:transfer=bt709:colormatrix=smpte170m:range=tv"
+    params = yuv.X264_COLOUR
     if preset in X264_TUNING:
         params += ":" + X264_TUNING[preset]
     return {"preset": preset, "crf": str(X264_CRF), "profile": "high", "x264-params": params}

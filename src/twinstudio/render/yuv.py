@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "X264_COLOUR",
     "AlphaPicture",
     "PictureResizer",
     "Resizer",
@@ -53,6 +54,11 @@ __all__ = [
     "to_rgb",
     "warp",
 ]
+
+# How x264 tags these pictures (``render.encode`` explains why BT.709 primaries and transfer
+# with the BT.601 matrix): every H.264 file written (videos, and a twin's own) says so, because
+# a player guesses an untagged HD picture's matrix as BT.709 (``twins.colour``).
+X264_COLOUR = "colorprim=bt709:transfer=bt709:colormatrix=smpte170m:range=tv"
 
 # Full-range chroma (OpenCV's YCrCb) → limited range: 128 + (c − 128) · 224/255.
 _LIMITED_CHROMA = np.clip(np.round(128 + (np.arange(256) - 128) * 224 / 255), 0, 255).astype(

@@ -19,8 +19,15 @@ Now ``Converter`` reads each frame with the matrix and range its tags name (ever
 above it a roll-off that reaches white at the format's peak instead of clipping (the reference
 white itself lands at 244 of 255; the chart, all below the knee, within 2 levels). A twin trained from an HLG
 copy of a real clip: its frames 12.7–13.1 levels (mean |difference|) from the filmed ones
-before, 2.2–2.8 now. Untagged footage is taken as BT.601 limited, as before (FFmpeg's own
-assumption; every dev clip but one is untagged and passes through bit for bit).
+before, 2.2–2.8 now.
+
+Footage without a matrix tag (screen recorders, editors' exports, and nine of the ten dev
+clips) is limited range and, when it is SDR, coded as its primaries' tag says, else by its size:
+BT.601 up to 1024 × 576, BT.709 above (``SD_MAX``). That is how the players its maker watched
+it in take it (VLC: taller than 576 lines; QuickTime: taller than 576 or wider than 704; CSS
+Color 4 recommends BT.709 for untagged 720p and 1080p), and HD cameras code with BT.709. Until
+2026-12-07 all of it was taken as BT.601 (swscale's default), so untagged HD coded with BT.709
+came out of the twin as the BT.709 row above shows: colours off by up to 17 levels.
 
 Cost on the 2-core machine (training only; renders read the twin's own BT.601 video): a
 1080p frame converted from another SDR coding ~10 ms; from HDR 58 ms, of which the tone map is
@@ -45,7 +52,13 @@ __all__ = ["SDR_BT601", "Converter", "FootageColour", "footage_colour"]
 
 # FFmpeg's colour tags (AVCOL_*).
 _SPC_BT709 = 1
+_SPC_UNSPECIFIED = 2
 _SPC_BT601 = (5, 6)  # BT.470BG, SMPTE 170M: the same matrix
+_PRI_BT709 = 1
+_PRI_SD = (4, 5, 6)  # BT.470M, BT.470BG, SMPTE 170M: standard-definition television's
+# An untagged picture larger than this either way is HD, taken as coded with the BT.709 matrix
+# (576: PAL's lines, as VLC and QuickTime draw the line; 1024: PAL widescreen's square pixels).
+SD_MAX = (1024, 576)
 _SPC_BT2020 = (9, 10)  # non-constant and constant luminance (the latter decoded as the former)
 _RANGE_JPEG = 2
 _TRC_PQ = 16  # SMPTE ST 2084
@@ -75,9 +88,9 @@ _PQ_C1, _PQ_C2, _PQ_C3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
 
 @dataclass(frozen=True)
 class FootageColour:
-    """How a recording's pictures are coded, from its tags."""
+    """How a recording's pictures are coded, from its tags (and its size when it has none)."""
 
-    matrix: str = "bt601"  # "bt601" (also untagged), "bt709" or "bt2020"
+    matrix: str = "bt601"  # "bt601" (also untagged SD), "bt709" (also untagged HD) or "bt2020"
     full_range: bool = False
     transfer: str = "sdr"  # "sdr", "hlg" or "pq"
 
@@ -99,7 +112,7 @@ class FootageColour:
         return ", ".join(words)
 
 
-SDR_BT601 = FootageColour()  # the renderer's own coding, and untagged footage's
+SDR_BT601 = FootageColour()  # the renderer's own coding, and untagged SD footage's
 
 
 def footage_colour(frame: Any) -> FootageColour:
@@ -109,7 +122,9 @@ def footage_colour(frame: Any) -> FootageColour:
     fmt = str(frame.format.name)
     full = int(getattr(frame, "color_range", 0) or 0) == _RANGE_JPEG or fmt.startswith("yuvj")
     transfer = {_TRC_HLG: "hlg", _TRC_PQ: "pq"}.get(trc, "sdr")
-    if spc == _SPC_BT709:
+    if spc == _SPC_UNSPECIFIED and transfer == "sdr":
+        matrix = _untagged_matrix(frame)
+    elif spc == _SPC_BT709:
         matrix = "bt709"
     elif spc in _SPC_BT2020 or (transfer != "sdr" and spc not in _SPC_BT601):
         matrix = "bt2020"  # HDR tagged only by its transfer is BT.2020 all the same
@@ -118,6 +133,18 @@ def footage_colour(frame: Any) -> FootageColour:
     if fmt.startswith(("rgb", "bgr", "gbr", "gray")):
         full, matrix = True, "bt601"  # no matrix; swscale's RGB input is full range
     return FootageColour(matrix, full, transfer)
+
+
+def _untagged_matrix(frame: Any) -> str:
+    """The matrix an SDR picture without a matrix tag was most likely coded with: its primaries'
+    television system when those are tagged, else its size's (``SD_MAX``)."""
+    primaries = int(getattr(frame, "color_primaries", 2) or 2)
+    if primaries == _PRI_BT709:
+        return "bt709"
+    if primaries in _PRI_SD:
+        return "bt601"
+    width, height = int(getattr(frame, "width", 0)), int(getattr(frame, "height", 0))
+    return "bt709" if width > SD_MAX[0] or height > SD_MAX[1] else "bt601"
 
 
 def _swscale_args(colour: FootageColour) -> dict[str, Any]:

@@ -14,11 +14,14 @@ from typing import Any, TypeVar, overload
 
 import numpy as np
 
+from twinstudio.render import yuv
+
 T = TypeVar("T")
 
 
 class VideoWriter:
-    """``with VideoWriter(path, (w, h), fps) as w: w.write(rgb)`` — H.264 yuv420p, CRF quality."""
+    """``with VideoWriter(path, (w, h), fps) as w: w.write(rgb)`` — H.264 yuv420p, CRF quality,
+    tagged as the renderer's pictures are (``yuv.X264_COLOUR``: BT.601 matrix, limited range)."""
 
     def __init__(
         self,
@@ -36,7 +39,8 @@ class VideoWriter:
         stream = self._container.add_stream("libx264", rate=Fraction(fps))
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(crf), "preset": preset, "g": str(fps), "bf": "0"}
+        stream.options = {"crf": str(crf), "preset": preset, "g": str(fps), "bf": "0",
+                          "x264-params": yuv.X264_COLOUR}  # fmt: skip
         self._stream = stream
         self._time_base = Fraction(1, fps)
         self._n = 0

@@ -52,13 +52,19 @@ def _centres(rgb: np.ndarray) -> np.ndarray:
 
 
 def _write(
-    path: Path, picture: object, codec: str, pix_fmt: str, tags: dict, options: dict
+    path: Path,
+    picture: object,
+    codec: str,
+    pix_fmt: str,
+    tags: dict,
+    options: dict,
+    size: tuple[int, int] = SIZE,
 ) -> Path:
     import av
 
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(codec, rate=25)
-        stream.width, stream.height = SIZE
+        stream.width, stream.height = size
         stream.pix_fmt = pix_fmt
         stream.codec_context.time_base = Fraction(1, 25)
         stream.options = options
@@ -75,14 +81,20 @@ def _write(
     return path
 
 
-def _sdr_clip(path: Path, matrix: str, full: bool) -> Path:
-    """The chart coded with ``matrix`` (bt601 untagged / bt709 tagged) in limited or full range
-    by the standard's formulas (swscale's own RGB → full-range YUV puts a grey's chroma at 127),
-    H.264 lossless."""
+def _sdr_clip(
+    path: Path, matrix: str, full: bool, size: tuple[int, int] = SIZE, tagged: bool = True
+) -> Path:
+    """The chart coded with ``matrix`` in limited or full range by the standard's formulas
+    (swscale's own RGB → full-range YUV puts a grey's chroma at 127), H.264 lossless; BT.709
+    tagged so unless not ``tagged`` (BT.601 never is). A ``size`` larger than the chart's puts
+    it in the top left corner of a grey picture."""
     import av
 
     kr, kb = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}[matrix]
-    rgb = _chart_rgb().astype(np.float64) / 255.0
+    chart = _chart_rgb()
+    canvas = np.full((size[1], size[0], 3), 128, dtype=np.uint8)
+    canvas[: chart.shape[0], : chart.shape[1]] = chart
+    rgb = canvas.astype(np.float64) / 255.0
     luma = kr * rgb[..., 0] + (1 - kr - kb) * rgb[..., 1] + kb * rgb[..., 2]
     cb = (rgb[..., 2] - luma) / (2 * (1 - kb))
     cr = (rgb[..., 0] - luma) / (2 * (1 - kr))
@@ -98,12 +110,13 @@ def _sdr_clip(path: Path, matrix: str, full: bool) -> Path:
     ]
     flat = np.concatenate([p.reshape(-1) for p in planes])
     picture = av.VideoFrame.from_ndarray(
-        np.clip(np.round(flat), 0, 255).astype(np.uint8).reshape(-1, SIZE[0]), format="yuv420p"
+        np.clip(np.round(flat), 0, 255).astype(np.uint8).reshape(-1, size[0]), format="yuv420p"
     )
     tags = {"color_range": 2 if full else 1}
-    if matrix == "bt709":
+    if matrix == "bt709" and tagged:
         tags |= {"colorspace": 1, "color_primaries": 1, "color_trc": 1}
-    return _write(path, picture, "libx264", "yuv420p", tags, {"qp": "0", "preset": "ultrafast"})
+    options = {"qp": "0", "preset": "ultrafast"}
+    return _write(path, picture, "libx264", "yuv420p", tags, options, size)
 
 
 def _hdr_clip(path: Path, transfer: str) -> Path:
@@ -117,7 +130,8 @@ def _hdr_clip(path: Path, transfer: str) -> Path:
 def _ingested(path: Path) -> tuple[FootageColour, np.ndarray, np.ndarray]:
     """(the colour probed, the twin picture's patches as RGB, the tracking RGB's patches)."""
     info = probe(path)
-    picture, small = next(iter_frames(path, info, SIZE))
+    size = (info.width, info.height)
+    picture, small = next(iter_frames(path, info, size, size))
     assert picture.format.name == "yuv420p"
     return info.colour, _centres(yuv.to_rgb(picture.to_ndarray())), _centres(small)
 
@@ -134,6 +148,33 @@ def test_sdr_footage_shows_its_filmed_colours_whatever_its_matrix_and_range(
     assert colour == FootageColour(matrix, full, "sdr")
     assert np.abs(picture - CHART).max() <= 3.0, picture.round()
     assert np.abs(small - CHART).max() <= 3.0, small.round()
+
+
+@pytest.mark.parametrize(
+    ("size", "matrix"), [((1280, 720), "bt709"), ((720, 1280), "bt709"), ((720, 576), "bt601")]
+)
+def test_untagged_footage_is_read_as_players_read_it(
+    tmp_path: Path, size: tuple[int, int], matrix: str
+) -> None:
+    """Untagged HD is BT.709 to VLC and QuickTime, and HD cameras code it so; it was taken as
+    BT.601 before (the red patch came back (187, 45, 52)). Untagged SD stays BT.601."""
+    clip = _sdr_clip(tmp_path / "chart.mp4", matrix, False, size, tagged=False)
+    colour, picture, small = _ingested(clip)
+    assert colour == FootageColour(matrix, False, "sdr")
+    assert np.abs(picture - CHART).max() <= 3.0, picture.round()
+    assert np.abs(small - CHART).max() <= 3.0, small.round()
+
+
+def test_a_twins_own_video_says_how_it_is_coded(tmp_path: Path) -> None:
+    """The pack's videos are the renderer's BT.601 pictures; at HD size, untagged, they would
+    read as BT.709 (above) wherever they are opened (the dashboard's preview in a browser)."""
+    from twinstudio.twins.video import VideoWriter
+
+    path = tmp_path / "base.mp4"
+    with VideoWriter(path, (1280, 720), 25) as writer:
+        for _ in range(FRAMES):
+            writer.write(np.full((720, 1280, 3), 128, dtype=np.uint8))
+    assert probe(path).colour == FootageColour("bt601", False, "sdr")
 
 
 @pytest.mark.parametrize("transfer", ["hlg", "pq"])
@@ -169,6 +210,12 @@ def test_hdr_highlights_roll_off_instead_of_clipping(tmp_path: Path) -> None:
     ("tags", "expected"),
     [
         ({}, FootageColour()),
+        ({"width": 1920, "height": 1080}, FootageColour("bt709", False, "sdr")),
+        ({"width": 608, "height": 1080}, FootageColour("bt709", False, "sdr")),
+        ({"width": 1024, "height": 576}, FootageColour()),
+        ({"width": 1920, "height": 1080, "color_primaries": 6}, FootageColour()),
+        ({"color_primaries": 1}, FootageColour("bt709", False, "sdr")),
+        ({"width": 1920, "height": 1080, "color_trc": 18}, FootageColour("bt2020", False, "hlg")),
         ({"format": "yuvj420p"}, FootageColour("bt601", True, "sdr")),
         ({"colorspace": 1, "color_range": 2}, FootageColour("bt709", True, "sdr")),
         ({"colorspace": 9, "color_trc": 16}, FootageColour("bt2020", False, "pq")),
@@ -181,6 +228,7 @@ def test_the_coding_is_read_from_the_frame_tags(tags: dict, expected: FootageCol
 
     from twinstudio.twins.colour import footage_colour
 
-    fields = {"colorspace": 2, "color_trc": 2, "color_range": 0, **tags}
+    fields = {"colorspace": 2, "color_trc": 2, "color_primaries": 2, "color_range": 0}
+    fields |= {"width": 64, "height": 48, **tags}
     fields["format"] = SimpleNamespace(name=tags.get("format", "yuv420p"))
     assert footage_colour(SimpleNamespace(**fields)) == expected

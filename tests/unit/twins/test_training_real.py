@@ -77,7 +77,8 @@ def test_pack_round_trips_with_the_new_fields(trained: tuple[Path, dict[str, obj
     assert pack.track["eye_open"].shape == (n,)
     assert pack.meta["blinks"]["count"] >= 0
     assert pack.meta["quality"] == quality
-    assert pack.meta["training"]["footage_colour"] == "BT.601, limited range"  # untagged
+    # Untagged, 1080 lines tall: HD, read with the BT.709 matrix (``twins.colour``).
+    assert pack.meta["training"]["footage_colour"] == "BT.709, limited range"
     for name in (P.META, P.BASE_VIDEO, P.TRACK, P.MOUTHS, P.AUDIO, P.AUDIO_MODEL, P.LABELS,
                  P.PREVIEW_IMAGE, P.PREVIEW_VIDEO):  # fmt: skip
         assert pack.has(name), name
