@@ -133,6 +133,35 @@ def test_upper_teeth_show_below_the_upper_lip_lit_as_the_face_is(closed_face: PH
     assert _luma(cavity) < 0.5 * _luma(tooth)
 
 
+def test_a_face_lit_from_one_side_gets_front_teeth_lit_as_its_bright_side(
+    closed_face: PH._Face,
+) -> None:
+    """One half of the face (u < 0) in shadow at 0.35 of its light, as a portrait lit from
+    the side is: both front teeth are lit as the bright side's are on the evenly lit face (they
+    were lit as the two cheeks' median before: grey), and the teeth towards the shadowed corner
+    are darker than their mirror image on the lit side."""
+    face = closed_face
+    h, w = face.image.shape[:2]
+    xs, ys = np.meshgrid(np.arange(w), np.arange(h))
+    u = (xs - face.centre[0]) * face.ex[0] + (ys - face.centre[1]) * face.ex[1]
+    light = np.where(u < 0, 0.35, 1.0)[..., None]
+    shaded = PH._Face((face.image * light).astype(np.uint8), face.lm)
+
+    def tooth(f: PH._Face, at_u: float) -> float:
+        frame = f.render(0.6, 0.0)
+        us, vs = _painted(f, 0.6)
+        near = np.abs(us - at_u) < 0.05 * _inner_half_width(f)
+        top, bottom = float(vs[near].min()), float(vs[near].max())
+        return float(_luma(frame[_at(f, at_u, top + 0.12 * (bottom - top))].astype(np.float32)))
+
+    front = face.half_w * PH.TOOTH_EDGES[1] / 2  # the middle of a front tooth
+    lit_front = tooth(shaded, front)
+    assert lit_front > 0.9 * tooth(face, front)  # (each side's teeth lit as its own cheek)
+    assert tooth(shaded, -front) > 0.9 * lit_front
+    aside = 0.75 * _inner_half_width(face)
+    assert tooth(shaded, -aside) < 0.8 * tooth(shaded, aside)
+
+
 def test_the_teeth_are_separate_teeth(closed_face: PH._Face) -> None:
     """Down the middle of a front tooth and down the line between the two front teeth (the
     midline): both are tooth (off-white), and the line is darker."""
@@ -156,10 +185,12 @@ def test_the_teeth_are_separate_teeth(closed_face: PH._Face) -> None:
 def test_the_colours_follow_the_still(face: PH._Face) -> None:
     """Teeth are lit like the face: the same portrait at half the exposure gets teeth about
     half as bright; the tongue is pinker than pale lips."""
-    _, _, tooth = PH._mouth_colours(face.image, face.lm, face.iod)
+    _, _, teeth = PH._mouth_colours(face.image, face.lm, face.iod)
     dim = (face.image.astype(np.float32) * 0.5).astype(np.uint8)
-    _, _, tooth_dim = PH._mouth_colours(dim, face.lm, face.iod)
-    assert 0.4 < _luma(tooth_dim) / _luma(tooth) < 0.6
+    _, _, teeth_dim = PH._mouth_colours(dim, face.lm, face.iod)
+    assert teeth.shape == (2, 3)  # one for each cheek's light
+    ratio = _luma(teeth_dim) / _luma(teeth)
+    assert ((ratio > 0.4) & (ratio < 0.6)).all(), ratio
     grey_lips = np.full_like(face.image, 120)
     _, grey_tongue, _ = PH._mouth_colours(grey_lips, face.lm, face.iod)
     assert grey_tongue[0] > grey_tongue[1] + 25  # a tongue, not a grey rim

@@ -53,6 +53,7 @@ LENS_POWER = 0.75  # the almond's ends: < 1 rounder, > 1 more pointed
 TOOTH_EDGES = (0.0, 0.3, 0.53, 0.72, 0.86)
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 CLOSED_GAP_IOD = 0.03  # a still whose inner lips are closer than this has its mouth closed
+_CHEEKS = (205, 425)  # face-mesh points on the cheeks beside the nose, one each side
 
 
 class _Face:
@@ -91,7 +92,14 @@ class _Face:
         rel = np.stack([gx - self.centre[0], gy - self.centre[1]], axis=-1)
         self.u = rel @ self.ex
         self.v = rel @ self.ey
-        self.lip_rgb, self.tongue_rgb, self.tooth_rgb = _mouth_colours(image, lm, self.iod)
+        self.lip_rgb, self.tongue_rgb, teeth = _mouth_colours(image, lm, self.iod)
+        if self._uv(lm[[_CHEEKS[0]]])[0, 0] > self._uv(lm[[_CHEEKS[1]]])[0, 0]:
+            teeth = teeth[::-1]
+        # The teeth lit as the cheek on each side is (−u side, +u side); the front teeth as
+        # the brighter one (:meth:`_paint_teeth`).
+        self.teeth_rgb = teeth
+        self.lit_side = int(teeth[1] @ _LUMA > teeth[0] @ _LUMA)
+        self.tooth_rgb = teeth[self.lit_side]
         # Lips apart with nothing but dark between them (no teeth showing): that gap is painted
         # over whole, teeth and all, as a closed mouth's is (its own dark would move with the
         # lips and leave the painted teeth floating in the middle of it).
@@ -198,7 +206,7 @@ class _Face:
         tongue_rgb = self.tongue_rgb * ((0.75 + 0.25 * rel) * lip_shadow)[..., None]
         colour += (tongue_rgb - colour) * tongue[..., None]
         if teeth:
-            colour = self._paint_teeth(colour, au, side, v - top, gap)
+            colour = self._paint_teeth(colour, u, side, v - top, gap)
         # Anti-aliasing of the painted edges (teeth, tongue); the lips' edge is ``inside``'s.
         colour = cv2.GaussianBlur(colour, (3, 3), 0)
         a = inside[..., None]
@@ -206,15 +214,26 @@ class _Face:
         out[box] = (region[box].astype(np.float32) * (1 - a) + colour * a).astype(np.uint8)
         return out
 
-    def _paint_teeth(self, colour: np.ndarray, au: np.ndarray, side: np.ndarray,
+    def _paint_teeth(self, colour: np.ndarray, u: np.ndarray, side: np.ndarray,
                      depth: np.ndarray, gap: float) -> np.ndarray:  # fmt: skip
         """Upper teeth hanging from the upper lip, the incisors longest: each tooth its own, with
         a faint dark line between neighbours and its edge rounded up a little into the gap, in
         the lip's shade at the top and darker towards the corners. No lower teeth: a band of
-        them over the lower lip, in its shadow, read as a grey rim round the mouth. ``au``: each
-        pixel's distance from the midline, ``side`` (:meth:`_paint_interior`'s) how far towards
-        the inner corners it lies, ``depth`` its distance below the upper lip's edge (px)."""
+        them over the lower lip, in its shadow, read as a grey rim round the mouth. ``u``: each
+        pixel's place across the mouth (signed, from the midline), ``side``
+        (:meth:`_paint_interior`'s) how far towards the inner corners it lies, ``depth`` its
+        distance below the upper lip's edge (px).
+
+        Lit as the brighter cheek from that side's corner across both front teeth, then
+        towards the other cheek's light at the other inner corner. Until 2026-12-07 every tooth had the two cheeks' median
+        light: a portrait lit from one side (cheeks at luma 48 and 163, ``liveportrait_d8``) got
+        grey teeth (luma 114) right across the front, darker than the lit half of the face."""
         r = self.iod
+        au = np.abs(u)
+        toward_lit = u / self.inner_w * (1.0 if self.lit_side else -1.0)  # +1: the lit corner
+        lit_share = np.clip((1 + toward_lit) / (1 - TOOTH_EDGES[1]), 0, 1)[..., None]
+        dark = self.teeth_rgb[1 - self.lit_side]
+        tooth_rgb = dark + (self.tooth_rgb - dark) * lit_share
         # Distance (px) to the nearest gap between two teeth (the midline included).
         edges = np.array(TOOTH_EDGES) * self.half_w
         between = np.abs(au[..., None] - edges).min(axis=-1)
@@ -228,7 +247,7 @@ class _Face:
             1 - 0.08 * np.clip((depth - 0.8 * length) / np.maximum(0.2 * length, 1.0), 0, 1)
         )
         shade = (1 - 0.35 * side) * (1 - line)
-        colour += (self.tooth_rgb * (lit * shade)[..., None] - colour) * upper[..., None]
+        colour += (tooth_rgb * (lit * shade)[..., None] - colour) * upper[..., None]
         return colour
 
 
@@ -285,26 +304,28 @@ def _mouth_colours(
     image: np.ndarray, lm: np.ndarray, iod: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The still's lip colour (the middle of both lips), a tongue colour (as bright as the lips,
-    pinker: pale lips gave a grey tongue) and a tooth colour lit as the cheeks are.
+    pinker: pale lips gave a grey tongue) and two tooth colours (2, 3), each lit as one cheek is
+    (face-mesh points ``_CHEEKS``, in that order).
 
-    Teeth are an off-white, 1.1x the luma of the cheeks (face-mesh points 205 and 425) and
-    tinted by them at a quarter strength (the colour of the light), never above 245: in the real
-    open mouths of the shared footage's ten clips the bright inside of the mouth has a median
-    luma 0.88-1.14x the cheeks' (every third frame opened > 0.08 IOD), and
-    the painted teeth are shaded below their full brightness towards the lip and the corners."""
+    Teeth are an off-white, 1.1x the luma of the cheek and tinted by it at a quarter strength
+    (the colour of the light), never above 245: in the real open mouths of the shared footage's
+    ten clips the bright inside of the mouth has a median luma 0.88-1.14x the cheeks' (every
+    third frame opened > 0.08 IOD), and the painted teeth are shaded below their full
+    brightness towards the lip and the corners."""
     radius = max(1, round(0.03 * iod))
     lips = np.concatenate([_patch(image, (lm[0] + lm[13]) / 2, radius),
                            _patch(image, (lm[17] + lm[14]) / 2, radius)])  # fmt: skip
     lip = np.median(lips, axis=0) if len(lips) else np.array([170.0, 100.0, 100.0], np.float32)
-    cheeks = np.concatenate(
-        [_patch(image, lm[205], 2 * radius), _patch(image, lm[425], 2 * radius)]
-    )
-    cheek = (
-        np.median(cheeks, axis=0) if len(cheeks) else np.array([190.0, 150.0, 130.0], np.float32)
-    )
-    tint = 0.75 + 0.25 * cheek / max(float(cheek @ _LUMA), 1.0)
-    white = np.array([1.0, 0.97, 0.9], np.float32) * tint
-    tooth = np.clip(white * 1.1 * float(cheek @ _LUMA) / float(white @ _LUMA), 40, 245)
+    teeth = []
+    for point in _CHEEKS:
+        patch = _patch(image, lm[point], 2 * radius)
+        cheek = (
+            np.median(patch, axis=0) if len(patch) else np.array([190.0, 150.0, 130.0], np.float32)
+        )
+        tint = 0.75 + 0.25 * cheek / max(float(cheek @ _LUMA), 1.0)
+        white = np.array([1.0, 0.97, 0.9], np.float32) * tint
+        teeth.append(np.clip(white * 1.1 * float(cheek @ _LUMA) / float(white @ _LUMA), 40, 245))
+    tooth = np.array(teeth)
     pink = np.array([1.3, 0.85, 0.85], np.float32)
     tongue = np.clip(pink * 0.9 * float(lip @ _LUMA) / float(pink @ _LUMA), 0, 255)
     return lip.astype(np.float32), tongue.astype(np.float32), tooth.astype(np.float32)
