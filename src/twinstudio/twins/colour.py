@@ -17,9 +17,9 @@ Now ``Converter`` reads each frame with the matrix and range its tags name (ever
 3 levels), and HDR is tone-mapped to SDR BT.709 first: ITU-R BT.2408's display-light mapping
 (the HDR reference white of 203 cd/m² stands for SDR white) up to ``KNEE`` of that white, and
 above it a roll-off that reaches white at the format's peak instead of clipping (the reference
-white itself lands at 244 of 255; the chart, all below the knee, within 2 levels). A twin trained from an HLG
-copy of a real clip: its frames 12.7–13.1 levels (mean |difference|) from the filmed ones
-before, 2.2–2.8 now.
+white itself lands at 244 of 255; the chart, all below the knee, within 2 levels). A twin
+trained from an HLG copy of a real clip: its frames 12.7–13.1 levels (mean |difference|) from
+the filmed ones before, 2.2–2.8 now.
 
 Footage without a matrix tag (screen recorders, editors' exports, and nine of the ten dev
 clips) is limited range and, when it is SDR, coded as its primaries' tag says, else by its size:

@@ -225,9 +225,10 @@ class _Face:
         distance below the upper lip's edge (px).
 
         Lit as the brighter cheek from that side's corner across both front teeth, then
-        towards the other cheek's light at the other inner corner. Until 2026-12-07 every tooth had the two cheeks' median
-        light: a portrait lit from one side (cheeks at luma 48 and 163, ``liveportrait_d8``) got
-        grey teeth (luma 114) right across the front, darker than the lit half of the face."""
+        towards the other cheek's light at the other inner corner. Until 2026-12-07 every tooth
+        had the two cheeks' median light: a portrait lit from one side (cheeks at luma 48 and
+        163, ``liveportrait_d8``) got grey teeth (luma 114) right across the front, darker than
+        the lit half of the face."""
         r = self.iod
         au = np.abs(u)
         toward_lit = u / self.inner_w * (1.0 if self.lit_side else -1.0)  # +1: the lit corner
