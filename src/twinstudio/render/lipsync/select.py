@@ -53,10 +53,10 @@ class SelectionWeights:
     twice a closure's price: at 4.0 katie_hill's TTS video still opened again on its last frame,
     where the base frame's head moved further from the angle of her shut-mouth frames.
     Self-reconstruction on packs trained afresh (2026-12-07, both 30 % windows): r 0.524 /
-    0.326 → 0.522 / 0.328 at either weight, offsets unchanged. Four of the 20 parts moved: katie_hill's start 0.103 →
-    0.124, the suit's and ed_markey's ends by under 0.005, and radio34's end 0.481 → 0.461: that
-    part begins in the pause after a word, where the filmed lips are still closing, and the
-    render, which starts there, rests them at once."""
+    0.326 → 0.522 / 0.328 at either weight, offsets unchanged. Four of the 20 parts moved:
+    katie_hill's start 0.103 → 0.124, the suit's and ed_markey's ends by under 0.005, and
+    radio34's end 0.481 → 0.461: that part begins in the pause after a word, where the filmed
+    lips are still closing, and the render, which starts there, rests them at once."""
 
     open: float = 2.0
     width: float = 0.35
