@@ -7,9 +7,9 @@ matting, one blend. Frames are I420 pictures (``render.yuv``) from the engine to
 an RGB picture (the photo engine's) is converted once, at view size.
 
 Bars (``contain``, or a cover window zoomed out round a big face) are the chosen background colour
-or image; without one, a blurred, darkened, enlarged copy of the frame (far nicer than black bars,
-and it follows the person). With ``remove_background`` and no background, a neutral studio-grey
-gradient.
+or image; without one, made from the frame itself (``render.bars``): for ``contain`` a blurred,
+darkened, enlarged copy, for ``cover`` the picture continued out of focus from its edge. With
+``remove_background`` and no background, a neutral studio-grey gradient.
 
 Matting (``remove_background`` with an alpha)
     The alpha comes feathered (a 3x3 blur that softens stair-stepped mask edges, applied where it
@@ -44,17 +44,13 @@ import numpy as np
 from twinstudio.errors import FootageError, RenderError
 from twinstudio.render import yuv
 from twinstudio.render.backdrop import Backdrop, unmix
+from twinstudio.render.bars import BarFill
 from twinstudio.render.framing import View, _even_box, _make_view, plan_frame
 from twinstudio.render.reuse import Box, KeptBlends, kept_or_made
 from twinstudio.render.types import RenderOptions, output_size
 from twinstudio.twins.still import read_still
 
 __all__ = ["Compositor", "parse_color", "studio_background"]
-
-# Blurred "contain" bars: blur sigma in pixels of a ~48 px image; darken to this factor.
-BLUR_SIGMA = 2.5
-BLUR_DARKEN = 0.55
-_BLACK = yuv.colour_of((0, 0, 0))  # under alpha 0 in transparent WebM bars
 
 
 def parse_color(color: str) -> tuple[int, int, int]:
@@ -114,16 +110,6 @@ def _load_image(path: object, size: tuple[int, int]) -> np.ndarray:
     return _cover_resize(rgb, size)
 
 
-def _bar_rects(
-    out_size: tuple[int, int], dest: tuple[int, int, int, int]
-) -> list[tuple[int, int, int, int]]:
-    """The parts of the output outside ``dest`` as (x0, y0, x1, y1) rectangles."""
-    ow, oh = out_size
-    x0, y0, x1, y1 = dest
-    rects = [(0, 0, ow, y0), (0, y1, ow, oh), (0, y0, x0, y1), (x1, y0, ow, y1)]
-    return [r for r in rects if r[2] > r[0] and r[3] > r[1]]
-
-
 class Compositor:
     """Frames, mattes and backgrounds the frames of one video; see the module docstring."""
 
@@ -168,7 +154,6 @@ class Compositor:
         # View → destination: nothing left to do when the view is already at the output scale.
         self._resize = yuv.PictureResizer(self.view.size, dest_size)
         self._resize_alpha = yuv.Resizer(self.view.size, dest_size)
-        self._bars = _bar_rects(self._out_size, self.plan.dest)
         self._matting = options.remove_background
         self._backdrop: Backdrop | None = None
         if self._matting and self.view.source in fronts:
@@ -183,10 +168,10 @@ class Compositor:
         # The background colour as (Y, U, V), when it is one (a bad one is refused here)
         self._colour = yuv.colour_of(parse_color(colour)) if colour is not None else None
         self._background = self._make_background()  # I420 at output size, or None
-        # Bars with no background: a blurred copy of the frame, made per frame.
-        self._blur = self._background is None and bool(self._bars) and not self._transparent
-        if self._blur:
-            self._blur_maps = self._plan_blur()
+        # Bars with no background: the frame's own, made per frame (``render.bars``).
+        own = self._background is None and not self._transparent
+        style = ("blurred" if options.fit == "contain" else "extended") if own else "static"
+        self._bars = BarFill(self._out_size, self.plan.dest, style, self._background)
         self._behind: np.ndarray | None = None  # the background behind the picture (dest)
         self._behind_view: np.ndarray | None = None  # the same at view size, when smooth
         self._flat: tuple[int, int, int] | None = None  # its (Y, U, V) when a flat colour
@@ -241,60 +226,7 @@ class Compositor:
             return yuv.from_rgb(studio_background(self._out_size))
         return None
 
-    def _plan_blur(self) -> tuple[int, tuple[int, int], list[tuple[int, int, int, int]]]:
-        """Blurred bars: shrink the placed picture by an even factor (so its chroma planes shrink
-        by an integer one), cover it over the output (centred), and note for each bar rectangle
-        the part of that small image that lands there. Per frame each bar is then one small
-        upscale per plane (warpAffine is ~10x slower here)."""
-        ow, oh = self._out_size
-        dx0, dy0, dx1, dy1 = self.plan.dest
-        pw, ph = dx1 - dx0, dy1 - dy0
-        k = max(2, min(pw, ph) // 96 * 2)  # about 48 px on the short side: the blur is cheap there
-        sw, sh = max(1, pw // k), max(1, ph // k)
-        scale = max(ow / sw, oh / sh)
-        cx, cy = (sw - ow / scale) / 2, (sh - oh / scale) / 2
-        sources = []
-        for x0, y0, x1, y1 in self._bars:
-            sx0 = min(max(round(cx + x0 / scale), 0), sw - 1)
-            sy0 = min(max(round(cy + y0 / scale), 0), sh - 1)
-            sx1 = min(max(round(cx + x1 / scale), sx0 + 1), sw)
-            sy1 = min(max(round(cy + y1 / scale), sy0 + 1), sh)
-            sources.append((sx0, sy0, sx1, sy1))
-        return k, (sw, sh), sources
-
     # ------------------------------------------------------------------ per frame
-
-    def _fill_bars(self, out: np.ndarray) -> None:
-        if not self._bars:
-            return
-        if not self._blur:
-            for box in self._bars:
-                if self._background is None:  # transparent: black under alpha 0
-                    yuv.fill(out, box, _BLACK)
-                else:
-                    behind = yuv.box_planes(self._background, box)
-                    for dst, src in zip(yuv.box_planes(out, box), behind, strict=True):
-                        dst[...] = src
-            return
-        k, (sw, sh), sources = self._blur_maps
-        dx0, dy0, _, _ = self.plan.dest
-        for index, plane in enumerate(yuv.planes(out)):
-            f = 1 if index == 0 else 2  # chroma planes: half the pixels each way
-            kk, x0, y0 = k // f, dx0 // f, dy0 // f
-            picture = plane[y0 : y0 + sh * kk, x0 : x0 + sw * kk]
-            small = cv2.resize(picture, (sw, sh), interpolation=cv2.INTER_AREA)
-            small = cv2.GaussianBlur(small, (0, 0), BLUR_SIGMA)
-            # Darken towards black: Y 16, chroma 128 (limited range).
-            small = cv2.convertScaleAbs(
-                small, alpha=BLUR_DARKEN, beta=(16 if f == 1 else 128) * (1 - BLUR_DARKEN)
-            )
-            for (bx0, by0, bx1, by1), (sx0, sy0, sx1, sy1) in zip(self._bars, sources, strict=True):
-                cv2.resize(
-                    small[sy0:sy1, sx0:sx1],
-                    ((bx1 - bx0) // f, (by1 - by0) // f),
-                    dst=plane[by0 // f : by1 // f, bx0 // f : bx1 // f],
-                    interpolation=cv2.INTER_LINEAR,
-                )
 
     def compose(
         self, rgb: np.ndarray, alpha: np.ndarray | None = None
@@ -358,7 +290,7 @@ class Compositor:
             return self._resize(picture)
         out = yuv.new(self._out_size)
         self._resize(picture, dst=yuv.box_planes(out, self.plan.dest))
-        self._fill_bars(out)
+        self._bars.fill(out)
         return out
 
     def _blend(

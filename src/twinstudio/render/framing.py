@@ -7,7 +7,9 @@ union of the face over the whole footage), the output size and ``fit``:
             is centred horizontally, and the eyes sit near the upper third line with some head
             room for the hair. When even the face does not fit the cover crop (a face filling a
             landscape shot rendered 9:16), the window zooms out just enough to hold it and the
-            rest is background.
+            rest is background (the picture continued from its edges: ``render.bars``). When
+            that window is taller than the footage and the head reaches the footage's top, the
+            picture starts at the top of the frame and all of the band lies below it.
 ``contain`` show the whole source scaled to fit; the rest is bars (``render.compose``).
 
 Crop and destination are even-aligned (pictures are I420, ``render.yuv``: a chroma sample covers
@@ -191,6 +193,12 @@ def plan_frame(
     # Eyes on the upper third line; but keep some hair room above the face box.
     cy = fy0 + EYES_IN_FACE * fh - EYE_LINE * ch
     cy = min(cy, fy0 - HEAD_ROOM * fh)
+    if ch > sh and fy0 - HEAD_ROOM * fh < 0:
+        # Zoomed out past the source's height, and its top edge cuts the head: the picture
+        # starts at the top and the band goes below the chest. A band above would continue a
+        # cut head upwards (``render.bars``), or be a thin strip bought for head room the
+        # footage does not have.
+        cy = 0.0
     x = _place(cx, cw, sw, max(kx0, 0.0), min(kx1, float(sw)))
     y = _place(cy, ch, sh, max(ky0, 0.0), min(ky1, float(sh)))
 

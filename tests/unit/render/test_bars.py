@@ -1,0 +1,103 @@
+"""Bars: a zoomed-out cover window's bands continue the picture; contain keeps blurred bars."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twinstudio.render import yuv
+from twinstudio.render.bars import EXTEND_FAR, BarFill, bar_rects
+from twinstudio.render.compose import Compositor
+from twinstudio.render.framing import plan_frame
+from twinstudio.render.types import RenderOptions
+
+SQUARE = (512, 512)
+# A face filling a square close-up from the top edge down (the hair cut by the frame's top).
+CLOSE_UP = (110, 20, 420, 440)
+
+
+def _rgb(out: np.ndarray) -> np.ndarray:
+    return yuv.to_rgb(out).astype(int)
+
+
+def test_a_square_close_up_at_9_16_is_zoomed_out_with_its_band_below_the_chest() -> None:
+    plan = plan_frame(SQUARE, CLOSE_UP, (1080, 1920), "cover")
+    assert not plan.full
+    # The head reaches the footage's top: the picture starts at the top; the band is below.
+    assert plan.dest[1] == 0 and plan.dest[3] < 1920
+    # With room above the head in the footage, the eye line still decides (a band may go above).
+    roomy = plan_frame(SQUARE, (91, 90, 421, 340), (1080, 1920), "cover")
+    assert not roomy.full and roomy.dest[1] > 0
+
+
+def test_the_band_continues_the_colours_at_the_picture_edge_and_fades_away_from_it() -> None:
+    frame = np.full((512, 512, 3), (200, 200, 200), np.uint8)
+    frame[:, :256] = (200, 40, 40)  # a red left half (a jacket) and a blue right half
+    frame[:, 256:] = (40, 40, 200)
+    comp = Compositor(SQUARE, CLOSE_UP, RenderOptions("1080p", "9:16", "cover"))
+    assert comp.plan.dest[3] < 1920
+    out = _rgb(comp.compose(frame))
+    seam = comp.plan.dest[3]
+    below = out[seam + 4]
+    # Just below the picture the band has the picture's colours where they are, not a mix.
+    assert below[200, 0] > 170 and below[200, 2] < 70, below[200]
+    assert below[880, 2] > 170 and below[880, 0] < 70, below[880]
+    # No step at the edge (a darkened copy stepped by 45 % here).
+    step = np.abs(out[seam + 2].mean(axis=0) - out[seam - 3].mean(axis=0))
+    assert np.all(step < 8), step
+    # Far from the picture the colours are blurred together and darker, not black.
+    last = out[-1].mean(axis=0)
+    assert 0.45 * 120 < last[0] < 0.85 * 120 and abs(last[0] - last[2]) < 10, last
+
+
+def test_the_band_fades_as_it_leaves_the_picture() -> None:
+    out_size, dest = (720, 1280), (0, 0, 720, 900)
+    picture = yuv.new(out_size)
+    picture[...] = 200  # light grey (Y 200, chroma 200: a tint; only luma is checked)
+    BarFill(out_size, dest, "extended").fill(picture)
+    luma = yuv.planes(picture)[0][:, 360].astype(float)
+    assert abs(luma[900] - 200) < 3
+    assert np.all(np.diff(luma[900:]) <= 0.5)  # darker and darker away from the picture
+    fade = 16 + EXTEND_FAR * (200 - 16)
+    assert abs(luma[-1] - fade) < 4, luma[-1]
+
+
+def test_side_bands_continue_each_row_of_the_picture_edge() -> None:
+    portrait = (608, 1080)
+    frame = np.zeros((1080, 608, 3), np.uint8)
+    frame[:540] = (30, 170, 40)  # green above, magenta below, on both edges
+    frame[540:] = (180, 30, 170)
+    comp = Compositor(portrait, (20, 300, 588, 900), RenderOptions("720p", "16:9", "cover"))
+    x0, y0, x1, y1 = comp.plan.dest
+    assert x0 > 0 and x1 < 1280 and (y0, y1) == (0, 720)
+    out = _rgb(comp.compose(frame))
+    mid = (540 - comp.plan.crop[1]) * 720 // (comp.plan.crop[3] - comp.plan.crop[1])
+    for x in (x0 // 2, (x1 + 1280) // 2):
+        assert out[mid - 250, x, 1] > out[mid - 250, x, 0] + 60  # green beside green
+        assert out[mid + 250, x, 0] > out[mid + 250, x, 1] + 60  # magenta beside magenta
+    for x in (x0 - 3, x1 + 2):  # beside the picture: its own colours, not darkened
+        assert np.all(np.abs(out[mid - 150, x] - (30, 170, 40)) < 16), out[mid - 150, x]
+        assert np.all(np.abs(out[mid + 150, x] - (180, 30, 170)) < 16), out[mid + 150, x]
+
+
+def test_every_pixel_outside_the_picture_is_filled_whatever_the_bars() -> None:
+    out_size = (1280, 720)
+    for dest in [(200, 100, 1000, 600), (0, 120, 1280, 600), (300, 0, 900, 720), (0, 0, 1280, 500)]:
+        picture = yuv.new(out_size)
+        picture[...] = 0  # out of range for limited-range luma: the bars must overwrite it
+        x0, y0, x1, y1 = dest
+        for plane, f in zip(yuv.planes(picture), (1, 2, 2), strict=True):
+            plane[y0 // f : y1 // f, x0 // f : x1 // f] = 150
+        BarFill(out_size, dest, "extended").fill(picture)
+        luma = yuv.planes(picture)[0]
+        assert luma.min() >= 16, dest
+        assert len(bar_rects(out_size, dest)) == sum(
+            (x0 > 0, y0 > 0, x1 < out_size[0], y1 < out_size[1])
+        )
+
+
+def test_contain_bars_stay_a_blurred_darkened_copy() -> None:
+    frame = np.full((512, 512, 3), (40, 160, 220), np.uint8)
+    comp = Compositor(SQUARE, CLOSE_UP, RenderOptions("720p", "9:16", "contain"))
+    out = _rgb(comp.compose(frame))
+    bar = out[: comp.plan.dest[1]].reshape(-1, 3)
+    assert np.all(np.abs(bar.mean(axis=0) - np.array((40, 160, 220)) * 0.55) < 4)
