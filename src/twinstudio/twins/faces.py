@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from twinstudio.twins.native_log import filtered_stderr
+
 N_LANDMARKS = 478
 # Eye corners (outer, inner) of the image-left and image-right eye.
 EYE_L = (33, 133)
@@ -70,14 +72,17 @@ class FaceTracker:
         if self._mesh is None:
             import mediapipe as mp
 
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=False,
-                max_num_faces=1,
-                refine_landmarks=True,
-                min_detection_confidence=0.5,
-                min_tracking_confidence=0.5,
-            )
-        result = self._mesh.process(self._scaled(rgb))
+            with filtered_stderr():  # its start-up log lines (``twins.native_log``)
+                self._mesh = mp.solutions.face_mesh.FaceMesh(
+                    static_image_mode=False,
+                    max_num_faces=1,
+                    refine_landmarks=True,
+                    min_detection_confidence=0.5,
+                    min_tracking_confidence=0.5,
+                )
+                result = self._mesh.process(self._scaled(rgb))
+        else:
+            result = self._mesh.process(self._scaled(rgb))
         if not result.multi_face_landmarks:
             return None
         w, h = full_size or (rgb.shape[1], rgb.shape[0])
@@ -90,10 +95,13 @@ class FaceTracker:
         if self._detector is None:
             import mediapipe as mp
 
-            self._detector = mp.solutions.face_detection.FaceDetection(
-                model_selection=1, min_detection_confidence=0.6
-            )
-        result = self._detector.process(self._scaled(rgb))
+            with filtered_stderr():
+                self._detector = mp.solutions.face_detection.FaceDetection(
+                    model_selection=1, min_detection_confidence=0.6
+                )
+                result = self._detector.process(self._scaled(rgb))
+        else:
+            result = self._detector.process(self._scaled(rgb))
         n = 0
         for det in result.detections or []:
             box = det.location_data.relative_bounding_box
@@ -113,7 +121,7 @@ def still_landmarks(rgb: np.ndarray) -> list[np.ndarray]:
     import mediapipe as mp
 
     h, w = rgb.shape[:2]
-    with mp.solutions.face_mesh.FaceMesh(
+    with filtered_stderr(), mp.solutions.face_mesh.FaceMesh(
         static_image_mode=True, max_num_faces=3, refine_landmarks=True,
         min_detection_confidence=0.5,
     ) as mesh:  # fmt: skip

@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ import cv2
 import numpy as np
 
 from twinstudio.errors import MissingDependency, RenderError
+from twinstudio.twins.native_log import filtered_stderr
 
 __all__ = [
     "MATTE_FORMAT",
@@ -184,6 +186,7 @@ class Matter:
         self.colour_key = colour_key
         self.edge_key = edge_key
         self._segmenter: Any = None
+        self._fresh = False
         self._previous: np.ndarray | None = None
         # Per video: the flat backdrop's Lab mean and spread; False once found busy.
         self._backdrop: np.ndarray | bool | None = None
@@ -198,9 +201,11 @@ class Matter:
             raise MissingDependency(
                 "Background removal needs mediapipe: pip install --no-deps mediapipe==0.10.21"
             ) from exc
-        self._segmenter = selfie_segmentation.SelfieSegmentation(
-            model_selection=self.model_selection
-        )
+        with filtered_stderr():  # its start-up log lines (``twins.native_log``)
+            self._segmenter = selfie_segmentation.SelfieSegmentation(
+                model_selection=self.model_selection
+            )
+        self._fresh = True  # the first inference logs a few more
 
     def reset(self) -> None:
         """Forget the previous frame (call between videos)."""
@@ -215,7 +220,9 @@ class Matter:
     def segment(self, rgb: np.ndarray) -> np.ndarray:
         """The model's raw person probability, float32 (H, W) in 0..1."""
         self.load()
-        with warnings.catch_warnings():
+        window = filtered_stderr() if self._fresh else nullcontext()
+        self._fresh = False
+        with warnings.catch_warnings(), window:
             # protobuf 4 warns about a deprecated call inside mediapipe on every frame.
             warnings.simplefilter("ignore", UserWarning)
             result = self._segmenter.process(np.ascontiguousarray(rgb))
