@@ -177,13 +177,19 @@ def normalised_track(
     norm = _smooth(norm, sigma_frames=0.8 * fps / 30)
     norm[:, 0] *= expressiveness
     norm[:, 1] *= min(1.5, 0.5 + 0.5 * expressiveness)
-    # Hard constraints after smoothing: lips meet on p/b/m, nearly meet on f/v (and β/ɸ).
+    # Hard constraints after smoothing: lips meet on p/b/m, nearly meet on f/v (and β/ɸ), on
+    # every frame whose middle the closure holds (a 30 ms one still gets its frame). Frames the
+    # closure touched by a quarter were shut before, which left a vowel between two closures one
+    # open frame of two ("be" in "be mean": lips apart 71 ms). Self-reconstruction on the same
+    # packs (2026-12-07), rendered r end / start 0.522 / 0.345 → 0.523 / 0.345, selected-path r
+    # 0.529 / 0.335 → 0.530 / 0.337; only three clips moved, each up (blue backdrop +0.007 at
+    # the end, ed_markey +0.004 at the start) but for the blazer portrait (−0.001).
     symbols = [lip_symbol(p.symbol) for p in phonemes]
     centres = (starts + ends) / 2
     for k, s in enumerate(symbols):
         if s in CLOSED or s in NEARLY_CLOSED:
-            lo = int(np.floor(starts[k] * fps + 0.25))
-            hi = int(np.ceil((ends[k] + closure_hold_s(lead_s)) * fps - 0.25))
+            lo = int(np.ceil(starts[k] * fps - 0.5))
+            hi = int(np.floor((ends[k] + closure_hold_s(lead_s)) * fps - 0.5)) + 1
             frames = range(max(0, lo), min(n_frames, max(hi, lo + 1)))
             if len(frames) == 0:
                 c = min(n_frames - 1, int(centres[k] * fps))

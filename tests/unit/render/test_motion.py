@@ -260,3 +260,19 @@ def test_a_closure_holds_past_its_shifted_end_by_the_usual_lead_at_most() -> Non
     assert (early[11:14] <= 0.08).all()  # 0.12 s: shut from its shifted start (0.38 s)...
     assert early[14] > 0.3 and usual[16] > 0.3  # ...and the /ɔ/ shows 40 ms after its shifted end
     assert (early[window] <= 0.08).sum() <= (usual[window] <= 0.08).sum() + 1  # not held longer
+
+
+def test_a_vowel_between_two_closures_shows_on_every_frame_it_holds_the_middle_of() -> None:
+    """A frame shows a closure when the lips are shut for at least half of it. Closing every
+    frame the closure touched by a quarter left "be" in "be mean" (lips part 0.356–0.427 s here:
+    /b/'s sound ends, /m/'s shape leads its sound by 40 ms) one open frame of two at 25 fps."""
+    fps = 25.0
+    ph = timings([("", 310), ("b", 46), ("iː", 111), ("m", 87), ("iː", 174), ("n", 69), ("", 400)])
+    norm, closed, _ = normalised_track(ph, round(1.2 * fps), fps)
+    shut = np.flatnonzero(closed)
+    first_end = shut[np.flatnonzero(np.diff(shut) > 1)[0]]  # the /b/'s last shut frame
+    second_start = shut[shut > first_end + 1][0]  # the /m/'s first
+    between = norm[first_end + 1 : second_start, 0]
+    assert len(between) == 2 and (between > 0.05).all(), norm[6:14, 0]
+    # Both closures still shut the lips: frames 0.280-0.320 s and 0.440-0.480 s.
+    assert closed[7] and closed[11]
