@@ -13,10 +13,11 @@ The compositor (``render.compose``) places the picture in its destination box
                promises a full frame, and a blurred copy of a different part of the picture,
                meeting it at a hard edge, looked like a bar, or for a thin one like a glitch
                (2026-12-07, HDTF clips at 9:16). Each band instead continues the picture from
-               its edge: the mean of the picture's outermost lines, blurred along the edge
-               more the further from it, and fading slowly towards black, as an out-of-focus
-               continuation of the shirt or the wall. At the edge it has the picture's colours, so
-               no line shows.
+               its edge: the mean of the picture's outermost lines, blurred along the edge more
+               the further from it, and fading a quarter of the way to black (a vignette), as an
+               out-of-focus continuation of the shirt or the wall. At the edge it has the
+               picture's colours, so no line shows. (Fading to half made a white backdrop's side
+               bands mid-grey at the frame's edges.)
 
 Every fill works on the I420 planes (``render.yuv``) at the output's size, in place.
 """
@@ -46,7 +47,7 @@ _BLACK_LEVEL = (16, 128, 128)  # limited-range black, plane by plane
 EXTEND_SAMPLES = 96  # samples along a band's edge (its detail before the blur)
 EXTEND_SIGMA = 2.0
 EXTEND_SPREAD = 1.0
-EXTEND_FAR = 0.5
+EXTEND_FAR = 0.75
 EXTEND_FADE = 0.3
 EXTEND_STRIP = 2  # the picture's edge strip averaged: this many samples deep
 # The band reaches this far back into the picture (of the output's short side: 32 px at 1080p),
