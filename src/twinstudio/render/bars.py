@@ -93,9 +93,6 @@ class BarFill:
         if style == "extended":
             self._bands = [_Band(rect, dest, out_size) for rect in self.rects]
 
-    def __bool__(self) -> bool:
-        return bool(self.rects)
-
     def fill(self, out: np.ndarray) -> None:
         """Fill the bars of ``out`` (I420 at output size, the picture already in ``dest``)."""
         if not self.rects:
