@@ -38,8 +38,9 @@ Rect = tuple[int, int, int, int]
 # Blurred bars: blur sigma in pixels of a ~48 px image; darken to this factor.
 BLUR_SIGMA = 2.5
 BLUR_DARKEN = 0.55
-_BLACK = yuv.colour_of((0, 0, 0))  # under alpha 0 in transparent WebM bars
-_BLACK_LEVEL = (16, 128, 128)  # limited-range black, plane by plane
+# Limited-range black (Y, U, V): under alpha 0 in transparent WebM bars, and what darkened bars
+# fade towards, plane by plane.
+_BLACK = yuv.colour_of((0, 0, 0))
 
 # Extended bands (cover zoomed out), in output pixels at distance d from the picture's edge:
 # blurred along the edge with sigma EXTEND_SIGMA + EXTEND_SPREAD·d, and faded towards black to
@@ -146,7 +147,7 @@ class BarFill:
             small = cv2.GaussianBlur(small, (0, 0), BLUR_SIGMA)
             # Darken towards black: Y 16, chroma 128 (limited range).
             small = cv2.convertScaleAbs(
-                small, alpha=BLUR_DARKEN, beta=_BLACK_LEVEL[index] * (1 - BLUR_DARKEN)
+                small, alpha=BLUR_DARKEN, beta=_BLACK[index] * (1 - BLUR_DARKEN)
             )
             for (bx0, by0, bx1, by1), (sx0, sy0, sx1, sy1) in zip(self.rects, sources, strict=True):
                 cv2.resize(
@@ -237,6 +238,8 @@ class _Band:
             rows.append(g * (w @ read))
         self.operator = np.concatenate(rows).astype(np.float32)  # (m·n, n_picture)
         self.shape = (m, n)
+        # What each row's fade adds of black, per plane (Y, U, V).
+        self._black = [np.repeat((1 - self.gain) * level, n).astype(np.float32) for level in _BLACK]
         # Cross-fade weights of the band over the overlap, from the picture inwards (0) to its
         # edge (1), per plane scale: a smoothstep.
         self._ramps = {f: _ramp(self.overlap // f) for f in (1, 2)}
@@ -259,8 +262,7 @@ class _Band:
         rx0, ry0, rx1, ry1 = self.region
         for index, (plane, profile) in enumerate(zip(yuv.planes(out), profiles, strict=True)):
             f = 1 if index == 0 else 2
-            band = self.operator @ profile
-            band += np.repeat((1 - self.gain) * _BLACK_LEVEL[index], self.shape[1])
+            band = self.operator @ profile + self._black[index]
             # Rows of depth (from inside the picture outwards) by columns along the edge,
             # turned to lie as the region does (the small band, not the big region, is turned).
             small = np.clip(band + 0.5, 0, 255).astype(np.uint8).reshape(self.shape)
