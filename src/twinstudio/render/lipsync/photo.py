@@ -93,7 +93,8 @@ class _Face:
         self.u = rel @ self.ex
         self.v = rel @ self.ey
         self.lip_rgb, self.tongue_rgb, teeth = _mouth_colours(image, lm, self.iod)
-        if self._uv(lm[[_CHEEKS[0]]])[0, 0] > self._uv(lm[[_CHEEKS[1]]])[0, 0]:
+        first_u, second_u = self._uv(lm[list(_CHEEKS)])[:, 0]
+        if first_u > second_u:
             teeth = teeth[::-1]
         # The teeth lit as the cheek on each side is (−u side, +u side); the front teeth as
         # the brighter one (:meth:`_paint_teeth`).
