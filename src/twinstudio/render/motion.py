@@ -36,7 +36,11 @@ not at the edge of the search) and it differs from the usual lead by more than a
 resolution of the measurement; it is clipped to 0–200 ms. Elsewhere the usual lead stands.
 A closure (/p b m/, /f v/) starts with its shifted shape and holds past its shifted end by at
 most the usual lead (``closure_hold_s``): what a twin leads by beyond that is its footage's own
-timing, and moves the release as it moves every other shape.
+timing, and moves the release as it moves every other shape. Speech that starts from silence
+within its lead of the video's start (TTS talks ~60 ms in), or of a streamed piece's (each
+piece's track is made alone), cannot be led in full: the first ``LEAD_IN_S`` of it leads less,
+from the end of the first frame up to the full lead, so the video opens on a resting mouth and
+each piece's first word keeps its first sound.
 """
 
 from __future__ import annotations
@@ -78,6 +82,13 @@ ANTICIPATION_S = 0.04  # mouth shapes lead the sound by this much (measured: r a
 # 0 s: 0.510 / 0.288, 0.1 s: 0.525 / 0.289, 0.3 s: 0.525 / 0.289 (2026-12-03).
 RELEASE_S = 0.2
 SETTLE_S = 0.15  # a pause keeps at least this much of itself, after its release, to settle in
+# Speech that starts from silence too soon for its lead (``_led``) catches up with it over this
+# much of its start. A blazer twin (lead 120 ms) opened Piper's "Mom may…" (/m/ at 58 ms) on the
+# vowel: the /m/ fell before the first frame, which showed teeth. Over 0.25 s the catch-up left
+# that vowel one open frame of three at 25 fps; over 0.5 s it keeps all three. Self-
+# reconstruction does not move (its held-back sound does not start from silence): r 0.523 /
+# 0.345, the same packs (2026-12-07).
+LEAD_IN_S = 0.5
 
 
 # How long a closure holds past its shifted end. It held until its sound ended (the lead's
@@ -113,15 +124,36 @@ def n_output_frames(duration_s: float, fps: float) -> int:
     return max(1, round(duration_s * fps))
 
 
+def _led(times: np.ndarray, lead_s: float, onset_s: float | None, frame_s: float) -> np.ndarray:
+    """Phoneme boundaries ``times`` (s) moved ``lead_s`` earlier; but where speech starts from
+    silence so soon that its first shape would lead into the video's first frame, the first
+    ``LEAD_IN_S`` of speech leads less: its first shape starts as that frame ends (or with its
+    sound, if sooner), and the lead grows linearly to its full length over the ramp."""
+    led = times - lead_s
+    if onset_s is None:
+        return led
+    first = min(onset_s, frame_s)
+    if onset_s - lead_s >= first:
+        return led
+    span = max(LEAD_IN_S, lead_s + frame_s)  # the ramp never runs backwards
+    ramp = (times >= onset_s) & (times < onset_s + span)
+    frac = (times[ramp] - onset_s) / span
+    led[ramp] = first + frac * (onset_s + span - lead_s - first)
+    return led
+
+
 def _phoneme_arrays(
-    phonemes: Sequence[Timing], lead_s: float = ANTICIPATION_S
+    phonemes: Sequence[Timing], lead_s: float, frame_s: float
 ) -> tuple[np.ndarray, ...]:
     # The lips move a little before the sound they make (the acoustic onset of /p/ is the lips
     # *opening*; vowels' shapes are set during the preceding consonant): shift shapes earlier.
-    starts = np.array([p.start_ms for p in phonemes], np.float64) / 1000 - lead_s
-    ends = np.array([p.end_ms for p in phonemes], np.float64) / 1000 - lead_s
+    sound_starts = np.array([p.start_ms for p in phonemes], np.float64) / 1000
     vis = np.array([viseme(p.symbol) for p in phonemes], np.float64).reshape(-1, 3)
     silent = np.array([not p.symbol.strip() for p in phonemes], bool)
+    voiced = np.flatnonzero(~silent)
+    onset = float(sound_starts[voiced[0]]) if len(voiced) and silent[0] else None
+    starts = _led(sound_starts, lead_s, onset, frame_s)
+    ends = _led(np.array([p.end_ms for p in phonemes], np.float64) / 1000, lead_s, onset, frame_s)
     # Long silences dominate more (the mouth must settle); short ones barely (a breath). Before
     # the first sound and after the last the mouth rests, however short the silence.
     dur = ends - starts
@@ -134,7 +166,7 @@ def _phoneme_arrays(
     after_sound = np.flatnonzero(silent[1:] & settle[1:] & ~silent[:-1]) + 1
     if len(after_sound):
         release = np.clip(dur[after_sound] - SETTLE_S, 0.0, RELEASE_S)
-        sound_end = starts[after_sound] + lead_s  # the pause's own start, before the lead
+        sound_end = sound_starts[after_sound]  # the pause's own start, before the lead
         starts[after_sound] = np.minimum(sound_end + release, ends[after_sound])
         ends[after_sound - 1] = np.maximum(ends[after_sound - 1], starts[after_sound])
     if silent[-1]:  # after the last sound the mouth rests to the end, whatever the lead
@@ -153,7 +185,7 @@ def normalised_track(
     speaking = np.zeros(n_frames, bool)
     if not phonemes or n_frames == 0:
         return norm.astype(np.float32), closed, speaking
-    starts, ends, vis, silent = _phoneme_arrays(phonemes, lead_s)
+    starts, ends, vis, silent = _phoneme_arrays(phonemes, lead_s, 1.0 / fps)
     sub = 4  # supersample 4x per frame then average: short phonemes are not aliased away
     # Frames per block: memory stays flat however long the speech. 64 rather than 256: each
     # block's (samples × nearby phonemes) arrays then stay in the cache, and a 729-frame piece's

@@ -276,3 +276,28 @@ def test_a_vowel_between_two_closures_shows_on_every_frame_it_holds_the_middle_o
     assert len(between) == 2 and (between > 0.05).all(), norm[6:14, 0]
     # Both closures still shut the lips: frames 0.280-0.320 s and 0.440-0.480 s.
     assert closed[7] and closed[11]
+
+
+def test_speech_that_starts_at_once_still_opens_on_a_resting_mouth() -> None:
+    """TTS starts talking ~60 ms in; a twin that leads its sound by 120 ms would show the first
+    vowel on the first frame and lose the /m/ before it. The first half second of speech leads
+    less instead: the first frame rests, the first closure gets its frames, the vowel after it
+    opens, and from then on shapes lead by the full lead."""
+    fps = 30.0
+    ph = timings([("", 58), ("m", 46), ("ɑ", 163), ("m", 93), ("e", 400), ("", 600), ("ɑ", 200),
+                  ("", 400)])  # fmt: skip
+    n = round(sum(t.end_ms - t.start_ms for t in ph) / 1000 * fps)
+    norm, closed, _ = normalised_track(ph, n, fps, lead_s=0.12)
+    opening = norm[:, 0]
+    assert opening[0] < 0.15  # at rest (or already shut)
+    assert closed[1:3].all()  # "m…"
+    assert (opening[3:6] > 0.25).all()  # "…ɑ…", three frames open
+    assert closed[6]  # "…m"
+    # Well after the start the full lead applies: the last vowel (sound 1.36–1.56 s) opens
+    # 0.12 s early, as it did before.
+    unled = normalised_track(ph, n, fps, lead_s=0.0)[0][:, 0]
+
+    def last_vowel_opens(x: np.ndarray) -> int:
+        return int(np.flatnonzero(x[30:] > 0.5)[0])
+
+    assert last_vowel_opens(opening) == last_vowel_opens(unled) - round(0.12 * fps)
