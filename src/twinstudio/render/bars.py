@@ -164,8 +164,8 @@ class _Band:
     Worked in the band's own frame: ``along`` the shared edge and ``depth`` away from it. The
     picture's strip at the edge is shrunk to a profile of samples along the edge; one linear
     operator (made here, the same for every frame and plane) turns it into a small band of rows,
-    each the profile blurred and faded for its distance; the band is then oriented and enlarged
-    into the bar. It reaches ``overlap`` pixels back into the picture, where it is cross-faded
+    each the profile blurred and faded for its distance, already lying as the bar does; the band
+    is then enlarged into the bar. It reaches ``overlap`` pixels back into the picture, where it is cross-faded
     with the picture's own edge, so the sharp picture turns into the blurred band with no line.
     """
 
@@ -236,13 +236,46 @@ class _Band:
             w = np.exp(-0.5 * ((index[:, None] - index[None, :]) / sigma) ** 2)
             w /= w.sum(axis=1, keepdims=True)
             rows.append(g * (w @ read))
-        self.operator = np.concatenate(rows).astype(np.float32)  # (m·n, n_picture)
-        self.shape = (m, n)
-        # What each row's fade adds of black, per plane (Y, U, V).
-        self._black = [np.repeat((1 - self.gain) * level, n).astype(np.float32) for level in _BLACK]
-        # Cross-fade weights of the band over the overlap, from the picture inwards (0) to its
-        # edge (1), per plane scale: a smoothstep.
-        self._ramps = {f: _ramp(self.overlap // f) for f in (1, 2)}
+        operator = np.concatenate(rows).astype(np.float32)  # (m·n, n_picture)
+        black = [np.repeat((1 - self.gain) * level, n) for level in _BLACK]
+        # The band's samples, rows of depth (from inside the picture outwards) by columns along
+        # the edge, turned once here to lie as the region does: the operator's rows are put in
+        # that order, so each frame's product is already the turned band.
+        order = np.arange(m * n).reshape(m, n)
+        if self.side == "top":
+            order = order[::-1]
+        elif self.side == "left":
+            order = order.T[:, ::-1]
+        elif self.side == "right":
+            order = order.T
+        self.shape = order.shape
+        self.operator = operator[order.ravel()]
+        # What each sample's fade adds of black, per plane (Y, U, V).
+        self._black = [b[order.ravel()].astype(np.float32) for b in black]
+        # Per plane scale (1: luma, 2: chroma): the region's size there, its part that is all
+        # band, the overlap's part beside the picture, and the band's cross-fade weights over
+        # that overlap (a smoothstep from 0 inside the picture to 1 at its edge).
+        self._layout = {f: self._plan_overlap(f) for f in (1, 2)}
+
+    def _plan_overlap(
+        self, f: int
+    ) -> tuple[tuple[int, int], tuple[slice, slice], tuple[slice, slice], np.ndarray]:
+        rx0, ry0, rx1, ry1 = self.region
+        h, w = ry1 // f - ry0 // f, rx1 // f - rx0 // f
+        ov = self.overlap // f
+        a0, a1 = (v // f for v in self.pic_along)
+        ramp = _ramp(ov)
+        bar: tuple[slice, slice]
+        mix: tuple[slice, slice]
+        if self.side == "bottom":
+            bar, mix = np.s_[ov:, :], np.s_[:ov, a0:a1]
+        elif self.side == "top":
+            bar, mix, ramp = np.s_[: h - ov, :], np.s_[h - ov :, a0:a1], ramp[::-1]
+        elif self.side == "right":
+            bar, mix, ramp = np.s_[:, ov:], np.s_[a0:a1, :ov], ramp.T
+        else:
+            bar, mix, ramp = np.s_[:, : w - ov], np.s_[a0:a1, w - ov :], ramp.T[:, ::-1]
+        return (w, h), bar, mix, ramp
 
     def profile(self, out: np.ndarray) -> list[np.ndarray]:
         """The picture's edge strip in ``out`` as a profile per plane (float32, n_picture)."""
@@ -262,34 +295,13 @@ class _Band:
         rx0, ry0, rx1, ry1 = self.region
         for index, (plane, profile) in enumerate(zip(yuv.planes(out), profiles, strict=True)):
             f = 1 if index == 0 else 2
+            size, bar, mix, ramp = self._layout[f]
             band = self.operator @ profile + self._black[index]
-            # Rows of depth (from inside the picture outwards) by columns along the edge,
-            # turned to lie as the region does (the small band, not the big region, is turned).
             small = np.clip(band + 0.5, 0, 255).astype(np.uint8).reshape(self.shape)
-            if self.side == "top":
-                small = small[::-1]
-            elif self.side == "left":
-                small = small.T[:, ::-1]
-            elif self.side == "right":
-                small = small.T
+            drawn = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
             region = plane[ry0 // f : ry1 // f, rx0 // f : rx1 // f]
-            h, w = region.shape
-            drawn = cv2.resize(np.ascontiguousarray(small), (w, h), interpolation=cv2.INTER_LINEAR)
-            ov = self.overlap // f
-            a0, a1 = (v // f for v in self.pic_along)
-            ramp = self._ramps[f]
-            bar: tuple[slice, slice]
-            mix: tuple[slice, slice]
-            if self.side == "bottom":
-                bar, mix, ramp = np.s_[ov:, :], np.s_[:ov, a0:a1], ramp
-            elif self.side == "top":
-                bar, mix, ramp = np.s_[: h - ov, :], np.s_[h - ov :, a0:a1], ramp[::-1]
-            elif self.side == "right":
-                bar, mix, ramp = np.s_[:, ov:], np.s_[a0:a1, :ov], ramp.T
-            else:
-                bar, mix, ramp = np.s_[:, : w - ov], np.s_[a0:a1, w - ov :], ramp.T[:, ::-1]
             region[bar] = drawn[bar]
-            if ov:
+            if self.overlap:
                 mine = region[mix].astype(np.float32)
                 mixed = mine + (drawn[mix] - mine) * ramp
                 region[mix] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
