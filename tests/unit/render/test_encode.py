@@ -11,7 +11,9 @@ import pytest
 from tests.media import moving_square, webm_rgba
 from twinstudio.errors import RenderError
 from twinstudio.render import encode
-from twinstudio.render.encode import VideoEncoder, probe
+from twinstudio.render.audiofeed import resample
+from twinstudio.render.encode import VideoEncoder
+from twinstudio.render.mediainfo import probe
 
 SIZE = (256, 144)
 
@@ -245,41 +247,6 @@ def test_error_in_the_encoder_thread_surfaces(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("pieces", [1, 7])
-def test_audio_fed_in_pieces_is_resampled_like_at_once(pieces: int) -> None:
-    from scipy.signal import resample_poly
-
-    rng = np.random.default_rng(1)
-    audio = rng.standard_normal(22050 * 23 + 77).astype(np.float32)
-    feed = encode._AudioFeed(22050, 48000)
-    whole = resample_poly(audio, 48000, 22050).astype(np.float32)
-    got: list[np.ndarray] = []
-    read = 0
-    for part in np.array_split(audio, pieces):
-        feed.feed(part)
-        assert feed.available <= len(whole)
-        while read + 1024 <= feed.available:  # read as the encoder does, as far as it exists
-            got.append(feed.read(read, read + 1024))
-            read += 1024
-    feed.end()
-    assert feed.available == len(whole)
-    got.append(feed.read(read, len(whole) + 100))  # past the end: only what exists
-    out = np.concatenate(got)
-    assert out.size == len(whole)
-    assert np.abs(out - whole).max() < 1e-5  # seamless across blocks and pieces
-
-
-def test_audio_is_converted_as_it_is_read_not_a_whole_piece_at_once() -> None:
-    """A 20 s piece fed at once is resampled a block at a time as the encoder reads it: what
-    waits converted is never more than about a block (flat memory per piece)."""
-    feed = encode._AudioFeed(22050, 48000)
-    feed.feed(np.zeros(22050 * 20, np.float32))
-    assert feed.available >= 48000 * 18  # it all exists (as far as the margins allow) ...
-    assert feed._out.size == 0  # ... but none of it has been converted yet
-    got = feed.read(0, 1024)
-    assert got.size == 1024 and feed._out.size < 48000 * 1.5  # one ~1 s block, not 20 s
-
-
 def test_streamed_audio_gives_the_same_file_length(tmp_path: Path) -> None:
     rate, fps = 22050, 25
     audio = _tone(2.0, rate)
@@ -317,7 +284,7 @@ def test_speech_band_audio_comes_back_faithful_and_on_time(tmp_path: Path) -> No
         got = np.concatenate(
             [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)]
         ).astype(np.float64)
-    want = encode._resample(audio, rate, encode.AUDIO_RATE).astype(np.float64)
+    want = resample(audio, rate, encode.AUDIO_RATE).astype(np.float64)
     n = min(len(got), len(want)) - 2048
     lags = range(-64, 65)
     lag = max(

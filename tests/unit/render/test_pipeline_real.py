@@ -74,7 +74,7 @@ def video_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_render_real_twin(video_pack: Path, tmp_path: Path) -> None:
-    from twinstudio.render.encode import probe
+    from twinstudio.render.mediainfo import probe
 
     speech = _speech(3.0)
     result = render_video(video_pack, speech, RenderOptions(resolution="720p"), tmp_path)
@@ -161,7 +161,7 @@ def test_a_matted_photo_twin_renders_onto_a_colour_and_clear(tmp_path: Path) -> 
     assert n == 25 and found == n
     # The same twin as a transparent WebM: VP9 with alpha, nothing behind the person, and the
     # person in the MP4's colours (both are coded with the BT.601 matrix and tagged so).
-    from twinstudio.render.encode import probe
+    from twinstudio.render.mediainfo import probe
 
     clear = RenderOptions(resolution="720p", remove_background=True, output_format="webm")
     webm = render_video(tmp_path / "demo", _speech(1.0), clear, tmp_path / "clear")
