@@ -9,7 +9,11 @@ KIND:
 - ``full709``: H.264 with the BT.709 matrix in full range, tagged so (webcams, some Androids);
 - ``mirror``: left and right swapped;
 - ``fps24``: 24 fps, each frame the filmed one nearest its time;
-- ``double``: twice the filmed rate, each frame twice (50 or 60 fps; twins take it at 25 or 30).
+- ``double``: twice the filmed rate, each frame twice (50 or 60 fps; twins take it at 25 or 30);
+- ``wide``: a wider shot: the picture shrunk to ``WIDE_SHARE`` of a 1280×720 frame's height, over a
+  wall of its own edge colour with a little grain (the face ~2.5× smaller than filmed on the
+  close-ups, the mouth 30–45 px wide);
+- ``grainy``: a dim webcam: sensor grain (σ ``GRAIN`` levels, new every frame) coded at CRF 30.
 
 Every copy keeps the clip's sound packets untouched (encoding AAC again would delay it by its
 1,024-sample priming: a 64 ms A/V offset in the footage itself at 16 kHz). DIR holds faces of
@@ -26,7 +30,10 @@ from typing import Any
 import numpy as np
 from footage import CLIPS
 
-KINDS = ("hlg", "full709", "mirror", "fps24", "double")
+KINDS = ("hlg", "full709", "mirror", "fps24", "double", "wide", "grainy")
+WIDE_SIZE = (1280, 720)
+WIDE_SHARE = 0.35  # of the wide frame's height
+GRAIN = 6.0  # levels (σ) of the grainy kind's noise
 # Linear BT.709 → BT.2020 primaries (ITU-R BT.2087).
 _TO_BT2020 = np.array(
     [[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114], [0.0164, 0.0880, 0.8956]], np.float32
@@ -59,7 +66,36 @@ def _picture(rgb: np.ndarray, kind: str) -> Any:
         )
     if kind == "mirror":
         rgb = np.ascontiguousarray(rgb[:, ::-1])
+    if kind == "wide":
+        rgb = _wide(rgb)
+    if kind == "grainy":
+        rgb = _grain(rgb)
     return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+
+
+_RNG = np.random.default_rng(7)
+
+
+def _grain(rgb: np.ndarray, sigma: float = GRAIN) -> np.ndarray:
+    noise = _RNG.normal(0.0, sigma, rgb.shape[:2])[..., None]  # luma grain, as a sensor's
+    return np.clip(rgb + noise, 0, 255).astype(np.uint8)
+
+
+def _wide(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` shrunk into the lower middle of a ``WIDE_SIZE`` frame, over its edge colour."""
+    import cv2
+
+    width, height = WIDE_SIZE
+    h = round(height * WIDE_SHARE)
+    w = round(rgb.shape[1] * h / rgb.shape[0])
+    small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+    edge = np.concatenate([rgb[0], rgb[:, 0], rgb[:, -1]]).astype(np.float32).mean(axis=0)
+    canvas = np.empty((height, width, 3), np.float32)
+    canvas[:] = edge
+    canvas = _grain(canvas, 2.0)
+    y, x = height - h - height // 10, (width - w) // 2
+    canvas[y : y + h, x : x + w] = small
+    return canvas
 
 
 def _video_stream(container: Any, kind: str, rate: Fraction, size: tuple[int, int]) -> Any:
@@ -71,7 +107,7 @@ def _video_stream(container: Any, kind: str, rate: Fraction, size: tuple[int, in
     else:
         stream = container.add_stream("libx264", rate=rate)
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "14", "preset": "veryfast"}
+        stream.options = {"crf": "30" if kind == "grainy" else "14", "preset": "veryfast"}
         full = kind == "full709"
         tags = {"colorspace": 1, "color_primaries": 1, "color_trc": 1} if full else {}
         tags["color_range"] = 2 if full else 1
@@ -90,7 +126,8 @@ def recode(source: Path, target: Path, kind: str) -> None:
         video_in, sound_in = src.streams.video[0], src.streams.audio[0]
         filmed = video_in.average_rate or Fraction(25)
         rate = {"fps24": Fraction(24), "double": 2 * filmed}.get(kind, filmed)
-        video = _video_stream(dst, kind, rate, (video_in.width, video_in.height))
+        size = WIDE_SIZE if kind == "wide" else (video_in.width, video_in.height)
+        video = _video_stream(dst, kind, rate, size)
         sound = dst.add_stream_from_template(sound_in)
         step = 1 / Fraction(rate)
         next_t = Fraction(0)  # the next output instant (resampled kinds)

@@ -44,13 +44,31 @@ def inter_ocular(lm: np.ndarray) -> np.ndarray:
     return np.linalg.norm(right - left, axis=-1)
 
 
+# A face too small for the face mesh's own detector (a wide shot: a person at a desk filmed
+# across the room) is found with the full-range detector and tracked in a crop this many times
+# its detected box, so the mesh sees it as a close-up. The fallback is tried only where the
+# whole frame shows no face, so close-up footage is tracked exactly as before. Found by
+# self-reconstruction on the dev clips shrunk to 35 % of a 1280x720 frame's height
+# (``benchmarks/recode.py wide``): five of the ten were refused, "a face was found in only 0 %
+# of the footage", faces 70-130 px high that a viewer sees at once (2026-12-07).
+CROP_SCALE = 3.0
+# A crop nearly as large as the frame adds nothing to what the whole frame gave.
+CROP_MAX_SHARE = 0.8
+# The crop follows the face when its centre drifts this far (share of the crop's side) from the
+# crop's; it is otherwise kept still, so the mesh tracks as it does over a whole frame.
+CROP_RECENTRE = 0.15
+
+
 class FaceTracker:
-    """MediaPipe face mesh in video mode (tracks between frames, detects only when lost)."""
+    """MediaPipe face mesh in video mode (tracks between frames, detects only when lost); faces
+    too small for its detector are found with the full-range one and tracked in a crop."""
 
     def __init__(self, max_side: int = 1280) -> None:
         self.max_side = max_side
         self._mesh: Any = None
+        self._crop_mesh: Any = None
         self._detector: Any = None
+        self._crop: tuple[int, int, int] | None = None  # (x, y, side) in the scaled frame
 
     def _scaled(self, rgb: np.ndarray) -> np.ndarray:
         import cv2
@@ -62,36 +80,28 @@ class FaceTracker:
         # The mesh model sees a 192 px face crop anyway: a smaller input loses nothing.
         return cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
 
-    def landmarks(
-        self, rgb: np.ndarray, full_size: tuple[int, int] | None = None
-    ) -> np.ndarray | None:
-        """(478, 2) float32 pixel coordinates of the tracked face, or None when none is seen.
+    @staticmethod
+    def _new_mesh() -> Any:
+        import mediapipe as mp
 
-        ``full_size`` (w, h): return coordinates for that size instead of ``rgb``'s own.
-        """
-        if self._mesh is None:
-            import mediapipe as mp
+        return mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=False,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        )
 
+    def _process(self, attr: str, rgb: np.ndarray) -> Any:
+        """Run the mesh held in ``attr`` (made on first use, its start-up log filtered)."""
+        if getattr(self, attr) is None:
             with filtered_stderr():  # its start-up log lines (``twins.native_log``)
-                self._mesh = mp.solutions.face_mesh.FaceMesh(
-                    static_image_mode=False,
-                    max_num_faces=1,
-                    refine_landmarks=True,
-                    min_detection_confidence=0.5,
-                    min_tracking_confidence=0.5,
-                )
-                result = self._mesh.process(self._scaled(rgb))
-        else:
-            result = self._mesh.process(self._scaled(rgb))
-        if not result.multi_face_landmarks:
-            return None
-        w, h = full_size or (rgb.shape[1], rgb.shape[0])
-        pts = result.multi_face_landmarks[0].landmark
-        arr = np.array([(p.x * w, p.y * h) for p in pts], dtype=np.float32)
-        return arr
+                setattr(self, attr, self._new_mesh())
+                return getattr(self, attr).process(rgb)
+        return getattr(self, attr).process(rgb)
 
-    def count_faces(self, rgb: np.ndarray, min_height_frac: float = 0.08) -> int:
-        """Faces of a plausible speaker size in one frame (full-range detector, stricter score)."""
+    def _detections(self, rgb: np.ndarray) -> Any:
+        """The full-range detector's result for ``rgb`` (made on first use)."""
         if self._detector is None:
             import mediapipe as mp
 
@@ -99,9 +109,73 @@ class FaceTracker:
                 self._detector = mp.solutions.face_detection.FaceDetection(
                     model_selection=1, min_detection_confidence=0.6
                 )
-                result = self._detector.process(self._scaled(rgb))
-        else:
-            result = self._detector.process(self._scaled(rgb))
+                return self._detector.process(rgb)
+        return self._detector.process(rgb)
+
+    def landmarks(
+        self, rgb: np.ndarray, full_size: tuple[int, int] | None = None
+    ) -> np.ndarray | None:
+        """(478, 2) float32 pixel coordinates of the tracked face, or None when none is seen.
+
+        ``full_size`` (w, h): return coordinates for that size instead of ``rgb``'s own.
+        """
+        scaled = self._scaled(rgb)
+        w, h = full_size or (rgb.shape[1], rgb.shape[0])
+        found = None if self._crop is not None else self._process("_mesh", scaled)
+        if found is not None and found.multi_face_landmarks:
+            return _points(found.multi_face_landmarks[0].landmark, 0, 0, w, h)
+        rel = self._in_crop(scaled)
+        if rel is None:
+            return None
+        rel[:, 0] *= w / scaled.shape[1]
+        rel[:, 1] *= h / scaled.shape[0]
+        return rel
+
+    def _in_crop(self, scaled: np.ndarray) -> np.ndarray | None:
+        """The face's landmarks in ``scaled``'s pixels, tracked in a crop round it (found with
+        the full-range detector when there is no crop yet), or None."""
+        if self._crop is None:
+            self._crop = self._crop_for(scaled)
+            if self._crop is None:
+                return None
+        x, y, side = self._crop
+        result = self._process(
+            "_crop_mesh", np.ascontiguousarray(scaled[y : y + side, x : x + side])
+        )
+        if not result.multi_face_landmarks:
+            self._crop = None  # lost: look for it again (the whole frame first) next time
+            return None
+        out = _points(result.multi_face_landmarks[0].landmark, x, y, side, side)
+        centre = (out.min(axis=0) + out.max(axis=0)) / 2
+        if np.abs(centre - (x + side / 2, y + side / 2)).max() > CROP_RECENTRE * side:
+            self._crop = self._square(scaled.shape, centre, side)
+        return out
+
+    def _crop_for(self, scaled: np.ndarray) -> tuple[int, int, int] | None:
+        """A square round the largest face the full-range detector sees, ``CROP_SCALE`` times
+        its box; None when there is none, or the square would be most of the frame anyway."""
+        h, w = scaled.shape[:2]
+        boxes = [d.location_data.relative_bounding_box for d in self._detections(scaled).detections or []]  # fmt: skip
+        if not boxes:
+            return None
+        box = max(boxes, key=lambda b: b.width * b.height)
+        side = round(CROP_SCALE * max(box.width * w, box.height * h))
+        if side >= CROP_MAX_SHARE * min(h, w):
+            return None
+        centre = np.array([(box.xmin + box.width / 2) * w, (box.ymin + box.height / 2) * h])
+        return self._square(scaled.shape, centre, side)
+
+    @staticmethod
+    def _square(shape: tuple[int, ...], centre: np.ndarray, side: int) -> tuple[int, int, int]:
+        h, w = shape[:2]
+        side = int(min(side, h, w))
+        x = int(np.clip(round(centre[0] - side / 2), 0, w - side))
+        y = int(np.clip(round(centre[1] - side / 2), 0, h - side))
+        return x, y, side
+
+    def count_faces(self, rgb: np.ndarray, min_height_frac: float = 0.08) -> int:
+        """Faces of a plausible speaker size in one frame (full-range detector, stricter score)."""
+        result = self._detections(self._scaled(rgb))
         n = 0
         for det in result.detections or []:
             box = det.location_data.relative_bounding_box
@@ -110,14 +184,17 @@ class FaceTracker:
         return n
 
     def close(self) -> None:
-        for model in (self._mesh, self._detector):
+        for model in (self._mesh, self._crop_mesh, self._detector):
             if model is not None:
                 model.close()
-        self._mesh = self._detector = None
+        self._mesh = self._crop_mesh = self._detector = None
+        self._crop = None
 
 
 def still_landmarks(rgb: np.ndarray) -> list[np.ndarray]:
-    """Landmarks of every face in a still image (static mode, up to 3 faces)."""
+    """Landmarks of every face in a still image (static mode, up to 3 faces). Where the mesh
+    sees none over the whole picture (a half-body photo: its face a tenth of the height), each
+    face the full-range detector finds is looked at again in a crop round it."""
     import mediapipe as mp
 
     h, w = rgb.shape[:2]
@@ -126,10 +203,28 @@ def still_landmarks(rgb: np.ndarray) -> list[np.ndarray]:
         min_detection_confidence=0.5,
     ) as mesh:  # fmt: skip
         result = mesh.process(rgb)
-    faces = []
-    for face in result.multi_face_landmarks or []:
-        faces.append(np.array([(p.x * w, p.y * h) for p in face.landmark], dtype=np.float32))
+        faces = [_points(face.landmark, 0, 0, w, h) for face in result.multi_face_landmarks or []]
+        if faces:
+            return faces
+        with mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=0.5
+        ) as detector:
+            found = detector.process(rgb).detections or []
+        for det in found[:3]:
+            box = det.location_data.relative_bounding_box
+            side = round(CROP_SCALE * max(box.width * w, box.height * h))
+            centre = np.array([(box.xmin + box.width / 2) * w, (box.ymin + box.height / 2) * h])
+            x, y, side = FaceTracker._square(rgb.shape, centre, side)
+            crop = mesh.process(np.ascontiguousarray(rgb[y : y + side, x : x + side]))
+            if crop.multi_face_landmarks:
+                faces.append(_points(crop.multi_face_landmarks[0].landmark, x, y, side, side))
     return faces
+
+
+def _points(landmarks: Any, x: float, y: float, w: float, h: float) -> np.ndarray:
+    """(478, 2) float32 pixels of MediaPipe's relative ``landmarks`` in a ``w`` x ``h`` box at
+    (``x``, ``y``)."""
+    return np.array([(x + p.x * w, y + p.y * h) for p in landmarks], dtype=np.float32)
 
 
 def fill_gaps(track: np.ndarray, valid: np.ndarray, max_gap: int) -> np.ndarray:

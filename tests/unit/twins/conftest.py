@@ -151,20 +151,16 @@ HDR_TAGS = {"colorspace": 9, "color_primaries": 9, "color_range": 1}
 TRC = {"hlg": 18, "pq": 16}
 
 
-def write_hdr_copy(source: Path, path: Path, transfer: str = "hlg") -> Path:
-    """``source`` as a phone records HDR: HEVC Main 10, BT.2020, HLG (an iPhone's default) or PQ,
-    tagged so; each frame at its own time, the sound's packets copied untouched."""
+def _copy_video(source: Path, path: Path, make_stream: Any, picture: Any) -> Path:
+    """``source``'s frames through ``picture(rgb) -> av.VideoFrame`` into the stream
+    ``make_stream(container, video_in)`` adds, each at its own time; the sound's packets
+    copied untouched."""
     import av
 
     with av.open(str(source)) as src, av.open(str(path), "w") as dst:
         video_in, sound_in = src.streams.video[0], src.streams.audio[0]
-        video = dst.add_stream("libx265", rate=video_in.average_rate)
-        video.width, video.height = video_in.width, video_in.height
-        video.pix_fmt = "yuv420p10le"
-        video.options = {"crf": "14", "preset": "ultrafast", "x265-params": "log-level=error"}
+        video = make_stream(dst, video_in)
         video.codec_context.time_base = video_in.time_base
-        for name, value in {**HDR_TAGS, "color_trc": TRC[transfer]}.items():
-            setattr(video.codec_context, name, value)
         sound = dst.add_stream_from_template(sound_in)
         for packet in src.demux(video_in, sound_in):
             if packet.stream is sound_in:
@@ -173,10 +169,52 @@ def write_hdr_copy(source: Path, path: Path, transfer: str = "hlg") -> Path:
                     dst.mux(packet)
                 continue
             for frame in packet.decode():
-                picture = hdr_frame(frame.to_ndarray(format="rgb24"), transfer)
-                picture.pts, picture.time_base = frame.pts, frame.time_base
-                for out in video.encode(picture):
+                out_frame = picture(frame.to_ndarray(format="rgb24"))
+                out_frame.pts, out_frame.time_base = frame.pts, frame.time_base
+                for out in video.encode(out_frame):
                     dst.mux(out)
         for out in video.encode(None):
             dst.mux(out)
     return path
+
+
+def write_hdr_copy(source: Path, path: Path, transfer: str = "hlg") -> Path:
+    """``source`` as a phone records HDR: HEVC Main 10, BT.2020, HLG (an iPhone's default) or PQ,
+    tagged so."""
+
+    def stream(dst: Any, video_in: Any) -> Any:
+        video = dst.add_stream("libx265", rate=video_in.average_rate)
+        video.width, video.height = video_in.width, video_in.height
+        video.pix_fmt = "yuv420p10le"
+        video.options = {"crf": "14", "preset": "ultrafast", "x265-params": "log-level=error"}
+        for name, value in {**HDR_TAGS, "color_trc": TRC[transfer]}.items():
+            setattr(video.codec_context, name, value)
+        return video
+
+    return _copy_video(source, path, stream, lambda rgb: hdr_frame(rgb, transfer))
+
+
+def write_wide_copy(source: Path, path: Path, share: float = 0.35) -> Path:
+    """``source`` as a wider shot: its picture shrunk to ``share`` of a 1280x720 frame's
+    height, in the lower middle, over a plain grey wall (H.264)."""
+    import av
+    import cv2
+
+    size = (1280, 720)
+
+    def stream(dst: Any, video_in: Any) -> Any:
+        video = dst.add_stream("libx264", rate=video_in.average_rate)
+        video.width, video.height = size
+        video.pix_fmt = "yuv420p"
+        video.options = {"crf": "16", "preset": "ultrafast"}
+        return video
+
+    def picture(rgb: np.ndarray) -> Any:
+        h = round(size[1] * share)
+        w = round(rgb.shape[1] * h / rgb.shape[0])
+        canvas = np.full((size[1], size[0], 3), 128, np.uint8)
+        y, x = size[1] - h - size[1] // 10, (size[0] - w) // 2
+        canvas[y : y + h, x : x + w] = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+        return av.VideoFrame.from_ndarray(canvas, format="rgb24")
+
+    return _copy_video(source, path, stream, picture)

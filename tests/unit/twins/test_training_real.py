@@ -17,7 +17,7 @@ from twinstudio.twins import train_twin
 from twinstudio.twins.labels import VISEMES
 from twinstudio.twins.video import read_frames
 
-from .conftest import FOOTAGE, write_hdr_copy
+from .conftest import FOOTAGE, write_hdr_copy, write_wide_copy
 
 pytestmark = pytest.mark.slow
 
@@ -121,6 +121,22 @@ def test_talking_over_music_is_accepted_with_a_warning(tmp_path: Path) -> None:
     assert "music" in q["advice"][0]
     assert q["audio_model"]["reliable"] is False
     assert q["mouth_coverage"]["labels_reliable"] is False
+
+
+def test_a_wider_shot_makes_a_twin_and_is_told_to_come_closer(tmp_path: Path) -> None:
+    """The portrait clip shrunk into a 1280x720 frame, her face ~100 px high (a person filmed
+    across a room): the face mesh alone found no face in it and training refused it, "a face
+    was found in only 0 % of the footage". Now it is tracked on every frame, and the report
+    advises sitting closer."""
+    _need(CLIP)
+    wide = write_wide_copy(CLIP, tmp_path / "wide.mp4")
+    info = train_twin(wide, tmp_path / "pack")
+    pack = P.TwinPack.open(tmp_path / "pack")
+    assert (pack.meta["width"], pack.meta["height"]) == (1280, 720)
+    assert float(np.mean(pack.track["valid"])) > 0.95
+    x0, y0, x1, y1 = pack.meta["face_box"]  # within the picture placed at x 569-711, y 396-648
+    assert 569 <= x0 < x1 <= 711 and 396 <= y0 < y1 <= 648 and 70 <= y1 - y0 <= 130
+    assert any("Sit closer" in a for a in info.quality["advice"])
 
 
 def test_bank_descriptors_are_each_frames_own_mouth(
