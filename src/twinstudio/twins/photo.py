@@ -55,7 +55,7 @@ def train_photo(
         raise FootageError(
             "no_face",
             "No face was found in the photo. Use a well-lit, front-facing portrait with the whole "
-            "face visible (no sunglasses or mask).",
+            "face visible (no sunglasses or mask), filling at least a third of its height.",
         )
     iods = [float(inter_ocular(f)) for f in faces]
     if sum(1 for v in iods if v > 0.4 * max(iods)) > 1:

@@ -154,7 +154,8 @@ def _check_faces(p1: _Pass1, size: tuple[int, int]) -> None:
         raise FootageError(
             "no_face",
             f"A face was found in only {valid_frac:.0%} of the footage. Record yourself facing the "
-            "camera, face fully visible and well lit, for the whole recording.",
+            "camera, face fully visible and well lit, for the whole recording, close enough that "
+            "your face fills about a third of the frame height.",
         )
     if np.mean(counts >= 2) >= 0.3:
         raise FootageError(
