@@ -210,8 +210,9 @@ def _mouth_sharpness(frames: Sequence[np.ndarray], raw: list[np.ndarray]) -> flo
         pts = lm[list(LIPS_OUTER)]
         x0, y0 = pts.min(axis=0).astype(int)
         x1, y1 = pts.max(axis=0).astype(int)
-        crop = cv2.cvtColor(rgb[max(0, y0) : y1, max(0, x0) : x1], cv2.COLOR_RGB2GRAY)
-        if crop.size > 16:
+        box = rgb[max(0, y0) : y1, max(0, x0) : x1]
+        if box.shape[0] * box.shape[1] > 16:  # lips found past the frame's edge leave none
+            crop = cv2.cvtColor(box, cv2.COLOR_RGB2GRAY)
             vals.append(cv2.Laplacian(crop, cv2.CV_32F).var())
     return float(np.median(vals)) if vals else float("nan")
 

@@ -13,6 +13,8 @@ KIND:
 - ``wide``: a wider shot: the picture shrunk to ``WIDE_SHARE`` of a 1280×720 frame's height, over a
   wall of its own edge colour with a little grain (the face ~2.5× smaller than filmed on the
   close-ups, the mouth 30–45 px wide);
+- ``tight``: a closer shot: the middle ``TIGHT_SHARE`` of the picture (each side) enlarged to
+  the filmed size, so the chin or the hair meets the frame's edge on the close-ups;
 - ``grainy``: a dim webcam: sensor grain (σ ``GRAIN`` levels, new every frame) coded at CRF 30.
 
 Every copy keeps the clip's sound packets untouched (encoding AAC again would delay it by its
@@ -30,10 +32,11 @@ from typing import Any
 import numpy as np
 from footage import CLIPS
 
-KINDS = ("hlg", "full709", "mirror", "fps24", "double", "wide", "grainy")
+KINDS = ("hlg", "full709", "mirror", "fps24", "double", "wide", "tight", "grainy")
 WIDE_SIZE = (1280, 720)
 WIDE_SHARE = 0.35  # of the wide frame's height
 GRAIN = 6.0  # levels (σ) of the grainy kind's noise
+TIGHT_SHARE = 0.65  # of each side
 # Linear BT.709 → BT.2020 primaries (ITU-R BT.2087).
 _TO_BT2020 = np.array(
     [[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114], [0.0164, 0.0880, 0.8956]], np.float32
@@ -70,6 +73,8 @@ def _picture(rgb: np.ndarray, kind: str) -> Any:
         rgb = _wide(rgb)
     if kind == "grainy":
         rgb = _grain(rgb)
+    if kind == "tight":
+        rgb = _tight(rgb)
     return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
 
 
@@ -96,6 +101,16 @@ def _wide(rgb: np.ndarray) -> np.ndarray:
     y, x = height - h - height // 10, (width - w) // 2
     canvas[y : y + h, x : x + w] = small
     return canvas
+
+
+def _tight(rgb: np.ndarray) -> np.ndarray:
+    """The middle ``TIGHT_SHARE`` of ``rgb`` (each side), enlarged back to its size."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    ch, cw = round(h * TIGHT_SHARE), round(w * TIGHT_SHARE)
+    y, x = (h - ch) // 2, (w - cw) // 2
+    return cv2.resize(rgb[y : y + ch, x : x + cw], (w, h), interpolation=cv2.INTER_CUBIC)
 
 
 def _video_stream(container: Any, kind: str, rate: Fraction, size: tuple[int, int]) -> Any:

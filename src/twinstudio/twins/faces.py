@@ -227,6 +227,15 @@ def _points(landmarks: Any, x: float, y: float, w: float, h: float) -> np.ndarra
     return np.array([(x + p.x * w, y + p.y * h) for p in landmarks], dtype=np.float32)
 
 
+def mouth_outside(lm: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Per face of ``lm`` (..., 478, 2): whether any point of the outer lips lies outside a
+    ``size`` (w, h) picture (the mesh places the whole face, also what the frame cuts off)."""
+    lips = lm[..., list(LIPS_OUTER), :]
+    w, h = size
+    outside = (lips[..., 0] < 0) | (lips[..., 0] > w - 1) | (lips[..., 1] < 0) | (lips[..., 1] > h - 1)  # fmt: skip
+    return np.asarray(outside.any(axis=-1))
+
+
 def fill_gaps(track: np.ndarray, valid: np.ndarray, max_gap: int) -> np.ndarray:
     """Linearly interpolate runs of missing frames up to ``max_gap`` long; returns new validity.
 

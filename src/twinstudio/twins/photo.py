@@ -16,7 +16,7 @@ import numpy as np
 from twinstudio.errors import FootageError
 from twinstudio.twins import pack as P
 from twinstudio.twins.bank import normalise_similarity, shape_descriptors
-from twinstudio.twins.faces import inter_ocular, still_landmarks
+from twinstudio.twins.faces import inter_ocular, mouth_outside, still_landmarks
 from twinstudio.twins.ingest import working_size
 from twinstudio.twins.quality import ramp
 from twinstudio.twins.still import read_still
@@ -70,6 +70,12 @@ def train_photo(
             "face_too_small",
             "The face is too small in the photo. Use a portrait where the face fills at least a "
             "third of the picture's height.",
+        )
+    if mouth_outside(lm, size):
+        raise FootageError(
+            "mouth_cut_off",
+            "The mouth is cut off by the edge of the photo. Use a portrait with the whole face, "
+            "chin included, inside the picture.",
         )
     x0, y0 = np.maximum(lm.min(axis=0).astype(int), 0)
     x1, y1 = lm.max(axis=0).astype(int)

@@ -122,3 +122,21 @@ def test_a_half_body_photo_makes_a_photo_twin(portrait: np.ndarray, tmp_path: Pa
     cv2.imwrite(str(path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
     info = train_twin(path, tmp_path / "pack", kind="photo")
     assert info.kind == "photo" and (tmp_path / "pack" / "meta.json").is_file()
+
+
+def test_a_photo_that_cuts_the_mouth_off_is_refused(portrait: np.ndarray, tmp_path: Path) -> None:
+    import cv2
+
+    from twinstudio.errors import FootageError
+    from twinstudio.twins import train_twin
+    from twinstudio.twins.faces import LIPS_OUTER, mouth_outside, still_landmarks
+
+    lips = still_landmarks(portrait)[0][list(LIPS_OUTER)]
+    whole = int(lips[:, 1].max()) + 3
+    assert not mouth_outside(still_landmarks(portrait[:whole])[0], (512, whole))
+    cut = int(lips[:, 1].mean())  # the picture ends across the lips
+    path = tmp_path / "cut.png"
+    cv2.imwrite(str(path), cv2.cvtColor(portrait[:cut], cv2.COLOR_RGB2BGR))
+    with pytest.raises(FootageError) as info:
+        train_twin(path, tmp_path / "pack", kind="photo")
+    assert info.value.code == "mouth_cut_off" and "chin included" in info.value.message

@@ -17,7 +17,7 @@ from twinstudio.twins import train_twin
 from twinstudio.twins.labels import VISEMES
 from twinstudio.twins.video import read_frames
 
-from .conftest import FOOTAGE, write_hdr_copy, write_wide_copy
+from .conftest import FOOTAGE, write_hdr_copy, write_tight_copy, write_wide_copy
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +31,7 @@ TRANSCRIPT = (
 TWO_SPEAKERS = FOOTAGE / "edge_cases" / "visualvoice_interview_two_speakers_splitscreen_18s.mp4"
 OVER_MUSIC = FOOTAGE / "edge_cases" / "liveportrait_d10_woman_talking_over_music_15s.mp4"
 SMALL_CLIP = FOOTAGE / "clips" / "pcavs_vox_man_tv_show_10s.mp4"
+LOW_MOUTH_CLIP = FOOTAGE / "clips" / "sadtalker_hdtf_ed_markey_8s.mp4"
 
 
 def _need(path: Path) -> None:
@@ -137,6 +138,19 @@ def test_a_wider_shot_makes_a_twin_and_is_told_to_come_closer(tmp_path: Path) ->
     x0, y0, x1, y1 = pack.meta["face_box"]  # within the picture placed at x 569-711, y 396-648
     assert 569 <= x0 < x1 <= 711 and 396 <= y0 < y1 <= 648 and 70 <= y1 - y0 <= 130
     assert any("Sit closer" in a for a in info.quality["advice"])
+
+
+def test_footage_whose_mouth_the_frame_cuts_off_is_refused(tmp_path: Path) -> None:
+    """ed_markey's clip enlarged to its middle 65 %: his mouth under the frame's lower edge in
+    most frames. It trained (and re-drove its own sound at r -0.15); now it is refused, with
+    what to do."""
+    _need(LOW_MOUTH_CLIP)
+    tight = write_tight_copy(LOW_MOUTH_CLIP, tmp_path / "tight.mp4")
+    with pytest.raises(FootageError) as info:
+        train_twin(tight, tmp_path / "pack")
+    assert info.value.code == "mouth_cut_off"
+    assert "edge of the frame" in info.value.message and "further away" in info.value.message
+    assert not (tmp_path / "pack").exists()
 
 
 def test_bank_descriptors_are_each_frames_own_mouth(
