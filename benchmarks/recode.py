@@ -15,6 +15,10 @@ KIND:
   close-ups, the mouth 30–45 px wide);
 - ``tight``: a closer shot: the middle ``TIGHT_SHARE`` of the picture (each side) enlarged to
   the filmed size, so the chin or the hair meets the frame's edge on the close-ups;
+- ``tilt``: the camera rolled ``TILT_DEG`` degrees (the picture turned about its middle, its
+  corners filled by reflection);
+- ``handheld``: a phone held in the hand: the picture drifts and turns a little, smoothly and
+  differently on every frame (up to ~2 % of its size and ~2 degrees);
 - ``grainy``: a dim webcam: sensor grain (σ ``GRAIN`` levels, new every frame) coded at CRF 30.
 
 Every copy keeps the clip's sound packets untouched (encoding AAC again would delay it by its
@@ -32,11 +36,23 @@ from typing import Any
 import numpy as np
 from footage import CLIPS
 
-KINDS = ("hlg", "full709", "mirror", "fps24", "double", "wide", "tight", "grainy")
+KINDS = (
+    "hlg",
+    "full709",
+    "mirror",
+    "fps24",
+    "double",
+    "wide",
+    "tight",
+    "tilt",
+    "handheld",
+    "grainy",
+)
 WIDE_SIZE = (1280, 720)
 WIDE_SHARE = 0.35  # of the wide frame's height
 GRAIN = 6.0  # levels (σ) of the grainy kind's noise
 TIGHT_SHARE = 0.65  # of each side
+TILT_DEG = 8.0
 # Linear BT.709 → BT.2020 primaries (ITU-R BT.2087).
 _TO_BT2020 = np.array(
     [[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114], [0.0164, 0.0880, 0.8956]], np.float32
@@ -75,6 +91,10 @@ def _picture(rgb: np.ndarray, kind: str) -> Any:
         rgb = _grain(rgb)
     if kind == "tight":
         rgb = _tight(rgb)
+    if kind == "tilt":
+        rgb = _turned(rgb, TILT_DEG, 0.0, 0.0)
+    if kind == "handheld":
+        rgb = _handheld(rgb)
     return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
 
 
@@ -111,6 +131,32 @@ def _tight(rgb: np.ndarray) -> np.ndarray:
     ch, cw = round(h * TIGHT_SHARE), round(w * TIGHT_SHARE)
     y, x = (h - ch) // 2, (w - cw) // 2
     return cv2.resize(rgb[y : y + ch, x : x + cw], (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def _turned(rgb: np.ndarray, degrees: float, dx: float, dy: float) -> np.ndarray:
+    """``rgb`` turned ``degrees`` about its middle and moved (``dx``, ``dy``) px, edges reflected."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    m[:, 2] += (dx, dy)
+    return cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+_HAND = {"frame": 0}
+# Sums of slow sines (0.3-1.7 Hz) at fixed phases: a smooth, irregular drift of the picture.
+_HAND_WAVES = [(0.31, 0.4), (0.73, 1.9), (1.7, 4.1)]
+
+
+def _handheld(rgb: np.ndarray, fps: float = 25.0) -> np.ndarray:
+    t = _HAND["frame"] / fps
+    _HAND["frame"] += 1
+    h, w = rgb.shape[:2]
+
+    def wave(k: int) -> float:
+        return sum(np.sin(2 * np.pi * f * t + p + k) / (i + 1) for i, (f, p) in enumerate(_HAND_WAVES)) / 1.83  # fmt: skip
+
+    return _turned(rgb, 2.0 * wave(0), 0.02 * w * wave(1), 0.02 * h * wave(2))
 
 
 def _video_stream(container: Any, kind: str, rate: Fraction, size: tuple[int, int]) -> Any:
