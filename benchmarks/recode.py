@@ -8,7 +8,8 @@ KIND:
   HDR reference white of 203 cd/m², ITU-R BT.2408);
 - ``full709``: H.264 with the BT.709 matrix in full range, tagged so (webcams, some Androids);
 - ``mirror``: left and right swapped;
-- ``fps24``: 24 fps, each frame the filmed one nearest its time;
+- ``fps24``: 24 fps, each frame the filmed one nearest its time (``fps15``: 15, a webcam in dim
+  light);
 - ``double``: twice the filmed rate, each frame twice (50 or 60 fps; twins take it at 25 or 30);
 - ``wide``: a wider shot: the picture shrunk to ``WIDE_SHARE`` of a 1280×720 frame's height, over a
   wall of its own edge colour with a little grain (the face ~2.5× smaller than filmed on the
@@ -41,6 +42,7 @@ KINDS = (
     "full709",
     "mirror",
     "fps24",
+    "fps15",
     "double",
     "wide",
     "tight",
@@ -186,7 +188,9 @@ def recode(source: Path, target: Path, kind: str) -> None:
     with av.open(str(source)) as src, av.open(str(target), "w") as dst:
         video_in, sound_in = src.streams.video[0], src.streams.audio[0]
         filmed = video_in.average_rate or Fraction(25)
-        rate = {"fps24": Fraction(24), "double": 2 * filmed}.get(kind, filmed)
+        rate = {"fps24": Fraction(24), "fps15": Fraction(15), "double": 2 * filmed}.get(
+            kind, filmed
+        )
         size = WIDE_SIZE if kind == "wide" else (video_in.width, video_in.height)
         video = _video_stream(dst, kind, rate, size)
         sound = dst.add_stream_from_template(sound_in)
@@ -211,7 +215,7 @@ def recode(source: Path, target: Path, kind: str) -> None:
             decoded: Any = packet.decode()
             for frame in decoded:
                 rgb = frame.to_ndarray(format="rgb24")
-                if kind in ("fps24", "double") and frame.pts is not None:
+                if kind in ("fps24", "fps15", "double") and frame.pts is not None:
                     t = Fraction(frame.pts) * frame.time_base
                     # Each output instant shows the filmed frame nearest it (the earlier on a tie).
                     while last is not None and next_t <= (last[1] + t) / 2:
