@@ -9,6 +9,7 @@ The landmark index sets below are the MediaPipe face-mesh topology.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,46 @@ CROP_MAX_SHARE = 0.8
 CROP_RECENTRE = 0.15
 
 
+def _video_mesh() -> Any:
+    import mediapipe as mp
+
+    return mp.solutions.face_mesh.FaceMesh(
+        static_image_mode=False,
+        max_num_faces=1,
+        refine_landmarks=True,
+        min_detection_confidence=0.5,
+        min_tracking_confidence=0.5,
+    )
+
+
+def _full_range_detector() -> Any:
+    import mediapipe as mp
+
+    return mp.solutions.face_detection.FaceDetection(
+        model_selection=1, min_detection_confidence=0.6
+    )
+
+
+def _square(shape: tuple[int, ...], centre: np.ndarray, side: int) -> tuple[int, int, int]:
+    """(x, y, side) of a square of ``side`` (at most the picture's short side) centred on
+    ``centre`` as far as a ``shape`` picture allows."""
+    h, w = shape[:2]
+    side = int(min(side, h, w))
+    x = int(np.clip(round(centre[0] - side / 2), 0, w - side))
+    y = int(np.clip(round(centre[1] - side / 2), 0, h - side))
+    return x, y, side
+
+
+def _crop_round(detection: Any, shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """(x, y, side): a square ``CROP_SCALE`` times a MediaPipe ``detection``'s box, round its
+    middle, inside a ``shape`` picture."""
+    h, w = shape[:2]
+    box = detection.location_data.relative_bounding_box
+    side = round(CROP_SCALE * max(box.width * w, box.height * h))
+    centre = np.array([(box.xmin + box.width / 2) * w, (box.ymin + box.height / 2) * h])
+    return _square(shape, centre, side)
+
+
 class FaceTracker:
     """MediaPipe face mesh in video mode (tracks between frames, detects only when lost); faces
     too small for its detector are found with the full-range one and tracked in a crop."""
@@ -80,37 +121,17 @@ class FaceTracker:
         # The mesh model sees a 192 px face crop anyway: a smaller input loses nothing.
         return cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
 
-    @staticmethod
-    def _new_mesh() -> Any:
-        import mediapipe as mp
-
-        return mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=False,
-            max_num_faces=1,
-            refine_landmarks=True,
-            min_detection_confidence=0.5,
-            min_tracking_confidence=0.5,
-        )
-
-    def _process(self, attr: str, rgb: np.ndarray) -> Any:
-        """Run the mesh held in ``attr`` (made on first use, its start-up log filtered)."""
-        if getattr(self, attr) is None:
-            with filtered_stderr():  # its start-up log lines (``twins.native_log``)
-                setattr(self, attr, self._new_mesh())
-                return getattr(self, attr).process(rgb)
-        return getattr(self, attr).process(rgb)
-
-    def _detections(self, rgb: np.ndarray) -> Any:
-        """The full-range detector's result for ``rgb`` (made on first use)."""
-        if self._detector is None:
-            import mediapipe as mp
-
-            with filtered_stderr():
-                self._detector = mp.solutions.face_detection.FaceDetection(
-                    model_selection=1, min_detection_confidence=0.6
-                )
-                return self._detector.process(rgb)
-        return self._detector.process(rgb)
+    def _run(self, attr: str, make: Callable[[], Any], rgb: np.ndarray) -> Any:
+        """``process(rgb)`` of the model held in ``attr``, made by ``make`` on first use: that
+        first call under ``filtered_stderr``, where MediaPipe writes its start-up log lines
+        (``twins.native_log``)."""
+        model = getattr(self, attr)
+        if model is not None:
+            return model.process(rgb)
+        with filtered_stderr():
+            model = make()
+            setattr(self, attr, model)
+            return model.process(rgb)
 
     def landmarks(
         self, rgb: np.ndarray, full_size: tuple[int, int] | None = None
@@ -121,7 +142,7 @@ class FaceTracker:
         """
         scaled = self._scaled(rgb)
         w, h = full_size or (rgb.shape[1], rgb.shape[0])
-        found = None if self._crop is not None else self._process("_mesh", scaled)
+        found = None if self._crop is not None else self._run("_mesh", _video_mesh, scaled)
         if found is not None and found.multi_face_landmarks:
             return _points(found.multi_face_landmarks[0].landmark, 0, 0, w, h)
         rel = self._in_crop(scaled)
@@ -139,43 +160,34 @@ class FaceTracker:
             if self._crop is None:
                 return None
         x, y, side = self._crop
-        result = self._process(
-            "_crop_mesh", np.ascontiguousarray(scaled[y : y + side, x : x + side])
-        )
+        crop = np.ascontiguousarray(scaled[y : y + side, x : x + side])
+        result = self._run("_crop_mesh", _video_mesh, crop)
         if not result.multi_face_landmarks:
             self._crop = None  # lost: look for it again (the whole frame first) next time
             return None
         out = _points(result.multi_face_landmarks[0].landmark, x, y, side, side)
         centre = (out.min(axis=0) + out.max(axis=0)) / 2
         if np.abs(centre - (x + side / 2, y + side / 2)).max() > CROP_RECENTRE * side:
-            self._crop = self._square(scaled.shape, centre, side)
+            self._crop = _square(scaled.shape, centre, side)
         return out
 
     def _crop_for(self, scaled: np.ndarray) -> tuple[int, int, int] | None:
-        """A square round the largest face the full-range detector sees, ``CROP_SCALE`` times
-        its box; None when there is none, or the square would be most of the frame anyway."""
-        h, w = scaled.shape[:2]
-        boxes = [d.location_data.relative_bounding_box for d in self._detections(scaled).detections or []]  # fmt: skip
-        if not boxes:
+        """``_crop_round`` the largest face the full-range detector sees; None when there is
+        none, or the square would be most of the frame anyway."""
+        found = self._run("_detector", _full_range_detector, scaled).detections or []
+        if not found:
             return None
-        box = max(boxes, key=lambda b: b.width * b.height)
-        side = round(CROP_SCALE * max(box.width * w, box.height * h))
-        if side >= CROP_MAX_SHARE * min(h, w):
-            return None
-        centre = np.array([(box.xmin + box.width / 2) * w, (box.ymin + box.height / 2) * h])
-        return self._square(scaled.shape, centre, side)
 
-    @staticmethod
-    def _square(shape: tuple[int, ...], centre: np.ndarray, side: int) -> tuple[int, int, int]:
-        h, w = shape[:2]
-        side = int(min(side, h, w))
-        x = int(np.clip(round(centre[0] - side / 2), 0, w - side))
-        y = int(np.clip(round(centre[1] - side / 2), 0, h - side))
-        return x, y, side
+        def area(det: Any) -> float:
+            box = det.location_data.relative_bounding_box
+            return float(box.width * box.height)
+
+        crop = _crop_round(max(found, key=area), scaled.shape)
+        return None if crop[2] >= CROP_MAX_SHARE * min(scaled.shape[:2]) else crop
 
     def count_faces(self, rgb: np.ndarray, min_height_frac: float = 0.08) -> int:
         """Faces of a plausible speaker size in one frame (full-range detector, stricter score)."""
-        result = self._detections(self._scaled(rgb))
+        result = self._run("_detector", _full_range_detector, self._scaled(rgb))
         n = 0
         for det in result.detections or []:
             box = det.location_data.relative_bounding_box
@@ -211,10 +223,7 @@ def still_landmarks(rgb: np.ndarray) -> list[np.ndarray]:
         ) as detector:
             found = detector.process(rgb).detections or []
         for det in found[:3]:
-            box = det.location_data.relative_bounding_box
-            side = round(CROP_SCALE * max(box.width * w, box.height * h))
-            centre = np.array([(box.xmin + box.width / 2) * w, (box.ymin + box.height / 2) * h])
-            x, y, side = FaceTracker._square(rgb.shape, centre, side)
+            x, y, side = _crop_round(det, rgb.shape)
             crop = mesh.process(np.ascontiguousarray(rgb[y : y + side, x : x + side]))
             if crop.multi_face_landmarks:
                 faces.append(_points(crop.multi_face_landmarks[0].landmark, x, y, side, side))
