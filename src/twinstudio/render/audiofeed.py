@@ -16,19 +16,7 @@ from scipy.signal import resample_poly
 
 from twinstudio.errors import RenderError
 
-__all__ = ["AudioFeed", "resample"]
-
-
-def resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
-    """Mono float32 ``audio`` at ``rate`` Hz, resampled to ``target`` Hz in one polyphase call
-    (what :class:`AudioFeed` gives block by block)."""
-    mono = np.asarray(audio, dtype=np.float32).reshape(-1)
-    if rate == target or mono.size == 0:
-        return mono.copy()
-    if rate <= 0:
-        raise RenderError("invalid_audio", f"Audio sample rate {rate} is not positive.")
-    out = resample_poly(mono, target, rate)  # polyphase; up/down are reduced by their gcd
-    return np.asarray(out, dtype=np.float32)
+__all__ = ["AudioFeed"]
 
 
 class AudioFeed:
