@@ -178,6 +178,19 @@ def _copy_video(source: Path, path: Path, make_stream: Any, picture: Any) -> Pat
     return path
 
 
+def _h264(size: tuple[int, int] | None = None) -> Any:
+    """``_copy_video``'s stream maker for H.264 (CRF 16) at ``size``, or at the source's."""
+
+    def stream(dst: Any, video_in: Any) -> Any:
+        video = dst.add_stream("libx264", rate=video_in.average_rate)
+        video.width, video.height = size or (video_in.width, video_in.height)
+        video.pix_fmt = "yuv420p"
+        video.options = {"crf": "16", "preset": "ultrafast"}
+        return video
+
+    return stream
+
+
 def write_hdr_copy(source: Path, path: Path, transfer: str = "hlg") -> Path:
     """``source`` as a phone records HDR: HEVC Main 10, BT.2020, HLG (an iPhone's default) or PQ,
     tagged so."""
@@ -202,13 +215,6 @@ def write_wide_copy(source: Path, path: Path, share: float = 0.35) -> Path:
 
     size = (1280, 720)
 
-    def stream(dst: Any, video_in: Any) -> Any:
-        video = dst.add_stream("libx264", rate=video_in.average_rate)
-        video.width, video.height = size
-        video.pix_fmt = "yuv420p"
-        video.options = {"crf": "16", "preset": "ultrafast"}
-        return video
-
     def picture(rgb: np.ndarray) -> Any:
         h = round(size[1] * share)
         w = round(rgb.shape[1] * h / rgb.shape[0])
@@ -217,7 +223,7 @@ def write_wide_copy(source: Path, path: Path, share: float = 0.35) -> Path:
         canvas[y : y + h, x : x + w] = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
         return av.VideoFrame.from_ndarray(canvas, format="rgb24")
 
-    return _copy_video(source, path, stream, picture)
+    return _copy_video(source, path, _h264(size), picture)
 
 
 def write_tight_copy(source: Path, path: Path, share: float = 0.65) -> Path:
@@ -226,13 +232,6 @@ def write_tight_copy(source: Path, path: Path, share: float = 0.65) -> Path:
     import av
     import cv2
 
-    def stream(dst: Any, video_in: Any) -> Any:
-        video = dst.add_stream("libx264", rate=video_in.average_rate)
-        video.width, video.height = video_in.width, video_in.height
-        video.pix_fmt = "yuv420p"
-        video.options = {"crf": "16", "preset": "ultrafast"}
-        return video
-
     def picture(rgb: np.ndarray) -> Any:
         h, w = rgb.shape[:2]
         ch, cw = round(h * share), round(w * share)
@@ -240,4 +239,4 @@ def write_tight_copy(source: Path, path: Path, share: float = 0.65) -> Path:
         big = cv2.resize(rgb[y : y + ch, x : x + cw], (w, h), interpolation=cv2.INTER_CUBIC)
         return av.VideoFrame.from_ndarray(big, format="rgb24")
 
-    return _copy_video(source, path, stream, picture)
+    return _copy_video(source, path, _h264(), picture)
