@@ -30,6 +30,7 @@ the footage's people: delete it after the run, never commit or publish it.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -85,18 +86,8 @@ def _picture(rgb: np.ndarray, kind: str) -> Any:
         return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
             format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.JPEG
         )
-    if kind == "mirror":
-        rgb = np.ascontiguousarray(rgb[:, ::-1])
-    if kind == "wide":
-        rgb = _wide(rgb)
-    if kind == "grainy":
-        rgb = _grain(rgb)
-    if kind == "tight":
-        rgb = _tight(rgb)
-    if kind == "tilt":
-        rgb = _turned(rgb, TILT_DEG, 0.0, 0.0)
-    if kind == "handheld":
-        rgb = _handheld(rgb)
+    if kind in _PICTURE_CHANGES:
+        rgb = _PICTURE_CHANGES[kind](rgb)
     return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
 
 
@@ -141,7 +132,7 @@ def _turned(rgb: np.ndarray, degrees: float, dx: float, dy: float) -> np.ndarray
 
     h, w = rgb.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    m[:, 2] += (dx, dy)
+    m[:, 2] = m[:, 2] + (dx, dy)
     return cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
@@ -159,6 +150,16 @@ def _handheld(rgb: np.ndarray, fps: float = 25.0) -> np.ndarray:
         return sum(np.sin(2 * np.pi * f * t + p + k) / (i + 1) for i, (f, p) in enumerate(_HAND_WAVES)) / 1.83  # fmt: skip
 
     return _turned(rgb, 2.0 * wave(0), 0.02 * w * wave(1), 0.02 * h * wave(2))
+
+
+_PICTURE_CHANGES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "mirror": lambda rgb: np.ascontiguousarray(rgb[:, ::-1]),
+    "wide": _wide,
+    "grainy": _grain,
+    "tight": _tight,
+    "tilt": lambda rgb: _turned(rgb, TILT_DEG, 0.0, 0.0),
+    "handheld": _handheld,
+}
 
 
 def _video_stream(container: Any, kind: str, rate: Fraction, size: tuple[int, int]) -> Any:
