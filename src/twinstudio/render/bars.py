@@ -165,8 +165,9 @@ class _Band:
     picture's strip at the edge is shrunk to a profile of samples along the edge; one linear
     operator (made here, the same for every frame and plane) turns it into a small band of rows,
     each the profile blurred and faded for its distance, already lying as the bar does; the band
-    is then enlarged into the bar. It reaches ``overlap`` pixels back into the picture, where it is cross-faded
-    with the picture's own edge, so the sharp picture turns into the blurred band with no line.
+    is then enlarged into the bar. It reaches ``overlap`` pixels back into the picture, where it
+    is cross-faded with the picture's own edge, so the sharp picture turns into the blurred band
+    with no line.
     """
 
     def __init__(self, rect: Rect, dest: Rect, out_size: tuple[int, int]) -> None:
