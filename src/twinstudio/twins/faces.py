@@ -241,7 +241,8 @@ def mouth_outside(lm: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     ``size`` (w, h) picture (the mesh places the whole face, also what the frame cuts off)."""
     lips = lm[..., list(LIPS_OUTER), :]
     w, h = size
-    outside = (lips[..., 0] < 0) | (lips[..., 0] > w - 1) | (lips[..., 1] < 0) | (lips[..., 1] > h - 1)  # fmt: skip
+    across = (lips[..., 0] < 0) | (lips[..., 0] > w - 1)
+    outside = across | (lips[..., 1] < 0) | (lips[..., 1] > h - 1)
     return np.asarray(outside.any(axis=-1))
 
 
