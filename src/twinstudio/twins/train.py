@@ -169,8 +169,8 @@ def _check_faces(p1: _Pass1, size: tuple[int, int]) -> None:
             "More than one face is in the footage. Record only yourself, alone in the frame "
             "(no second person, photos of faces or screens showing people behind you).",
         )
-    iod = inter_ocular(p1.landmarks[p1.valid])
     lm = p1.landmarks[p1.valid]
+    iod = inter_ocular(lm)
     face_h = float(np.median(lm[:, :, 1].max(axis=1) - lm[:, :, 1].min(axis=1))) / size[1]
     if float(np.median(iod)) < MIN_IOD_PX or face_h < 0.08:
         raise FootageError(
