@@ -20,11 +20,20 @@ KIND:
   corners filled by reflection);
 - ``handheld``: a phone held in the hand: the picture drifts and turns a little, smoothly and
   differently on every frame (up to ~2 % of its size and ~2 degrees);
-- ``grainy``: a dim webcam: sensor grain (σ ``GRAIN`` levels, new every frame) coded at CRF 30.
+- ``grainy``: a dim webcam: sensor grain (σ ``GRAIN`` levels, new every frame) coded at CRF 30;
+- ``dark``: an underexposed room: every level times ``DARK_GAIN`` (a face at ~50 of 255 where it
+  was ~150), with the grain of a sensor's raised gain (σ ``GRAIN`` / 2);
+- ``noisy`` (sound): a fan's pink noise and a 60 Hz mains hum with two harmonics under the
+  speech, ``NOISE_SNR_DB`` below its loud parts;
+- ``room`` (sound): an untreated room heard from the camera's own microphone: the speech
+  convolved with a decaying noise tail (``ROOM_RT60`` s to −60 dB), as loud as the direct sound;
+- ``quiet`` (sound): a microphone set too low, every sample times ``QUIET_GAIN`` (−30 dB).
 
-Every copy keeps the clip's sound packets untouched (encoding AAC again would delay it by its
-1,024-sample priming: a 64 ms A/V offset in the footage itself at 16 kHz). DIR holds faces of
-the footage's people: delete it after the run, never commit or publish it.
+The picture kinds keep the clip's sound packets untouched; the sound kinds keep its picture as
+filmed (coded again at CRF 14) and code their sound as AAC again, at the clip's own rate and
+channels (PyAV reads it back sample-aligned: the encoder's 1,024-sample priming is cut on
+reading). DIR holds faces of the footage's people: delete it after the run, never commit or
+publish it.
 """
 
 from __future__ import annotations
@@ -50,12 +59,20 @@ KINDS = (
     "tilt",
     "handheld",
     "grainy",
+    "dark",
+    "noisy",
+    "room",
+    "quiet",
 )
 WIDE_SIZE = (1280, 720)
 WIDE_SHARE = 0.35  # of the wide frame's height
 GRAIN = 6.0  # levels (σ) of the grainy kind's noise
 TIGHT_SHARE = 0.65  # of each side
 TILT_DEG = 8.0
+DARK_GAIN = 0.35
+NOISE_SNR_DB = 12.0  # speech's loud parts over the noise
+ROOM_RT60 = 0.5  # seconds for the room's echo to fall 60 dB
+QUIET_GAIN = 10 ** (-30 / 20)
 # Linear BT.709 → BT.2020 primaries (ITU-R BT.2087).
 _TO_BT2020 = np.array(
     [[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114], [0.0164, 0.0880, 0.8956]], np.float32
@@ -152,6 +169,10 @@ def _handheld(rgb: np.ndarray, fps: float = 25.0) -> np.ndarray:
     return _turned(rgb, 2.0 * wave(0), 0.02 * w * wave(1), 0.02 * h * wave(2))
 
 
+def _dark(rgb: np.ndarray) -> np.ndarray:
+    return _grain(rgb.astype(np.float32) * DARK_GAIN, GRAIN / 2)
+
+
 _PICTURE_CHANGES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "mirror": lambda rgb: np.ascontiguousarray(rgb[:, ::-1]),
     "wide": _wide,
@@ -159,7 +180,79 @@ _PICTURE_CHANGES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tight": _tight,
     "tilt": lambda rgb: _turned(rgb, TILT_DEG, 0.0, 0.0),
     "handheld": _handheld,
+    "dark": _dark,
 }
+
+
+def _loud_rms(pcm: np.ndarray, rate: int) -> float:
+    """RMS over the 20 ms windows above a tenth of the loudest: the speech, not its pauses."""
+    mono = pcm.mean(axis=0)
+    hop = rate // 50
+    windows = mono[: len(mono) // hop * hop].reshape(-1, hop)
+    rms = np.sqrt((windows**2).mean(axis=1))
+    return float(np.sqrt((rms[rms > 0.1 * rms.max()] ** 2).mean()))
+
+
+def _noisy(pcm: np.ndarray, rate: int) -> np.ndarray:
+    rng = np.random.default_rng(11)
+    n = pcm.shape[1]
+    spectrum = np.fft.rfft(rng.normal(size=n))
+    freq = np.fft.rfftfreq(n, 1 / rate)
+    spectrum[1:] /= np.sqrt(freq[1:] / 100.0)  # pink: power falling as 1/f
+    spectrum[0] = 0
+    fan = np.fft.irfft(spectrum, n)
+    t = np.arange(n) / rate
+    hum = sum(np.sin(2 * np.pi * 60 * k * t) / k for k in (1, 2, 3))
+    noise = fan / fan.std() + 0.3 * hum / hum.std()
+    noise *= _loud_rms(pcm, rate) / 10 ** (NOISE_SNR_DB / 20) / noise.std()
+    return pcm + noise[None, :]
+
+
+def _room(pcm: np.ndarray, rate: int) -> np.ndarray:
+    from scipy.signal import fftconvolve
+
+    rng = np.random.default_rng(13)
+    t = np.arange(int(rate * ROOM_RT60)) / rate
+    tail = rng.normal(size=len(t)) * np.exp(-6.9 * t / ROOM_RT60)
+    tail[: rate // 200] = 0  # the first reflection 5 ms after the direct sound
+    impulse = tail / np.sqrt((tail**2).sum())  # as much energy as the direct sound
+    impulse[0] = 1.0
+    wet = fftconvolve(pcm, impulse[None, :])[:, : pcm.shape[1]]
+    return wet * np.abs(pcm).max() / max(float(np.abs(wet).max()), 1e-9)
+
+
+_SOUND_CHANGES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "noisy": _noisy,
+    "room": _room,
+    "quiet": lambda pcm, rate: pcm * QUIET_GAIN,
+}
+
+
+def _sound_packets(source: Path, kind: str, container: Any) -> tuple[Any, list[Any]]:
+    """A new AAC stream in ``container`` and its packets: ``source``'s sound changed by ``kind``."""
+    import av
+
+    with av.open(str(source)) as src:
+        sound_in = src.streams.audio[0]
+        rate, layout = sound_in.rate, sound_in.layout.name
+        planar = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        pieces = [p.to_ndarray() for f in src.decode(sound_in) for p in planar.resample(f)]
+        pcm = np.concatenate(pieces + [p.to_ndarray() for p in planar.resample(None)], axis=1)
+    changed = np.clip(_SOUND_CHANGES[kind](pcm.astype(np.float64), rate), -1.0, 1.0).astype(
+        np.float32
+    )
+    stream = container.add_stream("aac", rate=rate)
+    stream.layout = layout
+    stream.codec_context.time_base = Fraction(1, rate)
+    packets: list[Any] = []
+    for start in range(0, changed.shape[1], 1024):
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(changed[:, start : start + 1024]), format="fltp", layout=layout
+        )
+        frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
+        packets.extend(stream.encode(frame))
+    packets.extend(stream.encode(None))
+    return stream, packets
 
 
 def _video_stream(container: Any, kind: str, rate: Fraction, size: tuple[int, int]) -> Any:
@@ -194,7 +287,12 @@ def recode(source: Path, target: Path, kind: str) -> None:
         )
         size = WIDE_SIZE if kind == "wide" else (video_in.width, video_in.height)
         video = _video_stream(dst, kind, rate, size)
-        sound = dst.add_stream_from_template(sound_in)
+        if kind in _SOUND_CHANGES:
+            sound, changed = _sound_packets(source, kind, dst)
+            for out in changed:
+                dst.mux(out)
+        else:
+            sound = dst.add_stream_from_template(sound_in)
         step = 1 / Fraction(rate)
         next_t = Fraction(0)  # the next output instant (resampled kinds)
         index = 0
@@ -209,7 +307,7 @@ def recode(source: Path, target: Path, kind: str) -> None:
 
         for packet in src.demux(video_in, sound_in):
             if packet.stream is sound_in:
-                if packet.dts is not None:
+                if packet.dts is not None and kind not in _SOUND_CHANGES:
                     packet.stream = sound
                     dst.mux(packet)
                 continue

@@ -38,7 +38,11 @@ SAMPLE_RATE = 22050
 RECOGNISER_RATE = 16000  # the en-us acoustic model's rate
 MAX_SECONDS = 600
 FRAME_S = 0.01  # pocketsphinx frames are 10 ms
-SILENT_RMS = 10 ** (-60 / 20)  # below -60 dBFS everywhere counts as silence
+# Sound whose loud parts (the 95th percentile of 50 ms windows' RMS) are under -70 dBFS, the
+# level BS.1770 stops measuring loudness at, is silence. Until 2026-12-07 the whole file's RMS
+# had to reach -60 dBFS, so clear speech from a microphone set 30 dB low (loud parts at -55 to
+# -60 dBFS, its pauses pulling the mean under -60) was refused as "no audible sound".
+SILENT_DBFS = -70.0
 SOUND_PLACEHOLDER = "ə"  # a neutral, half-open mouth for sound we could not recognise
 # A transcript's word is kept when any sound lies within this of it (see ``_align``).
 GIVEN_WORD_SLACK_S = 0.05
@@ -110,12 +114,23 @@ def stream_audio(path: str | Path, transcript: str | None = None) -> Speech | Au
 def _prepared(path: Path) -> np.ndarray:
     """``path`` decoded and loudness-normalised, or ``audio_silent``."""
     audio = decode(path)
-    if len(audio) == 0 or float(np.sqrt(np.mean(audio.astype(np.float64) ** 2))) < SILENT_RMS:
+    if _loud_dbfs(audio) < SILENT_DBFS:
         raise AudioError(
             "audio_silent",
             f"{path.name} contains no audible sound: upload a recording of the speech.",
         )
     return normalize_r128(audio, SAMPLE_RATE)
+
+
+def _loud_dbfs(audio: np.ndarray) -> float:
+    """The 95th percentile of ``audio``'s 50 ms windows' RMS, in dBFS (-inf when empty)."""
+    hop = SAMPLE_RATE // 20
+    if len(audio) == 0:
+        return float("-inf")
+    if len(audio) < hop:
+        return float(20 * np.log10(np.sqrt(np.mean(np.square(audio, dtype=np.float64))) + 1e-12))
+    windows = audio[: len(audio) // hop * hop].astype(np.float64).reshape(-1, hop)
+    return float(20 * np.log10(np.percentile(np.sqrt(np.mean(windows**2, axis=1)), 95) + 1e-12))
 
 
 def _timed(audio: np.ndarray, transcript: str | None, regions: list[tuple[int, int]]) -> Track:

@@ -6,7 +6,7 @@ footage could not give (noisy sound, no labels). Sections: ``face_size``, ``shar
 ``lighting``, ``mouth_coverage`` (opening range and, from the phoneme labels, which visemes the
 footage shows and which it lacks), ``tracking``, ``motion``, ``speech``, ``audio_model``
 (held-out R²), ``overall``, ``advice`` (plain sentences) and ``warnings`` (short codes such as
-``noisy_audio``). Keys of the first version are kept (``audio_model_r2``, ``fraction``...).
+``noisy_audio``, ``quiet_audio``). Keys of the first version are kept (``audio_model_r2``, ``fraction``...).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 OPENING_BINS = (0.0, 0.02, 0.05, 0.09, 0.14, 0.2, 0.27, 0.35, 10.0)
 WEIGHTS = {"face_size": 1.0, "sharpness": 1.0, "lighting": 1.0, "mouth_coverage": 1.5,
            "tracking": 1.0, "motion": 0.5, "speech": 0.75}  # fmt: skip
+QUIET_GAIN_DB = 24.0  # raised this much (speech under ~-44 LUFS): the microphone was set too low
 GOOD_DURATION_S = 60.0  # 1-2 minutes of natural speech shows every mouth shape several times
 # Visemes in the order they matter for lip-sync (open, rounded and closed mouths are the most seen).
 VISEME_PRIORITY = ("aa", "ou", "PP", "FF", "oh", "ih", "E", "CH", "SS", "TH", "RR", "nn", "DD",
@@ -117,6 +118,14 @@ def quality_report(
             "Music or loud noise plays under your voice: the twin's pictures are fine, but its "
             "mouth could not be learnt from your sound. Record again in a quiet room, without "
             "music, for better lip-sync."
+        )
+    gain_db = float((speech or {}).get("gain_db", 0.0))
+    if gain_db >= QUIET_GAIN_DB:
+        warnings.append("quiet_audio")
+        advice.append(
+            f"Your voice was recorded very quietly: it was raised by {gain_db:.0f} dB, and any "
+            "hiss or hum with it. Turn the microphone's level up, or hold it closer, for better "
+            "lip-sync."
         )
     if missing and not noisy and labelled:
         examples = "; ".join(VISEME_EXAMPLES[v] for v in missing[:3])

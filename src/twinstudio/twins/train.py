@@ -69,7 +69,13 @@ from twinstudio.twins.rendition import (
 )
 from twinstudio.twins.types import TwinInfo, orientation_of
 from twinstudio.twins.video import VideoWriter, read_frames
-from twinstudio.twins.voice import SpeechCheck, check_speech, lacks_speech, refuse_without_speech
+from twinstudio.twins.voice import (
+    SpeechCheck,
+    check_speech,
+    lacks_speech,
+    levelled,
+    refuse_without_speech,
+)
 
 ProgressFn = Callable[[float], None]
 MIN_IOD_PX = 22.0  # below this the mouth is a handful of pixels
@@ -227,8 +233,8 @@ def train_video(
     """Train a video twin into ``pack_dir`` (created if needed). See ``twinstudio.twins``."""
     report = progress or _noop
     info = probe(source)
-    audio = read_audio(source, start_s=info.start_s) if info.has_audio else None
-    heard = check_speech(audio)
+    audio, gain_db = levelled(read_audio(source, start_s=info.start_s) if info.has_audio else None)
+    heard = check_speech(audio, gain_db)
     n_expected = max(1, round(info.duration_s * info.fps))
     pack_dir.mkdir(parents=True, exist_ok=True)
     # pocketsphinx runs beside the face tracker (both spend most of their time outside the GIL).

@@ -30,6 +30,23 @@ def test_generated_wav_gets_speech_and_pause_timings(tmp_path: Path) -> None:
     assert np.sqrt(np.mean(speech.audio**2)) > 0.01  # loudness-normalised
 
 
+def test_a_quiet_recording_is_heard_and_raised(tmp_path: Path) -> None:
+    """The same speech 46 dB lower (its loud parts at about -62 dBFS, its mean under -60 with
+    the pauses): refused as "no audible sound" until 2026-12-07; clear speech, only quiet."""
+    sr = 44100
+    quiet = lambda s: np.zeros(int(s * sr), np.float32)  # noqa: E731
+    audio = np.concatenate(
+        [quiet(0.5), voiced(140, 0.8, sr), quiet(0.7), voiced(140, 0.6, sr), quiet(0.4)]
+    )
+    loud = load_audio(write_wav(tmp_path / "loud.wav", audio, sr))
+    low = load_audio(write_wav(tmp_path / "low.wav", audio * np.float32(0.005), sr))
+    assert [p.symbol for p in low.phonemes] == [p.symbol for p in loud.phonemes]
+    silent_at = [p for p in low.phonemes if p.symbol == "" and p.start_ms <= 1600 <= p.end_ms]
+    assert silent_at, "the pause in the middle must be silence"
+    rms = [float(np.sqrt(np.mean(s.audio**2))) for s in (loud, low)]
+    assert rms[1] > 0.01 and abs(rms[1] - rms[0]) < 0.1 * rms[0]  # brought to the same loudness
+
+
 def test_text_file_renamed_wav_is_a_clear_error(tmp_path: Path) -> None:
     fake = tmp_path / "speech.wav"
     fake.write_text("this is a text file, not audio\n" * 20)

@@ -240,3 +240,36 @@ def write_tight_copy(source: Path, path: Path, share: float = 0.65) -> Path:
         return av.VideoFrame.from_ndarray(big, format="rgb24")
 
     return _copy_video(source, path, _h264(), picture)
+
+
+def write_quiet_copy(source: Path, path: Path, gain_db: float = -30.0) -> Path:
+    """``source`` recorded with the microphone ``-gain_db`` dB too low: its picture's packets
+    copied untouched, its sound times ``10 ** (gain_db / 20)`` coded as AAC again."""
+    import av
+
+    with av.open(str(source)) as src, av.open(str(path), "w") as dst:
+        video_in, sound_in = src.streams.video[0], src.streams.audio[0]
+        video = dst.add_stream_from_template(video_in)
+        rate, layout = sound_in.rate, sound_in.layout.name
+        sound = dst.add_stream("aac", rate=rate)
+        sound.layout = layout
+        planar = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        for packet in src.demux(video_in, sound_in):
+            if packet.stream is video_in:
+                if packet.dts is not None:
+                    packet.stream = video
+                    dst.mux(packet)
+                continue
+            for frame in packet.decode():
+                for flat in planar.resample(frame):
+                    quiet = av.AudioFrame.from_ndarray(
+                        flat.to_ndarray() * np.float32(10 ** (gain_db / 20)),
+                        format="fltp",
+                        layout=layout,
+                    )
+                    quiet.sample_rate, quiet.pts, quiet.time_base = rate, flat.pts, flat.time_base
+                    for out in sound.encode(quiet):
+                        dst.mux(out)
+        for out in sound.encode(None):
+            dst.mux(out)
+    return path

@@ -13,7 +13,7 @@ from twinstudio.twins import labels as L
 from twinstudio.twins.audio_model import fit_audio_model, predict_descriptors
 from twinstudio.twins.loop import blink_frames, choose_loop
 from twinstudio.twins.quality import quality_report
-from twinstudio.twins.voice import check_speech, lacks_speech, refuse_without_speech
+from twinstudio.twins.voice import check_speech, lacks_speech, levelled, refuse_without_speech
 
 
 def test_every_phone_has_a_viseme_and_visemes_have_advice() -> None:
@@ -44,6 +44,20 @@ def test_no_sound_track_and_silence_are_no_speech() -> None:
         with pytest.raises(FootageError) as info:
             refuse_without_speech(heard)
         assert info.value.code == "no_speech"
+
+
+def test_quiet_sound_is_raised_and_loud_sound_left_as_it_is() -> None:
+    t = np.arange(16000 * 4) / 16000
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)  # about -14 LUFS
+    same, gain = levelled(tone)
+    assert gain == 0.0 and np.array_equal(same, tone)  # louder than -20 LUFS: not lowered
+    raised, gain = levelled(tone * np.float32(0.01))  # 40 dB lower: about -54 LUFS
+    assert raised is not None and 33.0 < gain < 35.5
+    assert abs(float(np.abs(raised).max()) - 0.3 * 0.01 * 10 ** (gain / 20)) < 1e-4
+    unheard, gain = levelled(tone * np.float32(0.0005))  # about -80 LUFS: under BS.1770's gate
+    assert gain == 0.0 and unheard is not None and float(np.abs(unheard).max()) < 2e-4
+    assert levelled(None) == (None, 0.0)
+    assert levelled(np.zeros(16000, np.float32))[1] == 0.0
 
 
 def test_a_steady_chord_is_not_speech() -> None:

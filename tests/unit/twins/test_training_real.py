@@ -17,7 +17,13 @@ from twinstudio.twins import train_twin
 from twinstudio.twins.labels import VISEMES
 from twinstudio.twins.video import read_frames
 
-from .conftest import FOOTAGE, write_hdr_copy, write_tight_copy, write_wide_copy
+from .conftest import (
+    FOOTAGE,
+    write_hdr_copy,
+    write_quiet_copy,
+    write_tight_copy,
+    write_wide_copy,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -122,6 +128,29 @@ def test_talking_over_music_is_accepted_with_a_warning(tmp_path: Path) -> None:
     assert "music" in q["advice"][0]
     assert q["audio_model"]["reliable"] is False
     assert q["mouth_coverage"]["labels_reliable"] is False
+
+
+def test_a_quiet_recording_makes_a_twin_and_is_told_to_turn_the_microphone_up(
+    tmp_path: Path,
+) -> None:
+    """The portrait clip with its sound 30 dB lower (speech at about -55 dBFS, a microphone set
+    far too low, still clear): judged at its recorded level, it was refused, "No speech was heard
+    in the footage (only silence; 1.1 s of voice)". Now its sound is levelled first, she is
+    heard, her phones are labelled, and the report says to turn the microphone up."""
+    _need(CLIP)
+    quiet = write_quiet_copy(CLIP, tmp_path / "quiet.mp4", gain_db=-30.0)
+    info = train_twin(quiet, tmp_path / "pack")
+    q = info.quality
+    speech = q["speech"]
+    assert isinstance(speech, dict)
+    # Her clip is at -27 LUFS, -57 so lowered; raised until its loudest peak meets the ceiling.
+    assert 24.0 <= speech["gain_db"] <= 30.0, speech
+    assert speech["speech_fraction"] > 0.5 and not speech["noisy"]
+    assert q["warnings"] == ["quiet_audio"]
+    assert any("microphone" in a for a in q["advice"])
+    mouth = q["mouth_coverage"]
+    assert isinstance(mouth, dict) and mouth["labels"] == "recognition"
+    assert len(mouth["visemes_seen"]) >= 8
 
 
 def test_a_wider_shot_makes_a_twin_and_is_told_to_come_closer(tmp_path: Path) -> None:
