@@ -27,7 +27,8 @@ KIND:
   speech, ``NOISE_SNR_DB`` below its loud parts;
 - ``room`` (sound): an untreated room heard from the camera's own microphone: the speech
   convolved with a decaying noise tail (``ROOM_RT60`` s to −60 dB), as loud as the direct sound;
-- ``quiet`` (sound): a microphone set too low, every sample times ``QUIET_GAIN`` (−30 dB).
+- ``quiet`` (sound): a microphone set too low, every sample times ``QUIET_GAIN`` (−30 dB);
+- ``phone`` (sound): a telephone's sound: mono at 8 kHz, 300–3400 Hz.
 
 The picture kinds keep the clip's sound packets untouched; the sound kinds keep its picture as
 filmed (coded again at CRF 14) and code their sound as AAC again, at the clip's own rate and
@@ -63,6 +64,7 @@ KINDS = (
     "noisy",
     "room",
     "quiet",
+    "phone",
 )
 WIDE_SIZE = (1280, 720)
 WIDE_SHARE = 0.35  # of the wide frame's height
@@ -221,10 +223,17 @@ def _room(pcm: np.ndarray, rate: int) -> np.ndarray:
     return wet * np.abs(pcm).max() / max(float(np.abs(wet).max()), 1e-9)
 
 
+def _phone(pcm: np.ndarray, rate: int) -> np.ndarray:
+    from scipy.signal import butter, sosfiltfilt
+
+    return sosfiltfilt(butter(4, (300, 3400), "bandpass", fs=rate, output="sos"), pcm, axis=1)
+
+
 _SOUND_CHANGES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "noisy": _noisy,
     "room": _room,
     "quiet": lambda pcm, rate: pcm * QUIET_GAIN,
+    "phone": _phone,
 }
 
 
@@ -235,6 +244,8 @@ def _sound_packets(source: Path, kind: str, container: Any) -> tuple[Any, list[A
     with av.open(str(source)) as src:
         sound_in = src.streams.audio[0]
         rate, layout = sound_in.rate, sound_in.layout.name
+        if kind == "phone":
+            rate, layout = 8000, "mono"
         planar = av.AudioResampler(format="fltp", layout=layout, rate=rate)
         pieces = [p.to_ndarray() for f in src.decode(sound_in) for p in planar.resample(f)]
         pcm = np.concatenate(pieces + [p.to_ndarray() for p in planar.resample(None)], axis=1)
