@@ -6,7 +6,8 @@ footage could not give (noisy sound, no labels). Sections: ``face_size``, ``shar
 ``lighting``, ``mouth_coverage`` (opening range and, from the phoneme labels, which visemes the
 footage shows and which it lacks), ``tracking``, ``motion``, ``speech``, ``audio_model``
 (held-out R²), ``overall``, ``advice`` (plain sentences) and ``warnings`` (short codes such as
-``noisy_audio``, ``quiet_audio``). Keys of the first version are kept (``audio_model_r2``, ``fraction``...).
+``noisy_audio``, ``quiet_audio``). Keys of the first version are kept (``audio_model_r2``,
+``fraction``...).
 """
 
 from __future__ import annotations

@@ -56,7 +56,8 @@ NOISY_MAX_SPEECH_FRACTION = 0.5
 
 @dataclass(frozen=True)
 class SpeechCheck:
-    """What was heard: ``speech_s`` voiced seconds, ``fraction`` of the clip, levels in dBFS."""
+    """What was heard: ``speech_s`` voiced seconds, ``fraction`` of the clip, levels in dBFS of
+    the sound as judged, ``gain_db`` louder than recorded (``report`` gives them as recorded)."""
 
     engine: str  # "silero" | "energy" | "none" (no sound track)
     speech_s: float
@@ -76,8 +77,8 @@ class SpeechCheck:
             "vad": self.engine,
             "speech_s": round(self.speech_s, 2),
             "speech_fraction": round(self.fraction, 3),
-            "speech_dbfs": round(self.speech_dbfs, 1),
-            "background_dbfs": round(self.background_dbfs, 1),
+            "speech_dbfs": round(self.speech_dbfs - self.gain_db, 1),
+            "background_dbfs": round(self.background_dbfs - self.gain_db, 1),
             "noisy": self.noisy,
             "gain_db": round(self.gain_db, 1),
         }
@@ -134,10 +135,11 @@ def levelled(audio: np.ndarray | None) -> tuple[np.ndarray | None, float]:
     loudness = float(pyloudnorm.Meter(RATE).integrated_loudness(x))
     if not np.isfinite(loudness):
         return audio, 0.0
-    gain_db = min(max(TARGET_LUFS - loudness, 0.0), MAX_GAIN_DB)
     peak = float(np.max(np.abs(x)))
-    if peak > 0:
-        gain_db = min(gain_db, 20 * np.log10(PEAK_CEILING / peak))
+    headroom = 20 * np.log10(PEAK_CEILING / peak) if peak > 0 else MAX_GAIN_DB
+    gain_db = max(min(TARGET_LUFS - loudness, MAX_GAIN_DB, headroom), 0.0)
+    if gain_db == 0.0:
+        return audio, 0.0
     return (x * 10 ** (gain_db / 20)).astype(np.float32), float(gain_db)
 
 

@@ -155,26 +155,41 @@ def _copy_video(source: Path, path: Path, make_stream: Any, picture: Any) -> Pat
     """``source``'s frames through ``picture(rgb) -> av.VideoFrame`` into the stream
     ``make_stream(container, video_in)`` adds, each at its own time; the sound's packets
     copied untouched."""
+
+    def change(frame: Any) -> list[Any]:
+        out_frame = picture(frame.to_ndarray(format="rgb24"))
+        out_frame.pts, out_frame.time_base = frame.pts, frame.time_base
+        return [out_frame]
+
+    return _copy_with(source, path, "video", make_stream, change)
+
+
+def _copy_with(source: Path, path: Path, kind: str, make_stream: Any, change: Any) -> Path:
+    """``source`` with its ``kind`` stream ("video" or "audio") decoded, each frame through
+    ``change(frame) -> [frames]`` and coded into the stream ``make_stream(container, stream_in)``
+    adds; the other stream's packets copied untouched."""
     import av
 
     with av.open(str(source)) as src, av.open(str(path), "w") as dst:
         video_in, sound_in = src.streams.video[0], src.streams.audio[0]
-        video = make_stream(dst, video_in)
-        video.codec_context.time_base = video_in.time_base
-        sound = dst.add_stream_from_template(sound_in)
+        changed_in, kept_in = (video_in, sound_in) if kind == "video" else (sound_in, video_in)
+        out = {
+            s: make_stream(dst, s) if s is changed_in else dst.add_stream_from_template(s)
+            for s in (video_in, sound_in)
+        }
+        out[changed_in].codec_context.time_base = changed_in.time_base
         for packet in src.demux(video_in, sound_in):
-            if packet.stream is sound_in:
+            if packet.stream is kept_in:
                 if packet.dts is not None:
-                    packet.stream = sound
+                    packet.stream = out[kept_in]
                     dst.mux(packet)
                 continue
             for frame in packet.decode():
-                out_frame = picture(frame.to_ndarray(format="rgb24"))
-                out_frame.pts, out_frame.time_base = frame.pts, frame.time_base
-                for out in video.encode(out_frame):
-                    dst.mux(out)
-        for out in video.encode(None):
-            dst.mux(out)
+                for new in change(frame):
+                    for coded in out[changed_in].encode(new):
+                        dst.mux(coded)
+        for coded in out[changed_in].encode(None):
+            dst.mux(coded)
     return path
 
 
@@ -247,29 +262,28 @@ def write_quiet_copy(source: Path, path: Path, gain_db: float = -30.0) -> Path:
     copied untouched, its sound times ``10 ** (gain_db / 20)`` coded as AAC again."""
     import av
 
-    with av.open(str(source)) as src, av.open(str(path), "w") as dst:
-        video_in, sound_in = src.streams.video[0], src.streams.audio[0]
-        video = dst.add_stream_from_template(video_in)
-        rate, layout = sound_in.rate, sound_in.layout.name
-        sound = dst.add_stream("aac", rate=rate)
-        sound.layout = layout
-        planar = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-        for packet in src.demux(video_in, sound_in):
-            if packet.stream is video_in:
-                if packet.dts is not None:
-                    packet.stream = video
-                    dst.mux(packet)
-                continue
-            for frame in packet.decode():
-                for flat in planar.resample(frame):
-                    quiet = av.AudioFrame.from_ndarray(
-                        flat.to_ndarray() * np.float32(10 ** (gain_db / 20)),
-                        format="fltp",
-                        layout=layout,
-                    )
-                    quiet.sample_rate, quiet.pts, quiet.time_base = rate, flat.pts, flat.time_base
-                    for out in sound.encode(quiet):
-                        dst.mux(out)
-        for out in sound.encode(None):
-            dst.mux(out)
-    return path
+    planar: list[Any] = []  # the resampler to float planar, made with the stream
+
+    def stream(dst: Any, sound_in: Any) -> Any:
+        sound = dst.add_stream("aac", rate=sound_in.rate)
+        sound.layout = sound_in.layout.name
+        planar.append(av.AudioResampler(format="fltp", layout=sound.layout, rate=sound_in.rate))
+        return sound
+
+    def change(frame: Any) -> list[Any]:
+        quiet = []
+        for flat in planar[0].resample(frame):
+            lower = av.AudioFrame.from_ndarray(
+                flat.to_ndarray() * np.float32(10 ** (gain_db / 20)),
+                format="fltp",
+                layout=flat.layout.name,
+            )
+            lower.sample_rate, lower.pts, lower.time_base = (
+                flat.sample_rate,
+                flat.pts,
+                flat.time_base,
+            )
+            quiet.append(lower)
+        return quiet
+
+    return _copy_with(source, path, "audio", stream, change)

@@ -51,6 +51,8 @@ def test_quiet_sound_is_raised_and_loud_sound_left_as_it_is() -> None:
     tone = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)  # about -14 LUFS
     same, gain = levelled(tone)
     assert gain == 0.0 and np.array_equal(same, tone)  # louder than -20 LUFS: not lowered
+    clipped, gain = levelled(tone * np.float32(4.0))  # peaks past the ceiling: not lowered either
+    assert gain == 0.0 and clipped is not None and float(np.abs(clipped).max()) > 1.0
     raised, gain = levelled(tone * np.float32(0.01))  # 40 dB lower: about -54 LUFS
     assert raised is not None and 33.0 < gain < 35.5
     assert abs(float(np.abs(raised).max()) - 0.3 * 0.01 * 10 ** (gain / 20)) < 1e-4
