@@ -20,13 +20,15 @@ tells the person to record in a quiet room for better lip-sync, and does not tru
 (they are kept but flagged ``reliable: false``). A clip where music drowns the voice completely
 reaches ``no_speech``.
 
-Quiet sound is first raised to the level custom audio is rendered at (:func:`levelled`: up to
-``TARGET_LUFS`` integrated loudness, at most ``MAX_GAIN_DB`` louder). Why: voice activity was
-judged on the sound as recorded, so a microphone set 30 dB too low (speech at −55 to −60 dBFS,
-still clean and clear) was refused as "only silence" (four of the ten dev clips so lowered,
-``benchmarks/recode.py quiet``); and the audio-to-mouth model's loudness features were learnt at
-the footage's level but read at the render's. How much it was raised is reported (``gain_db``),
-with advice to set the microphone higher when that was a lot.
+Quiet sound is first raised (:func:`levelled`: up to ``QUIET_LUFS`` integrated loudness, at most
+``MAX_GAIN_DB`` louder). Why: voice activity was judged on the sound as recorded, so a microphone
+set 30 dB too low (speech at −55 to −60 dBFS, still clean and clear) was refused as "only
+silence" (four of the ten dev clips so lowered, ``benchmarks/recode.py quiet``). ``QUIET_LUFS`` is
+the quiet end of the levels every setting was measured at (the dev clips: −11 to −33 LUFS), so
+footage within them is judged as before. Raising all footage to the level custom audio is rendered
+at (−20 LUFS), for its audio model's loudness features, was tried (2026-12-07, HISTORY.md): last
+30 % r 0.523 → 0.524, first 30 % 0.345 → 0.340 (a blazer's offset 0 → −6); not kept. How much it
+was raised is reported (``gain_db``), with advice to set the microphone higher when that was a lot.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ MIN_SPEECH_S = 1.5  # less voiced time than this in the whole clip is "no speech
 MIN_SPEECH_FRACTION = 0.08
 SILENT_DBFS = -55.0  # after levelling: 35 dB under the speech's usual level
 MAX_GAIN_DB = 50.0  # raised no more than this: what is quieter still is silence
+QUIET_LUFS = -30.0  # quieter footage is raised to this (BS.1770 integrated loudness)
 # Talking over music: the voice is heard in only part of the clip, and the windows in between are
 # as loud as the voice (clean recordings have pauses 10-40 dB quieter than the speech).
 NOISY_GAP_DB = 4.0
@@ -116,7 +119,7 @@ def _energy_scores(db: np.ndarray) -> np.ndarray:
 
 
 def levelled(audio: np.ndarray | None) -> tuple[np.ndarray | None, float]:
-    """16 kHz ``audio`` raised to ``TARGET_LUFS`` integrated loudness (BS.1770) where it is
+    """16 kHz ``audio`` raised to ``QUIET_LUFS`` integrated loudness (BS.1770) where it is
     quieter, and the gain in dB.
 
     Raised by at most ``MAX_GAIN_DB`` and never past the peak ceiling; sound too quiet to be
@@ -128,7 +131,6 @@ def levelled(audio: np.ndarray | None) -> tuple[np.ndarray | None, float]:
         return audio, 0.0
     import pyloudnorm
 
-    from twinstudio.speech.audio import TARGET_LUFS
     from twinstudio.speech.effects import PEAK_CEILING
 
     x = np.asarray(audio, np.float64)
@@ -137,7 +139,7 @@ def levelled(audio: np.ndarray | None) -> tuple[np.ndarray | None, float]:
         return audio, 0.0
     peak = float(np.max(np.abs(x)))
     headroom = 20 * np.log10(PEAK_CEILING / peak) if peak > 0 else MAX_GAIN_DB
-    gain_db = max(min(TARGET_LUFS - loudness, MAX_GAIN_DB, headroom), 0.0)
+    gain_db = max(min(QUIET_LUFS - loudness, MAX_GAIN_DB, headroom), 0.0)
     if gain_db == 0.0:
         return audio, 0.0
     return (x * 10 ** (gain_db / 20)).astype(np.float32), float(gain_db)
