@@ -143,8 +143,8 @@ def test_a_quiet_recording_makes_a_twin_and_is_told_to_turn_the_microphone_up(
     q = info.quality
     speech = q["speech"]
     assert isinstance(speech, dict)
-    # Her clip is at -27 LUFS, -57 so lowered; raised until its loudest peak meets the ceiling.
-    assert 24.0 <= speech["gain_db"] <= 30.0, speech
+    # Her clip is at -27 LUFS, -57 so lowered: raised to -35.
+    assert 20.0 <= speech["gain_db"] <= 23.0, speech
     assert speech["speech_dbfs"] < -50.0  # reported as recorded, not as raised
     assert speech["speech_fraction"] > 0.5 and not speech["noisy"]
     assert q["warnings"] == ["quiet_audio"]
