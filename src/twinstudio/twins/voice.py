@@ -50,7 +50,7 @@ WINDOW = 512  # Silero's window at 16 kHz (32 ms)
 SPEECH_SCORE = 0.5
 MIN_SPEECH_S = 1.5  # less voiced time than this in the whole clip is "no speech"
 MIN_SPEECH_FRACTION = 0.08
-SILENT_DBFS = -55.0  # after levelling: 35 dB under the speech's usual level
+SILENT_DBFS = -55.0  # quieter windows (after levelling) are not speech, whatever Silero says
 MAX_GAIN_DB = 50.0  # raised no more than this: what is quieter still is silence
 QUIET_LUFS = -35.0  # quieter footage is raised to this (BS.1770 integrated loudness)
 # Talking over music: the voice is heard in only part of the clip, and the windows in between are
