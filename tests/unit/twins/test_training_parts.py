@@ -147,6 +147,16 @@ def test_noisy_sound_is_a_warning_not_a_refusal() -> None:
     assert report["overall"] < _report()["overall"]  # type: ignore[operator]
 
 
+def test_quiet_sound_raised_by_8_db_or_more_is_a_warning() -> None:
+    """The news anchor 30 dB lower (-47 LUFS) is raised 12.2 dB: warned; a clip raised 5 dB
+    (footage at -40 LUFS, a little quieter than the quietest dev clip) is not."""
+    quiet = _report(speech={"speech_fraction": 0.8, "noisy": False, "gain_db": 12.2})
+    assert quiet["warnings"] == ["quiet_audio"]
+    assert any("raised by 12 dB" in a and "microphone" in a for a in quiet["advice"])  # type: ignore[union-attr]
+    fine = _report(speech={"speech_fraction": 0.8, "noisy": False, "gain_db": 5.0})
+    assert fine["warnings"] == [] and not any("microphone" in a for a in fine["advice"])  # type: ignore[union-attr]
+
+
 def test_a_moving_head_is_advised_to_keep_still() -> None:
     report = _report(head_speed=2.0, head_range=2.0)
     assert report["motion"]["score"] == 0  # type: ignore[index]
