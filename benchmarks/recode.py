@@ -287,7 +287,8 @@ def _video_stream(container: Any, kind: str, rate: Fraction, size: tuple[int, in
 
 
 def recode(source: Path, target: Path, kind: str) -> None:
-    """Write ``source`` coded as ``kind`` to ``target`` (sound packets copied)."""
+    """Write ``source`` coded as ``kind`` to ``target`` (a picture kind copies the sound's
+    packets; a sound kind codes its changed sound, read from ``source`` once more)."""
     import av
 
     with av.open(str(source)) as src, av.open(str(target), "w") as dst:

@@ -123,12 +123,11 @@ def _prepared(path: Path) -> np.ndarray:
 
 
 def _loud_dbfs(audio: np.ndarray) -> float:
-    """The 95th percentile of ``audio``'s 50 ms windows' RMS, in dBFS (-inf when empty)."""
-    hop = SAMPLE_RATE // 20
+    """The 95th percentile of ``audio``'s 50 ms windows' RMS (one window when shorter), in dBFS
+    (-inf when empty)."""
     if len(audio) == 0:
         return float("-inf")
-    if len(audio) < hop:
-        return float(20 * np.log10(np.sqrt(np.mean(np.square(audio, dtype=np.float64))) + 1e-12))
+    hop = min(SAMPLE_RATE // 20, len(audio))
     windows = audio[: len(audio) // hop * hop].astype(np.float64).reshape(-1, hop)
     return float(20 * np.log10(np.percentile(np.sqrt(np.mean(windows**2, axis=1)), 95) + 1e-12))
 
@@ -143,20 +142,28 @@ def normalize_r128(
 ) -> np.ndarray:
     """Gain to ``target_lufs`` integrated loudness (BS.1770-4), peaks kept under the ceiling."""
     x = np.asarray(audio, dtype=np.float32)
-    try:
-        import pyloudnorm
-    except ImportError:
-        return normalize_loudness(x)
-    if len(x) < int(0.4 * sample_rate):  # shorter than one BS.1770 gating block
-        return normalize_loudness(x)
-    loudness = float(pyloudnorm.Meter(sample_rate).integrated_loudness(x.astype(np.float64)))
-    if not np.isfinite(loudness):
+    loudness = integrated_lufs(x, sample_rate)
+    if loudness is None:
         return normalize_loudness(x)
     gain = 10 ** ((target_lufs - loudness) / 20)
     peak = float(np.max(np.abs(x))) * gain
     if peak > PEAK_CEILING:
         gain *= PEAK_CEILING / peak
     return (x * gain).astype(np.float32)
+
+
+def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float | None:
+    """BS.1770-4 integrated loudness of ``audio`` (LUFS), or None where it cannot be measured:
+    shorter than one 0.4 s gating block, all of it under the −70 LUFS gate, or no ``pyloudnorm``."""
+    try:
+        import pyloudnorm
+    except ImportError:
+        return None
+    if len(audio) < int(0.4 * sample_rate):
+        return None
+    meter = pyloudnorm.Meter(sample_rate)
+    loudness = float(meter.integrated_loudness(np.asarray(audio, np.float64)))
+    return loudness if np.isfinite(loudness) else None
 
 
 def voice_regions(audio: np.ndarray, sample_rate: int) -> list[tuple[int, int]]:

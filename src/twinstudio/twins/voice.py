@@ -124,21 +124,21 @@ def levelled(audio: np.ndarray | None) -> tuple[np.ndarray | None, float]:
     """16 kHz ``audio`` raised to ``QUIET_LUFS`` integrated loudness (BS.1770) where it is
     quieter, and the gain in dB.
 
-    Raised by at most ``MAX_GAIN_DB`` and never past the peak ceiling; sound too quiet to be
-    measured (all of it under BS.1770's −70 LUFS gate) is left as it is, to be refused as silence.
+    Raised by at most ``MAX_GAIN_DB`` and never past the peak ceiling; sound whose loudness cannot
+    be measured (``integrated_lufs``: all of it under BS.1770's −70 LUFS gate, or shorter than
+    0.4 s) is left as it is, to be refused as silence.
     Louder sound is not lowered: Silero hears less voice in quieter sound (the woman talking over
     music, at −11 LUFS: 2.5 s of voice as recorded, 1.0 s when lowered 10 dB, refused).
     """
-    if audio is None or len(audio) < int(0.4 * RATE):  # shorter than one BS.1770 block
+    if audio is None:
         return audio, 0.0
-    import pyloudnorm
-
+    from twinstudio.speech.audio import integrated_lufs
     from twinstudio.speech.effects import PEAK_CEILING
 
-    x = np.asarray(audio, np.float64)
-    loudness = float(pyloudnorm.Meter(RATE).integrated_loudness(x))
-    if not np.isfinite(loudness):
+    loudness = integrated_lufs(audio, RATE)
+    if loudness is None:
         return audio, 0.0
+    x = np.asarray(audio, np.float64)
     peak = float(np.max(np.abs(x)))
     headroom = 20 * np.log10(PEAK_CEILING / peak) if peak > 0 else MAX_GAIN_DB
     gain_db = max(min(QUIET_LUFS - loudness, MAX_GAIN_DB, headroom), 0.0)

@@ -262,17 +262,16 @@ def write_quiet_copy(source: Path, path: Path, gain_db: float = -30.0) -> Path:
     copied untouched, its sound times ``10 ** (gain_db / 20)`` coded as AAC again."""
     import av
 
-    planar: list[Any] = []  # the resampler to float planar, made with the stream
+    planar = av.AudioResampler(format="fltp")  # the sound's own layout and rate
 
     def stream(dst: Any, sound_in: Any) -> Any:
         sound = dst.add_stream("aac", rate=sound_in.rate)
         sound.layout = sound_in.layout.name
-        planar.append(av.AudioResampler(format="fltp", layout=sound.layout, rate=sound_in.rate))
         return sound
 
     def change(frame: Any) -> list[Any]:
         quiet = []
-        for flat in planar[0].resample(frame):
+        for flat in planar.resample(frame):
             lower = av.AudioFrame.from_ndarray(
                 flat.to_ndarray() * np.float32(10 ** (gain_db / 20)),
                 format="fltp",
