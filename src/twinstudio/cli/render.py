@@ -140,7 +140,8 @@ def render(
                                     remove_background=remove_background, background=bg,
                                     output_format="webm" if webm else "mp4",
                                     expressiveness=expressive,
-                                    synthetic_voice=audio is None)  # fmt: skip
+                                    synthetic_voice=audio is None,
+                                    recognised_phones=audio is not None and not script)  # fmt: skip
             result = render_video(
                 pack,
                 speech,

@@ -23,8 +23,11 @@ wide *this* person opens on *this* stretch of sound (stress, loudness). The pred
 its shape only (standardised over the speech, rescaled to the phoneme track's spread), because a
 TTS voice is louder or quieter than the footage the model learnt from. Its share is
 ``AUDIO_WEIGHT`` for recorded speech (perhaps the person's own) and half that for a TTS voice
-(``SYNTHETIC_AUDIO_WEIGHT``), another speaker's, on which the model predicts less. Both Piper's
-split diphthongs ("a", "ɪ") and pocketsphinx's single symbols ("aɪ") are understood.
+(``SYNTHETIC_AUDIO_WEIGHT``), another speaker's, on which the model predicts less. When the
+phones were recognised from a recording (custom audio without its transcript) that echoes, the
+recogniser mishears them and the model's share rises to ``ECHO_AUDIO_WEIGHT`` (``audio_share``;
+the echo is measured by ``speech.clarity``). Both Piper's split diphthongs ("a", "ɪ") and
+pocketsphinx's single symbols ("aɪ") are understood.
 
 How far mouth shapes lead the sound (``ANTICIPATION_S``, 40 ms) differs between people and
 recordings: some footage shows the mouth a good 100 ms ahead of what its sound's phone timings
@@ -278,6 +281,39 @@ AUDIO_WEIGHT = 0.6  # share of the person's audio model in the opening while spe
 # 0.398 / 0.323 at a share of 0.15, 0.403 / 0.322 at 0.3, 0.393 / 0.313 at 0.45, 0.366 / 0.297
 # at 0.6; with the clip's own model at 0.6, 0.499 / 0.344. 0.3 beat 0.6 on 11 of 13 halves.
 SYNTHETIC_AUDIO_WEIGHT = 0.3
+# The same for phones recognised from a recording that echoes (``speech.clarity``). Measured on
+# the dev clips with an untreated room's echo added (``benchmarks/recode.py room``, RT60 0.5 s;
+# 2026-12-07, each clip's twin trained on its echoing first 70 %, target track r against the
+# real opening of the last 30 %): 0.129 with recognised phones alone, 0.333 at the usual share
+# of 0.6, 0.388 at 0.8, 0.414 at 1.0. The same sound aligned to its known words instead (the
+# words recognised in the dry sound, as a transcript): 0.425 alone, 0.509 at 0.6, 0.470 at 1.0;
+# so a transcript keeps the usual share. Dry sound at 1.0 would lose: 0.553 at 0.6, 0.499 at 1.0.
+# The share rises from 0.6 to 1.0 as the speech's fastest fall slows from DRY_FALL_DB_S to
+# ECHO_FALL_DB_S: the dev clips' held-back speech falls at 240–532 dB/s dry, 132–222 dB/s
+# echoing (their telephone-band copies at 241–545: more of the model did not help there, track
+# r 0.277 at 0.6 against 0.229 at 1.0; with a fan's noise 101–354, and 0.269 → 0.279).
+ECHO_AUDIO_WEIGHT = 1.0
+DRY_FALL_DB_S, ECHO_FALL_DB_S = -240.0, -180.0
+
+
+def audio_share(
+    audio: np.ndarray | None, sample_rate: int, *, synthetic: bool = False,
+    recognised: bool = False,
+) -> float:  # fmt: skip
+    """The twin's audio model's share in the opening for ``audio``: ``SYNTHETIC_AUDIO_WEIGHT``
+    for a TTS voice; for a recording ``AUDIO_WEIGHT``, rising to ``ECHO_AUDIO_WEIGHT`` when its
+    phones were ``recognised`` (no transcript) and it echoes (module doc)."""
+    if synthetic:
+        return SYNTHETIC_AUDIO_WEIGHT
+    if not recognised or audio is None:
+        return AUDIO_WEIGHT
+    from twinstudio.speech.clarity import fastest_fall_db_s
+
+    fall = fastest_fall_db_s(audio, sample_rate)
+    if fall is None:
+        return AUDIO_WEIGHT
+    echo = float(np.clip((fall - DRY_FALL_DB_S) / (ECHO_FALL_DB_S - DRY_FALL_DB_S), 0.0, 1.0))
+    return AUDIO_WEIGHT + echo * (ECHO_AUDIO_WEIGHT - AUDIO_WEIGHT)
 
 
 def blend_audio(

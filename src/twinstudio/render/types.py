@@ -45,6 +45,10 @@ class RenderOptions:
     # audio-to-mouth model, learnt on the person's own voice, then gets a smaller share
     # (``motion.SYNTHETIC_AUDIO_WEIGHT``).
     synthetic_voice: bool = False
+    # The recording's phones were recognised (custom audio given without its transcript): when
+    # it echoes, the recogniser mishears them and the audio model's share rises
+    # (``motion.audio_share``). A transcript's words align well even in an echo.
+    recognised_phones: bool = False
 
 
 @dataclass(frozen=True)

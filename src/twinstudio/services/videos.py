@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,9 @@ from twinstudio.services.looks import find_usable_look
 from twinstudio.services.pagination import Page, check_limit, paginate
 from twinstudio.services.requests import VideoCreate, expressiveness_value
 from twinstudio.webhooks.delivery import check_receiver_url
+
+if TYPE_CHECKING:
+    from twinstudio.render.types import RenderOptions
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +246,28 @@ def _speech_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
     return speech.synthesize_stream(p["script"], p["voice_id"], settings)
 
 
+def render_options(params: dict[str, Any], background: Any, recording: bool) -> RenderOptions:
+    """The :class:`~twinstudio.render.types.RenderOptions` of a video's ``params``.
+
+    ``recording``: the speech is custom audio. Without it, a script spoken by a TTS voice
+    (``synthetic_voice``); with it and no ``script`` (the audio's transcript), its phones are
+    recognised (``recognised_phones``).
+    """
+    from twinstudio.render.types import RenderOptions
+
+    return RenderOptions(
+        resolution=params["resolution"],
+        aspect_ratio=params["aspect_ratio"],
+        fit=params.get("fit", "cover"),
+        remove_background=params.get("remove_background", False),
+        background=background,
+        output_format=params.get("output_format", "mp4"),
+        expressiveness=expressiveness_value(params.get("expressiveness")),
+        synthetic_voice=not recording,
+        recognised_phones=recording and not params.get("script"),
+    )
+
+
 def _background_for(ctx: AppContext, video: Video, workdir: Path) -> Any:
     from twinstudio.render.types import Background
 
@@ -295,7 +320,6 @@ def _drop_files_if_deleted(ctx: AppContext, video_id: str, prefix: str) -> None:
 def run_render(run: JobRun) -> None:
     """Speech → lip-sync render → encode → store, then mark the video completed."""
     from twinstudio.render import render_video
-    from twinstudio.render.types import RenderOptions
     from twinstudio.speech import to_srt, to_vtt
 
     ctx = run.ctx
@@ -318,16 +342,7 @@ def run_render(run: JobRun) -> None:
         run.progress(0.10)
         p = video.params
         recording = getattr(speech_out, "duration_s", None)  # custom audio: Speech or pieces
-        options = RenderOptions(
-            resolution=p["resolution"],
-            aspect_ratio=p["aspect_ratio"],
-            fit=p.get("fit", "cover"),
-            remove_background=p.get("remove_background", False),
-            background=_background_for(ctx, video, workdir),
-            output_format=p.get("output_format", "mp4"),
-            expressiveness=expressiveness_value(p.get("expressiveness")),
-            synthetic_voice=recording is None,  # a script spoken by a TTS voice
-        )
+        options = render_options(p, _background_for(ctx, video, workdir), recording is not None)
         pack_dir = ctx.storage.local_tree(look.pack_prefix, workdir / "pack")
         result = render_video(
             pack_dir,

@@ -224,3 +224,18 @@ def test_expressiveness_is_a_level_or_a_number_in_range(
     error = resp.json()["error"]
     assert resp.status_code == 400 and error["param"] == "expressiveness", error
     assert "low, medium or high" in error["message"]
+
+
+def test_render_options_say_where_the_phones_come_from() -> None:
+    # A script alone is a TTS voice; custom audio without its transcript is recognised (in an
+    # echo the twin's audio model then takes more of the opening); with one, it is aligned.
+    from twinstudio.services.videos import render_options
+
+    base = {"resolution": "720p", "aspect_ratio": "9:16", "fit": "contain"}
+    tts = render_options({**base, "script": "Hello.", "voice_id": VOICE}, None, recording=False)
+    heard = render_options({**base, "audio_asset_id": "a"}, None, recording=True)
+    told = render_options({**base, "audio_asset_id": "a", "script": "Hello."}, None, True)
+    assert (tts.synthetic_voice, tts.recognised_phones) == (True, False)
+    assert (heard.synthetic_voice, heard.recognised_phones) == (False, True)
+    assert (told.synthetic_voice, told.recognised_phones) == (False, False)
+    assert (heard.resolution, heard.aspect_ratio, heard.fit) == ("720p", "9:16", "contain")

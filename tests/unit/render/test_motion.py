@@ -301,3 +301,24 @@ def test_speech_that_starts_at_once_still_opens_on_a_resting_mouth() -> None:
         return int(np.flatnonzero(x[30:] > 0.5)[0])
 
     assert last_vowel_opens(opening) == last_vowel_opens(unled) - round(0.12 * fps)
+
+
+def test_the_audio_models_share_rises_for_recognised_phones_in_an_echo() -> None:
+    from tests.unit.speech.helpers import syllables
+    from twinstudio.render.motion import (
+        AUDIO_WEIGHT,
+        ECHO_AUDIO_WEIGHT,
+        SYNTHETIC_AUDIO_WEIGHT,
+        audio_share,
+    )
+
+    rate = 22050
+    dry, echo = syllables(4.0, rate), syllables(4.0, rate, rt60_s=0.5)
+    assert audio_share(echo, rate, synthetic=True, recognised=True) == SYNTHETIC_AUDIO_WEIGHT
+    assert audio_share(echo, rate) == AUDIO_WEIGHT  # aligned to its transcript: as it was
+    assert audio_share(dry, rate, recognised=True) == AUDIO_WEIGHT
+    assert audio_share(echo, rate, recognised=True) == ECHO_AUDIO_WEIGHT > AUDIO_WEIGHT
+    assert audio_share(echo[: rate // 10], rate, recognised=True) == AUDIO_WEIGHT  # too short
+    assert audio_share(None, rate, recognised=True) == AUDIO_WEIGHT
+    small_room = audio_share(syllables(4.0, rate, rt60_s=0.3), rate, recognised=True)
+    assert AUDIO_WEIGHT <= small_room <= ECHO_AUDIO_WEIGHT

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from tests.media import webm_rgba
+from tests.unit.speech.helpers import syllables
 from twinstudio.cpu import SPEECH_NICE
 from twinstudio.errors import RenderError
 from twinstudio.render import RenderOptions, render_video
@@ -684,7 +685,7 @@ def test_each_bank_cut_is_decoded_once_per_render(
 
 
 @pytest.mark.slow
-def test_a_tts_voice_gives_the_twins_audio_model_a_smaller_share(
+def test_the_twins_audio_model_gets_less_for_a_tts_voice_and_more_in_an_echo(
     video_pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The twin's audio-to-mouth model learnt the person's own voice; a TTS voice is another
@@ -710,3 +711,11 @@ def test_a_tts_voice_gives_the_twins_audio_model_a_smaller_share(
     assert shares == [motion.SYNTHETIC_AUDIO_WEIGHT, motion.AUDIO_WEIGHT]
     assert motion.SYNTHETIC_AUDIO_WEIGHT < motion.AUDIO_WEIGHT
     assert np.abs(openings[0] - openings[1]).max() > 1e-3  # the model moves the mouth
+    # A recording in a room's echo whose phones were recognised (no transcript): the
+    # recogniser mishears them, so the model takes more of the opening (``speech.clarity``).
+    echoing = Speech(syllables(2.0, speech.sample_rate, rt60_s=0.5), speech.sample_rate,
+                     speech.phonemes)  # fmt: skip
+    for recognised in (False, True):
+        options = RenderOptions(resolution="720p", recognised_phones=recognised)
+        render_video(video_pack, echoing, options, tmp_path / f"echo-{recognised}")
+    assert shares[2:] == [motion.AUDIO_WEIGHT, motion.ECHO_AUDIO_WEIGHT]
