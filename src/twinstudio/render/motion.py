@@ -25,8 +25,9 @@ TTS voice is louder or quieter than the footage the model learnt from. Its share
 ``AUDIO_WEIGHT`` for recorded speech (perhaps the person's own) and half that for a TTS voice
 (``SYNTHETIC_AUDIO_WEIGHT``), another speaker's, on which the model predicts less. When the
 phones were recognised from a recording (custom audio without its transcript) that echoes, the
-recogniser mishears them and the model's share rises to ``ECHO_AUDIO_WEIGHT`` (``audio_share``;
-the echo is measured by ``speech.clarity``). Both Piper's split diphthongs ("a", "ɪ") and
+recogniser mishears them: the model's share rises to ``ECHO_AUDIO_WEIGHT`` (``audio_share``;
+the echo is measured by ``speech.clarity``) and its viseme context, read from those phones,
+gives way to its prediction from the sound alone. Both Piper's split diphthongs ("a", "ɪ") and
 pocketsphinx's single symbols ("aɪ") are understood.
 
 How far mouth shapes lead the sound (``ANTICIPATION_S``, 40 ms) differs between people and
@@ -288,32 +289,38 @@ SYNTHETIC_AUDIO_WEIGHT = 0.3
 # of 0.6, 0.388 at 0.8, 0.414 at 1.0. The same sound aligned to its known words instead (the
 # words recognised in the dry sound, as a transcript): 0.425 alone, 0.509 at 0.6, 0.470 at 1.0;
 # so a transcript keeps the usual share. Dry sound at 1.0 would lose: 0.553 at 0.6, 0.499 at 1.0.
-# The share rises from 0.6 to 1.0 as the speech's fastest fall slows from DRY_FALL_DB_S to
-# ECHO_FALL_DB_S: the dev clips' held-back speech falls at 240–532 dB/s dry, 132–222 dB/s
-# echoing (their telephone-band copies at 241–545: more of the model did not help there, track
-# r 0.277 at 0.6 against 0.229 at 1.0; with a fan's noise 101–354, and 0.269 → 0.279).
+# Other rooms, every clip at one share (0.6 / 1.0): RT60 0.3 s 0.426 / 0.465, RT60 0.8 s
+# 0.190 / 0.168 (there nothing reads the sound well: the model's own prediction 0.359, the
+# recognised phones' pauses and closures drag the track down).
 ECHO_AUDIO_WEIGHT = 1.0
+# The echo level (``echo_level``) rises from 0 to 1 as the speech's fastest fall slows from
+# DRY_FALL_DB_S to ECHO_FALL_DB_S: the dev clips' held-back speech falls at 240–532 dB/s dry,
+# 132–222 dB/s in the 0.5 s room (110–194 in the 0.8 s one; 155–273 in the 0.3 s one); their
+# telephone-band copies at 241–545 (more of the model did not help there: track r 0.277 at 0.6,
+# 0.229 at 1.0), with a fan's noise at 101–354 (0.269 → 0.279).
 DRY_FALL_DB_S, ECHO_FALL_DB_S = -240.0, -180.0
 
 
-def audio_share(
-    audio: np.ndarray | None, sample_rate: int, *, synthetic: bool = False,
-    recognised: bool = False,
-) -> float:  # fmt: skip
-    """The twin's audio model's share in the opening for ``audio``: ``SYNTHETIC_AUDIO_WEIGHT``
-    for a TTS voice; for a recording ``AUDIO_WEIGHT``, rising to ``ECHO_AUDIO_WEIGHT`` when its
-    phones were ``recognised`` (no transcript) and it echoes (module doc)."""
-    if synthetic:
-        return SYNTHETIC_AUDIO_WEIGHT
-    if not recognised or audio is None:
-        return AUDIO_WEIGHT
+def echo_level(audio: np.ndarray | None, sample_rate: int) -> float:
+    """How much ``audio`` echoes, 0 (dry, or too short to judge) … 1 (a room's echo), from how
+    fast its level falls (``speech.clarity.fastest_fall_db_s``; DRY_FALL_DB_S … ECHO_FALL_DB_S)."""
+    if audio is None:
+        return 0.0
     from twinstudio.speech.clarity import fastest_fall_db_s
 
     fall = fastest_fall_db_s(audio, sample_rate)
     if fall is None:
-        return AUDIO_WEIGHT
-    echo = float(np.clip((fall - DRY_FALL_DB_S) / (ECHO_FALL_DB_S - DRY_FALL_DB_S), 0.0, 1.0))
-    return AUDIO_WEIGHT + echo * (ECHO_AUDIO_WEIGHT - AUDIO_WEIGHT)
+        return 0.0
+    return float(np.clip((fall - DRY_FALL_DB_S) / (ECHO_FALL_DB_S - DRY_FALL_DB_S), 0.0, 1.0))
+
+
+def audio_share(echo: float = 0.0, *, synthetic: bool = False) -> float:
+    """The twin's audio model's share in the opening: ``SYNTHETIC_AUDIO_WEIGHT`` for a TTS voice;
+    for a recording ``AUDIO_WEIGHT``, rising to ``ECHO_AUDIO_WEIGHT`` with the ``echo`` level of
+    sound whose phones were recognised (0 for a recording aligned to its transcript)."""
+    if synthetic:
+        return SYNTHETIC_AUDIO_WEIGHT
+    return AUDIO_WEIGHT + float(np.clip(echo, 0.0, 1.0)) * (ECHO_AUDIO_WEIGHT - AUDIO_WEIGHT)
 
 
 def blend_audio(
@@ -415,9 +422,17 @@ def viseme_frames(
     return out
 
 
-def _audio_opening(pack: TwinPack, speech: Speech, n_frames: int) -> np.ndarray | None:
+def _audio_opening(
+    pack: TwinPack, speech: Speech, n_frames: int, echo: float = 0.0
+) -> np.ndarray | None:
     """The twin's own model's opening for ``speech`` (with viseme context when the model has
-    it), or None when the pack has no usable model (an older format is skipped, not fatal)."""
+    it), or None when the pack has no usable model (an older format is skipped, not fatal).
+
+    ``echo`` (0–1): the phones were recognised in that much echo, so the context read from them
+    gives way to the model's prediction from the sound alone (in proportion). Every clip's
+    track at a share of 1.0, with context / without: a 0.3 s room 0.465 / 0.470, 0.5 s
+    0.414 / 0.410, 0.8 s 0.168 / 0.211 (2026-12-07, ``recode.py room``).
+    """
     from twinstudio.twins import pack as P
 
     if not pack.has(P.AUDIO_MODEL) or speech.audio is None or len(speech.audio) == 0:
@@ -436,10 +451,13 @@ def _audio_opening(pack: TwinPack, speech: Speech, n_frames: int) -> np.ndarray 
             f1 = min(n_frames, f0 + block)
             g0, g1 = max(0, f0 - margin), min(n_frames, f1 + margin)
             a0, a1 = round(g0 * rate / fps), round(g1 * rate / fps)
-            pred = audio_model.predict_descriptors(pack.file(P.AUDIO_MODEL),
-                                                   speech.audio[a0:a1], rate, fps, g1 - g0,
+            model, sound = pack.file(P.AUDIO_MODEL), speech.audio[a0:a1]
+            pred = audio_model.predict_descriptors(model, sound, rate, fps, g1 - g0,
                                                    viseme=vis[g0:g1] if speech.phonemes else None)  # fmt: skip
             out[f0:f1] = np.asarray(pred)[f0 - g0 : f1 - g0, 0]
+            if echo > 0 and speech.phonemes:
+                plain = audio_model.predict_descriptors(model, sound, rate, fps, g1 - g0)
+                out[f0:f1] = (1 - echo) * out[f0:f1] + echo * plain[f0 - g0 : f1 - g0, 0]
         return out
     except (ImportError, AttributeError, KeyError, ValueError) as exc:
         _LOGGER.warning("twin audio model not usable (%s); phonemes only", exc)
@@ -452,9 +470,11 @@ def track_for_pack(
     n_frames: int,
     expressiveness: float = 1.0,
     audio_weight: float = AUDIO_WEIGHT,
+    echo: float = 0.0,
 ) -> MouthTrack:
-    """The mouth track for ``speech`` spoken by the twin in ``pack`` (its audio model included)."""
-    audio_open = _audio_opening(pack, speech, n_frames) if audio_weight > 0 else None
+    """The mouth track for ``speech`` spoken by the twin in ``pack`` (its audio model included;
+    ``echo``: the level of echo its phones were recognised in, see ``_audio_opening``)."""
+    audio_open = _audio_opening(pack, speech, n_frames, echo) if audio_weight > 0 else None
     return mouth_track(speech.phonemes, n_frames, pack.fps, pack.meta["ranges"], expressiveness,
                        audio_open, audio_weight, _filmed_open_std(pack),
                        footage_lead_s(pack))  # fmt: skip

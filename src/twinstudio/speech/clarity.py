@@ -5,8 +5,10 @@ rings on under the next, the recogniser hears the wrong phones (on the dev clips
 untreated room's echo added, ``benchmarks/recode.py room``, the opening track made from the
 recognised phones fell from r 0.453 to 0.129 against the real mouth), while the twin's own
 audio-to-mouth model, which reads the sound's spectrum frame by frame, kept more (its track
-alone: 0.499 → 0.414). So the render leans on that model when the sound echoes and its phones
-were recognised (``render.motion.audio_share``; aligned to a transcript, they stay good).
+alone: 0.499 → 0.414). So when the sound echoes and its phones were recognised, the render
+leans on that model, and on its prediction from the sound alone rather than with the context of
+those phones (``render.motion.echo_level``, ``audio_share``; phones aligned to a transcript's
+words stay good in an echo, and keep the usual share).
 
 Echo is measured by how fast the speech's level can fall (:func:`fastest_fall_db_s`). Where a
 sound stops, a dry recording's level drops fast: 240–532 dB/s on the dev clips' held-back

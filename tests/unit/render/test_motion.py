@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from twinstudio.render.motion import mouth_track, normalised_track, viseme
 from twinstudio.speech.types import Timing
@@ -303,22 +304,58 @@ def test_speech_that_starts_at_once_still_opens_on_a_resting_mouth() -> None:
     assert last_vowel_opens(opening) == last_vowel_opens(unled) - round(0.12 * fps)
 
 
-def test_the_audio_models_share_rises_for_recognised_phones_in_an_echo() -> None:
+def test_the_audio_models_share_rises_with_the_echo() -> None:
     from tests.unit.speech.helpers import syllables
     from twinstudio.render.motion import (
         AUDIO_WEIGHT,
         ECHO_AUDIO_WEIGHT,
         SYNTHETIC_AUDIO_WEIGHT,
         audio_share,
+        echo_level,
     )
 
     rate = 22050
     dry, echo = syllables(4.0, rate), syllables(4.0, rate, rt60_s=0.5)
-    assert audio_share(echo, rate, synthetic=True, recognised=True) == SYNTHETIC_AUDIO_WEIGHT
-    assert audio_share(echo, rate) == AUDIO_WEIGHT  # aligned to its transcript: as it was
-    assert audio_share(dry, rate, recognised=True) == AUDIO_WEIGHT
-    assert audio_share(echo, rate, recognised=True) == ECHO_AUDIO_WEIGHT > AUDIO_WEIGHT
-    assert audio_share(echo[: rate // 10], rate, recognised=True) == AUDIO_WEIGHT  # too short
-    assert audio_share(None, rate, recognised=True) == AUDIO_WEIGHT
-    small_room = audio_share(syllables(4.0, rate, rt60_s=0.3), rate, recognised=True)
-    assert AUDIO_WEIGHT <= small_room <= ECHO_AUDIO_WEIGHT
+    assert echo_level(dry, rate) == 0.0 and echo_level(echo, rate) == 1.0
+    assert 0.0 <= echo_level(syllables(4.0, rate, rt60_s=0.3), rate) <= 1.0
+    assert echo_level(echo[: rate // 10], rate) == 0.0  # too short to judge
+    assert echo_level(None, rate) == 0.0
+    assert audio_share(1.0, synthetic=True) == SYNTHETIC_AUDIO_WEIGHT
+    assert audio_share(0.0) == AUDIO_WEIGHT  # dry, or aligned to its transcript
+    assert audio_share(1.0) == ECHO_AUDIO_WEIGHT > AUDIO_WEIGHT
+    assert AUDIO_WEIGHT < audio_share(0.5) < ECHO_AUDIO_WEIGHT
+
+
+def test_in_an_echo_the_audio_model_drops_the_context_of_misheard_phones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The model's viseme context comes from the recognised phones; in an echo they are misheard,
+    # so its prediction from the sound alone is mixed in, in proportion to the echo.
+    from twinstudio.render import motion
+    from twinstudio.speech.types import Speech
+    from twinstudio.twins import audio_model
+
+    n, calls = 50, []
+
+    def predict(path: Path, audio: np.ndarray, rate: int, fps: float, frames: int,
+                viseme: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+        calls.append(viseme is not None)
+        return np.full((frames, 3), 0.2 if viseme is not None else 0.6, np.float32)
+
+    class Pack:
+        fps, meta = 25.0, {"labels": {}}
+
+        def has(self, name: str) -> bool:
+            return True
+
+        def file(self, name: str) -> Path:
+            return Path("audio_model.npz")
+
+    monkeypatch.setattr(audio_model, "predict_descriptors", predict)
+    speech = Speech(np.zeros(22050 * 2, np.float32), 22050, timings([("h", 100), ("ə", 200)]))
+    dry = motion._audio_opening(Pack(), speech, n)  # type: ignore[arg-type]
+    assert dry is not None and np.allclose(dry, 0.2) and calls == [True]
+    mixed = motion._audio_opening(Pack(), speech, n, echo=0.25)  # type: ignore[arg-type]
+    assert mixed is not None and np.allclose(mixed, 0.75 * 0.2 + 0.25 * 0.6)
+    echoing = motion._audio_opening(Pack(), speech, n, echo=1.0)  # type: ignore[arg-type]
+    assert echoing is not None and np.allclose(echoing, 0.6)
