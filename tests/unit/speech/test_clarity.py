@@ -68,3 +68,19 @@ def test_a_dev_clips_sound_dry_and_in_a_room(footage: Path) -> None:
     # Recognised phones: the twin's audio model gets more of the opening in the echo.
     assert echo_level(sound, RATE) == 0.0 and audio_share(echo_level(sound, RATE)) == AUDIO_WEIGHT
     assert audio_share(echo_level(echoing, RATE)) > AUDIO_WEIGHT + 0.1
+
+
+def test_the_level_is_stfts_band_power_computed_in_blocks() -> None:
+    from scipy.signal import stft
+
+    from twinstudio.speech.clarity import BAND_HZ, BLOCK_FRAMES, band_level_db
+
+    sound = syllables(9.0, RATE, rt60_s=0.3)  # > BLOCK_FRAMES frames: several blocks
+    level = band_level_db(sound, RATE)
+    window, hop = round(0.032 * RATE), round(0.01 * RATE)
+    freqs, _, spec = stft(sound.astype(np.float64), RATE, nperseg=window,
+                          noverlap=window - hop, boundary=None)  # fmt: skip
+    band = (freqs >= BAND_HZ[0]) & (freqs < BAND_HZ[1])
+    expected = 10 * np.log10((np.abs(spec[band]) ** 2).sum(axis=0) + 1e-12)
+    assert level is not None and len(level) == len(expected) > 2 * BLOCK_FRAMES
+    assert np.abs(level - expected).max() < 1e-6
