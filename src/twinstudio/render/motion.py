@@ -451,13 +451,11 @@ def _audio_opening(
             f1 = min(n_frames, f0 + block)
             g0, g1 = max(0, f0 - margin), min(n_frames, f1 + margin)
             a0, a1 = round(g0 * rate / fps), round(g1 * rate / fps)
-            model, sound = pack.file(P.AUDIO_MODEL), speech.audio[a0:a1]
-            pred = audio_model.predict_descriptors(model, sound, rate, fps, g1 - g0,
-                                                   viseme=vis[g0:g1] if speech.phonemes else None)  # fmt: skip
+            pred = audio_model.predict_descriptors(pack.file(P.AUDIO_MODEL),
+                                                   speech.audio[a0:a1], rate, fps, g1 - g0,
+                                                   viseme=vis[g0:g1] if speech.phonemes else None,
+                                                   sound_only=echo)  # fmt: skip
             out[f0:f1] = np.asarray(pred)[f0 - g0 : f1 - g0, 0]
-            if echo > 0 and speech.phonemes:
-                plain = audio_model.predict_descriptors(model, sound, rate, fps, g1 - g0)
-                out[f0:f1] = (1 - echo) * out[f0:f1] + echo * plain[f0 - g0 : f1 - g0, 0]
         return out
     except (ImportError, AttributeError, KeyError, ValueError) as exc:
         _LOGGER.warning("twin audio model not usable (%s); phonemes only", exc)

@@ -240,20 +240,30 @@ def _load(model_path: Path) -> dict[str, np.ndarray]:
 
 def predict_descriptors(
     model_path: Path, audio: np.ndarray, sample_rate: int, fps: float, n_frames: int,
-    viseme: np.ndarray | None = None,
+    viseme: np.ndarray | None = None, sound_only: float = 0.0,
 ) -> np.ndarray:  # fmt: skip
-    """(n_frames, 3) predicted open, width, jaw from ``audio`` (+ per-frame visemes if given)."""
+    """(n_frames, 3) predicted open, width, jaw from ``audio`` (+ per-frame visemes if given).
+
+    ``sound_only`` (0–1): with visemes, this share of the prediction is the audio-only model's,
+    from the same features (``render.motion``: the visemes' phones were recognised in an echo).
+    """
     m = _load(model_path)
     if sample_rate != RATE:
         from scipy.signal import resample_poly
 
         audio = resample_poly(audio, RATE, sample_rate).astype(np.float32)
     x = audio_features(audio, fps, n_frames)
-    if viseme is not None and "viseme_weights" in m:
-        x = np.hstack([x, viseme_features(viseme[:n_frames])])
-        w, mean, std = m["viseme_weights"], m["viseme_mean"], m["viseme_std"]
-    else:
-        w, mean, std = m["audio_weights"], m["audio_mean"], m["audio_std"]
+    if viseme is None or "viseme_weights" not in m:
+        return _predicted(x, m, "audio")
+    with_context = _predicted(np.hstack([x, viseme_features(viseme[:n_frames])]), m, "viseme")
+    if sound_only <= 0:
+        return with_context
+    return (1 - sound_only) * with_context + sound_only * _predicted(x, m, "audio")
+
+
+def _predicted(x: np.ndarray, m: dict[str, np.ndarray], model: str) -> np.ndarray:
+    """The ``model`` ("audio" or "viseme") weights' prediction from features ``x``."""
+    w, mean, std = m[f"{model}_weights"], m[f"{model}_mean"], m[f"{model}_std"]
     pred = ((x - mean) / std) @ w[:-1] + w[-1]
     pred[:, 0] = np.clip(pred[:, 0], 0.0, None)
     return pred.astype(np.float32)

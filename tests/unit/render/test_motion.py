@@ -338,9 +338,10 @@ def test_in_an_echo_the_audio_model_drops_the_context_of_misheard_phones(
     n, calls = 50, []
 
     def predict(path: Path, audio: np.ndarray, rate: int, fps: float, frames: int,
-                viseme: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
-        calls.append(viseme is not None)
-        return np.full((frames, 3), 0.2 if viseme is not None else 0.6, np.float32)
+                viseme: np.ndarray | None = None, sound_only: float = 0.0) -> np.ndarray:  # fmt: skip
+        calls.append(viseme is not None)  # with context 0.2, from the sound alone 0.6
+        value = (1 - sound_only) * 0.2 + sound_only * 0.6 if viseme is not None else 0.6
+        return np.full((frames, 3), value, np.float32)
 
     class Pack:
         fps, meta = 25.0, {"labels": {}}
@@ -354,7 +355,7 @@ def test_in_an_echo_the_audio_model_drops_the_context_of_misheard_phones(
     monkeypatch.setattr(audio_model, "predict_descriptors", predict)
     speech = Speech(np.zeros(22050 * 2, np.float32), 22050, timings([("h", 100), ("ə", 200)]))
     dry = motion._audio_opening(Pack(), speech, n)  # type: ignore[arg-type]
-    assert dry is not None and np.allclose(dry, 0.2) and calls == [True]
+    assert dry is not None and np.allclose(dry, 0.2) and calls == [True]  # one prediction
     mixed = motion._audio_opening(Pack(), speech, n, echo=0.25)  # type: ignore[arg-type]
     assert mixed is not None and np.allclose(mixed, 0.75 * 0.2 + 0.25 * 0.6)
     echoing = motion._audio_opening(Pack(), speech, n, echo=1.0)  # type: ignore[arg-type]

@@ -51,10 +51,9 @@ def voiced(f0: float, seconds: float, sample_rate: int = 22050) -> np.ndarray:
 def syllables(seconds: float, rate: int, rt60_s: float | None = None, seed: int = 3) -> np.ndarray:
     """Speech-like sound: 150 ms bursts of 0.3–5 kHz noise (10 ms rise and fall), 100 ms apart.
 
-    With ``rt60_s``, in a room's echo: convolved with a noise tail decaying 60 dB in ``rt60_s``,
-    as much energy as the direct sound, its first reflection 5 ms late (``recode.py room``'s).
+    With ``rt60_s``, in a room's echo (:func:`in_a_room`).
     """
-    from scipy.signal import butter, fftconvolve, sosfilt
+    from scipy.signal import butter, sosfilt
 
     rng = np.random.default_rng(seed)
     n = int(seconds * rate)
@@ -67,10 +66,19 @@ def syllables(seconds: float, rate: int, rt60_s: float | None = None, seed: int 
         gate[start : start + syllable] = shape * rng.uniform(0.5, 1.0)
     audio = band * gate
     if rt60_s is not None:
-        t = np.arange(int(rate * rt60_s)) / rate
-        tail = rng.normal(size=len(t)) * np.exp(-6.9 * t / rt60_s)
-        tail[: rate // 200] = 0
-        impulse = tail / np.sqrt((tail**2).sum())
-        impulse[0] = 1.0
-        audio = fftconvolve(audio, impulse)[:n]
+        audio = in_a_room(audio, rate, rt60_s, rng)
     return (0.3 * audio / np.abs(audio).max()).astype(np.float32)
+
+
+def in_a_room(audio: np.ndarray, rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
+    """``audio`` in a room's echo, as long as it was: convolved with a noise tail decaying 60 dB
+    in ``rt60_s``, as much energy as the direct sound, its first reflection 5 ms late (the
+    impulse of ``benchmarks/recode.py room``, which tests do not import)."""
+    from scipy.signal import fftconvolve
+
+    t = np.arange(int(rate * rt60_s)) / rate
+    tail = rng.normal(size=len(t)) * np.exp(-6.9 * t / rt60_s)
+    tail[: rate // 200] = 0
+    impulse = tail / np.sqrt((tail**2).sum())
+    impulse[0] = 1.0
+    return np.asarray(fftconvolve(audio, impulse)[: len(audio)])

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.unit.speech.helpers import syllables
+from tests.unit.speech.helpers import in_a_room, syllables
 from twinstudio.render.motion import (
     AUDIO_WEIGHT,
     DRY_FALL_DB_S,
@@ -47,21 +47,13 @@ def test_too_little_sound_is_not_judged() -> None:
 
 
 def test_a_dev_clips_sound_dry_and_in_a_room(footage: Path) -> None:
-    from scipy.signal import fftconvolve
-
     from twinstudio.speech.audio import decode
 
     clip = footage / "clips" / "videoretalking_woman_blue_backdrop_7s.mp4"
     if not clip.exists():
         pytest.skip(f"{clip.name} not in the footage")
     sound = decode(clip)  # mono 22050 Hz
-    rng = np.random.default_rng(13)
-    t = np.arange(int(RATE * 0.5)) / RATE
-    tail = rng.normal(size=len(t)) * np.exp(-6.9 * t / 0.5)
-    tail[: RATE // 200] = 0
-    impulse = tail / np.sqrt((tail**2).sum())
-    impulse[0] = 1.0
-    echoing = fftconvolve(sound, impulse)[: len(sound)].astype(np.float32)
+    echoing = in_a_room(sound, RATE, 0.5, np.random.default_rng(13)).astype(np.float32)
     dry, echo = fastest_fall_db_s(sound, RATE), fastest_fall_db_s(echoing, RATE)
     assert dry is not None and echo is not None
     assert dry < DRY_FALL_DB_S + 100 and echo > DRY_FALL_DB_S + 20, (dry, echo)

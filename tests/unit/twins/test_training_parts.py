@@ -98,6 +98,12 @@ def test_audio_model_learns_a_mouth_that_follows_loudness(tmp_path: Path) -> Non
     pred = predict_descriptors(out, audio, 16000, fps, n)
     assert pred.shape == (n, 3) and (pred[:, 0] >= 0).all()
     assert np.corrcoef(pred[:, 0], desc[:, 0])[0, 1] > 0.7
+    # Visemes recognised in an echo: a share of the sound-only prediction, from one pass.
+    context = predict_descriptors(out, audio, 16000, fps, n, viseme=viseme)
+    assert np.abs(context - pred).max() > 1e-3  # the visemes change the prediction
+    mixed = predict_descriptors(out, audio, 16000, fps, n, viseme=viseme, sound_only=0.25)
+    assert np.allclose(mixed, 0.75 * context + 0.25 * pred, atol=1e-6)
+    assert np.array_equal(predict_descriptors(out, audio, 16000, fps, n, viseme, 0.0), context)
 
 
 def test_audio_model_needs_enough_frames(tmp_path: Path) -> None:
