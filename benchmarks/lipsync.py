@@ -446,7 +446,7 @@ def run_clip(
 ) -> dict[str, object]:
     from twinstudio.render.baseloop import base_frames, schedule
     from twinstudio.render.lipsync.base import engine_for
-    from twinstudio.render.motion import audio_share, echo_level, track_for_pack
+    from twinstudio.render.motion import echo_and_share, track_for_pack
     from twinstudio.speech import load_audio
     from twinstudio.twins import pack as P
     from twinstudio.twins.audio_model import predict_opening
@@ -462,8 +462,7 @@ def run_clip(
         speech = load_audio(wav)
         pack = TwinPack.open(pack_dir)
         # As a render of custom audio given without its transcript (the phones are recognised).
-        echo = echo_level(speech.audio, speech.sample_rate)
-        share = audio_share(echo)
+        echo, share = echo_and_share(speech.audio, speech.sample_rate, recognised=True)
         track = track_for_pack(pack, speech, len(held), audio_weight=share, echo=echo)
         engine = engine_for(pack)
         rendered, saving = _DiskFrames(tmp / "rendered"), 0.0

@@ -26,9 +26,11 @@ TTS voice is louder or quieter than the footage the model learnt from. Its share
 (``SYNTHETIC_AUDIO_WEIGHT``), another speaker's, on which the model predicts less. When the
 phones were recognised from a recording (custom audio without its transcript) that echoes, the
 recogniser mishears them: the model's share rises to ``ECHO_AUDIO_WEIGHT`` (``audio_share``;
-the echo is measured by ``speech.clarity``) and its viseme context, read from those phones,
-gives way to its prediction from the sound alone. Both Piper's split diphthongs ("a", "ɪ") and
-pocketsphinx's single symbols ("aɪ") are understood.
+the echo is measured by ``speech.clarity``), its viseme context, read from those phones,
+gives way to its prediction from the sound alone, and so do the phones' pauses: the prediction
+shapes them too (``blend_audio``'s ``over_pauses``), for the recogniser hears silence in the
+echo's tail and speech in its pauses. Closures still shut the lips. Both Piper's split
+diphthongs ("a", "ɪ") and pocketsphinx's single symbols ("aɪ") are understood.
 
 How far mouth shapes lead the sound (``ANTICIPATION_S``, 40 ms) differs between people and
 recordings: some footage shows the mouth a good 100 ms ahead of what its sound's phone timings
@@ -291,7 +293,11 @@ SYNTHETIC_AUDIO_WEIGHT = 0.3
 # so a transcript keeps the usual share. Dry sound at 1.0 would lose: 0.553 at 0.6, 0.499 at 1.0.
 # Other rooms, every clip at one share (0.6 / 1.0): RT60 0.3 s 0.426 / 0.465, RT60 0.8 s
 # 0.190 / 0.168 (there nothing reads the sound well: the model's own prediction 0.359, the
-# recognised phones' pauses and closures drag the track down).
+# recognised phones' pauses and closures drag the track down). So the blend also reaches into
+# the phones' pauses in proportion to the echo (``over_pauses``; packs trained afresh at
+# efc05f6, 2026-12-07): RT60 0.8 s track r 0.204 → 0.376, render 0.189 → 0.265 (the model
+# alone 0.356); 0.5 s 0.407 → 0.409, render 0.364 → 0.391; dry sound unchanged (echo 0). Not
+# the closures too: over every frame, closures left to the model, 0.8 s 0.365 against 0.383.
 ECHO_AUDIO_WEIGHT = 1.0
 # The echo level (``echo_level``) rises from 0 to 1 as the speech's fastest fall slows from
 # DRY_FALL_DB_S to ECHO_FALL_DB_S: the dev clips' held-back speech falls at 240–532 dB/s dry,
@@ -323,6 +329,16 @@ def audio_share(echo: float = 0.0, *, synthetic: bool = False) -> float:
     return AUDIO_WEIGHT + float(np.clip(echo, 0.0, 1.0)) * (ECHO_AUDIO_WEIGHT - AUDIO_WEIGHT)
 
 
+def echo_and_share(
+    audio: np.ndarray | None, sample_rate: int, *, recognised: bool, synthetic: bool = False
+) -> tuple[float, float]:
+    """(echo level, the audio model's share) for speech about to be rendered: the echo is
+    judged only where its phones were ``recognised`` (custom audio without its transcript);
+    ``synthetic``: a TTS voice (``audio_share``). The renderer and the benchmark both use it."""
+    echo = echo_level(audio, sample_rate) if recognised else 0.0
+    return echo, audio_share(echo, synthetic=synthetic)
+
+
 def blend_audio(
     norm: np.ndarray,
     closed: np.ndarray,
@@ -330,27 +346,39 @@ def blend_audio(
     audio_open: np.ndarray,
     fps: float,
     weight: float = AUDIO_WEIGHT,
+    over_pauses: float = 0.0,
 ) -> np.ndarray:
     """Blend an audio-predicted opening (any units, one per frame) into ``norm[:, 0]``.
 
     Only while speaking (the weight fades in and out over ~100 ms, so pauses still rest), and
-    never on frames where the lips must meet.
+    never on frames where the lips must meet. ``over_pauses`` (0–1): how far the blend also
+    reaches into the phones' pauses, whose timing is not trusted (recognised in an echo): at 1
+    the prediction shapes every frame but the closures, scaled over all of them.
     """
     out = norm.copy()
     n = min(len(norm), len(audio_open))
-    if n < 3 or weight <= 0 or speaking[:n].sum() < 3:
+    reach = float(np.clip(over_pauses, 0.0, 1.0))
+    on = speaking[:n]
+    if n < 3 or weight <= 0 or (reach == 0 and on.sum() < 3):
         return out
     pred = _smooth(np.asarray(audio_open[:n], np.float64)[:, None], 0.7 * fps / 30)[:, 0]
-    on = speaking[:n]
-    p_mu, p_sd = float(pred[on].mean()), float(pred[on].std())
-    t_mu, t_sd = float(norm[:n, 0][on].mean()), float(norm[:n, 0][on].std())
+    counted = np.where(on, 1.0, reach)  # each frame's weight in the two tracks' statistics
+    p_mu, p_sd = _weighted_stats(pred, counted)
+    t_mu, t_sd = _weighted_stats(norm[:n, 0].astype(np.float64), counted)
     if p_sd < 1e-9:
         return out
     scaled = t_mu + (pred - p_mu) / p_sd * max(t_sd, 1e-3)
-    w = _smooth(on.astype(np.float64)[:, None], 0.1 * fps)[:, 0] * weight
+    w = _smooth(on.astype(np.float64)[:, None], 0.1 * fps)[:, 0]
+    w = ((1 - reach) * w + reach) * weight
     w[closed[:n]] = 0.0
     out[:n, 0] = np.clip((1 - w) * norm[:n, 0] + w * scaled, 0.0, 1.2)
     return out.astype(np.float32)
+
+
+def _weighted_stats(x: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of ``x`` with each value counted ``weights`` times."""
+    mu = float(np.average(x, weights=weights))
+    return mu, float(np.sqrt(np.average((x - mu) ** 2, weights=weights)))
 
 
 def mouth_track(
@@ -363,6 +391,7 @@ def mouth_track(
     audio_weight: float = AUDIO_WEIGHT,
     open_std: float | None = None,
     lead_s: float = ANTICIPATION_S,
+    over_pauses: float = 0.0,
 ) -> MouthTrack:
     """The full motion step: per-frame targets in both normalised and descriptor units.
 
@@ -373,7 +402,7 @@ def mouth_track(
     """
     norm, closed, speaking = normalised_track(phonemes, n_frames, fps, 1.0, lead_s)
     if audio_open is not None:
-        norm = blend_audio(norm, closed, speaking, audio_open, fps, audio_weight)
+        norm = blend_audio(norm, closed, speaking, audio_open, fps, audio_weight, over_pauses)
     desc = to_descriptors(norm, ranges)
     if open_std is not None and n_frames >= 3:
         desc[:, 0] = _match_spread(desc[:, 0], open_std, ranges["open"])
@@ -471,11 +500,12 @@ def track_for_pack(
     echo: float = 0.0,
 ) -> MouthTrack:
     """The mouth track for ``speech`` spoken by the twin in ``pack`` (its audio model included;
-    ``echo``: the level of echo its phones were recognised in, see ``_audio_opening``)."""
+    ``echo``: the level of echo its phones were recognised in: their context gives way to the
+    sound's, see ``_audio_opening``, and so do their pauses, see ``blend_audio``)."""
     audio_open = _audio_opening(pack, speech, n_frames, echo) if audio_weight > 0 else None
     return mouth_track(speech.phonemes, n_frames, pack.fps, pack.meta["ranges"], expressiveness,
                        audio_open, audio_weight, _filmed_open_std(pack),
-                       footage_lead_s(pack))  # fmt: skip
+                       footage_lead_s(pack), echo)  # fmt: skip
 
 
 def _filmed_open_std(pack: TwinPack) -> float | None:

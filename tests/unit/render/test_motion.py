@@ -93,6 +93,33 @@ def test_audio_blend_follows_audio_but_keeps_closures_and_rests() -> None:
     assert np.abs(np.diff(out[:, 0], 2)).max() < 1.0  # no frame-to-frame jitter
 
 
+def test_in_an_echo_the_audio_blend_reaches_into_the_phones_pauses() -> None:
+    # Phones recognised in an echo are misheard, their pauses too: the prediction then shapes
+    # the pauses as well (in proportion), scaled over every frame, and closures still shut.
+    from twinstudio.render.motion import blend_audio
+
+    fps = 25.0
+    ph = timings([("", 400)] + [("a", 120), ("p", 80), ("ə", 120), ("", 1000)] * 4)
+    n = round(sum(p.end_ms - p.start_ms for p in ph) / 1000 * fps)
+    norm, closed, speaking = normalised_track(ph, n, fps)
+    audio = np.sin(np.arange(n) / 2.0) + 1.0
+    pauses = np.convolve(speaking, np.ones(9), mode="same") == 0  # well inside them
+    assert pauses.sum() >= 40
+    kept = blend_audio(norm, closed, speaking, audio, fps, weight=1.0)
+    assert np.array_equal(kept, blend_audio(norm, closed, speaking, audio, fps, 1.0, 0.0))
+    half = blend_audio(norm, closed, speaking, audio, fps, 1.0, over_pauses=0.5)
+    full = blend_audio(norm, closed, speaking, audio, fps, 1.0, over_pauses=1.0)
+    moved = [float(np.abs(out[pauses, 0] - norm[pauses, 0]).mean()) for out in (kept, half, full)]
+    assert moved[0] < 0.01 < moved[1] < moved[2]  # the pauses rest as the phones say, or less
+    for out in (half, full):
+        assert np.corrcoef(out[pauses, 0], audio[pauses])[0, 1] > 0.9
+        assert np.all(out[closed, 0] == 0.0)
+    # With no speech heard at all, only an echo lets the sound shape the mouth.
+    silent = np.zeros(n, bool)
+    assert np.array_equal(blend_audio(norm, closed, silent, audio, fps, 1.0), norm)
+    assert not np.array_equal(blend_audio(norm, closed, silent, audio, fps, 1.0, 1.0), norm)
+
+
 def test_spread_matches_the_person_and_expressiveness_scales_it() -> None:
     ph = timings([("", 200)] + [("ɑ", 150), ("m", 60), ("ɪ", 120), ("s", 80)] * 8 + [("", 200)])
     n = round(sum(p.end_ms - p.start_ms for p in ph) / 1000 * 25)
@@ -311,6 +338,7 @@ def test_the_audio_models_share_rises_with_the_echo() -> None:
         ECHO_AUDIO_WEIGHT,
         SYNTHETIC_AUDIO_WEIGHT,
         audio_share,
+        echo_and_share,
         echo_level,
     )
 
@@ -324,6 +352,11 @@ def test_the_audio_models_share_rises_with_the_echo() -> None:
     assert audio_share(0.0) == AUDIO_WEIGHT  # dry, or aligned to its transcript
     assert audio_share(1.0) == ECHO_AUDIO_WEIGHT > AUDIO_WEIGHT
     assert AUDIO_WEIGHT < audio_share(0.5) < ECHO_AUDIO_WEIGHT
+    # The renderer's and the benchmark's one reading: only recognised phones are judged.
+    assert echo_and_share(echo, rate, recognised=True) == (1.0, ECHO_AUDIO_WEIGHT)
+    assert echo_and_share(echo, rate, recognised=False) == (0.0, AUDIO_WEIGHT)
+    assert echo_and_share(dry, rate, recognised=True) == (0.0, AUDIO_WEIGHT)
+    assert echo_and_share(echo, rate, recognised=True, synthetic=True)[1] == SYNTHETIC_AUDIO_WEIGHT
 
 
 def test_in_an_echo_the_audio_model_drops_the_context_of_misheard_phones(
