@@ -446,7 +446,7 @@ def run_clip(
 ) -> dict[str, object]:
     from twinstudio.render.baseloop import base_frames, schedule
     from twinstudio.render.lipsync.base import engine_for
-    from twinstudio.render.motion import echo_and_share, track_for_pack
+    from twinstudio.render.motion import read_sound, track_for_pack
     from twinstudio.speech import load_audio
     from twinstudio.twins import pack as P
     from twinstudio.twins.audio_model import predict_opening
@@ -462,8 +462,9 @@ def run_clip(
         speech = load_audio(wav)
         pack = TwinPack.open(pack_dir)
         # As a render of custom audio given without its transcript (the phones are recognised).
-        echo, share = echo_and_share(speech.audio, speech.sample_rate, recognised=True)
-        track = track_for_pack(pack, speech, len(held), audio_weight=share, echo=echo)
+        sound = read_sound(speech.audio, speech.sample_rate, recognised=True)
+        track = track_for_pack(pack, speech, len(held), audio_weight=sound.share, echo=sound.echo,
+                               over_pauses=sound.over_pauses)  # fmt: skip
         engine = engine_for(pack)
         rendered, saving = _DiskFrames(tmp / "rendered"), 0.0
         t0 = time.perf_counter()
@@ -508,8 +509,9 @@ def run_clip(
             "train_s": round(train_s_taken, 2),
             "engine_fps": round(render_fps, 1),
             "phonemes": len(speech.phonemes),
-            "audio_share": round(share, 3),
-            "echo": round(echo, 3),
+            "audio_share": round(sound.share, 3),
+            "echo": round(sound.echo, 3),
+            "over_pauses": round(sound.over_pauses, 3),
             "sample": sample,
             "baseline": _compare(held, baseline),
             "linear": linear,

@@ -27,9 +27,10 @@ TTS voice is louder or quieter than the footage the model learnt from. Its share
 phones were recognised from a recording (custom audio without its transcript) that echoes, the
 recogniser mishears them: the model's share rises to ``ECHO_AUDIO_WEIGHT`` (``audio_share``;
 the echo is measured by ``speech.clarity``), its viseme context, read from those phones,
-gives way to its prediction from the sound alone, and so do the phones' pauses: the prediction
-shapes them too (``blend_audio``'s ``over_pauses``), for the recogniser hears silence in the
-echo's tail and speech in its pauses. Closures still shut the lips. Both Piper's split
+gives way to its prediction from the sound alone; in a heavier echo the phones' pauses give
+way too, the prediction shaping them as well (``blend_audio``'s ``over_pauses``), for the
+recogniser hears silence in the echo's tail and speech in its pauses. Closures still shut the
+lips. ``read_sound`` makes these readings, once per piece. Both Piper's split
 diphthongs ("a", "ɪ") and pocketsphinx's single symbols ("aɪ") are understood.
 
 How far mouth shapes lead the sound (``ANTICIPATION_S``, 40 ms) differs between people and
@@ -294,10 +295,8 @@ SYNTHETIC_AUDIO_WEIGHT = 0.3
 # Other rooms, every clip at one share (0.6 / 1.0): RT60 0.3 s 0.426 / 0.465, RT60 0.8 s
 # 0.190 / 0.168 (there nothing reads the sound well: the model's own prediction 0.359, the
 # recognised phones' pauses and closures drag the track down). So the blend also reaches into
-# the phones' pauses in proportion to the echo (``over_pauses``; packs trained afresh at
-# efc05f6, 2026-12-07): RT60 0.8 s track r 0.204 → 0.376, render 0.189 → 0.265 (the model
-# alone 0.356); 0.5 s 0.407 → 0.409, render 0.364 → 0.391; dry sound unchanged (echo 0). Not
-# the closures too: over every frame, closures left to the model, 0.8 s 0.365 against 0.383.
+# the phones' pauses in a heavier echo (``over_pauses``, PAUSES_…_FALL_DB_S below). Not the
+# closures too: over every frame, closures left to the model, 0.8 s 0.365 against 0.383.
 ECHO_AUDIO_WEIGHT = 1.0
 # The echo level (``echo_level``) rises from 0 to 1 as the speech's fastest fall slows from
 # DRY_FALL_DB_S to ECHO_FALL_DB_S: the dev clips' held-back speech falls at 240–532 dB/s dry,
@@ -307,17 +306,40 @@ ECHO_AUDIO_WEIGHT = 1.0
 DRY_FALL_DB_S, ECHO_FALL_DB_S = -240.0, -180.0
 
 
+# The recogniser's pauses give way to the audio model only in a heavier echo: ``over_pauses``
+# rises from 0 at PAUSES_DRY_FALL_DB_S to 1 at PAUSES_ECHO_FALL_DB_S. The phones' pauses are
+# right for some people and not others whatever the echo: with the prediction over every frame
+# the blue-backdrop, ed_markey and katie_hill tracks gain even in the lightest room (they keep
+# talking shapes or breathe open where the recogniser heard silence), the suit's and both
+# blazers' lose in every room (their mouths do rest in the pauses). Tracks in the rooms of
+# RT60 0.3 / 0.5 / 0.8 s and the fan's noise (packs trained afresh at efc05f6, 2026-12-07):
+# pauses kept 0.436 / 0.407 / 0.204 / 0.272; following the echo level (−240 … −180 dB/s)
+# 0.419 / 0.409 / 0.376 / 0.257; −200 … −130 dB/s **0.438 / 0.415 / 0.354 / 0.258**; −180 …
+# −130 0.443 / 0.412 / 0.347 / 0.258.
+PAUSES_DRY_FALL_DB_S, PAUSES_ECHO_FALL_DB_S = -200.0, -130.0
+
+
+@dataclass(frozen=True)
+class SoundReading:
+    """How the renderer reads a piece's sound (``read_sound``): ``echo`` 0–1 (the audio
+    model's share and its sound-only prediction follow it), ``over_pauses`` 0–1 (how far the
+    model shapes the phones' pauses, ``blend_audio``) and ``share`` (``audio_share``)."""
+
+    echo: float = 0.0
+    over_pauses: float = 0.0
+    share: float = AUDIO_WEIGHT
+
+
+def _ramp(fall: float | None, dry: float, echoing: float) -> float:
+    if fall is None:
+        return 0.0
+    return float(np.clip((fall - dry) / (echoing - dry), 0.0, 1.0))
+
+
 def echo_level(audio: np.ndarray | None, sample_rate: int) -> float:
     """How much ``audio`` echoes, 0 (dry, or too short to judge) … 1 (a room's echo), from how
     fast its level falls (``speech.clarity.fastest_fall_db_s``; DRY_FALL_DB_S … ECHO_FALL_DB_S)."""
-    if audio is None:
-        return 0.0
-    from twinstudio.speech.clarity import fastest_fall_db_s
-
-    fall = fastest_fall_db_s(audio, sample_rate)
-    if fall is None:
-        return 0.0
-    return float(np.clip((fall - DRY_FALL_DB_S) / (ECHO_FALL_DB_S - DRY_FALL_DB_S), 0.0, 1.0))
+    return read_sound(audio, sample_rate, recognised=True).echo
 
 
 def audio_share(echo: float = 0.0, *, synthetic: bool = False) -> float:
@@ -329,14 +351,20 @@ def audio_share(echo: float = 0.0, *, synthetic: bool = False) -> float:
     return AUDIO_WEIGHT + float(np.clip(echo, 0.0, 1.0)) * (ECHO_AUDIO_WEIGHT - AUDIO_WEIGHT)
 
 
-def echo_and_share(
+def read_sound(
     audio: np.ndarray | None, sample_rate: int, *, recognised: bool, synthetic: bool = False
-) -> tuple[float, float]:
-    """(echo level, the audio model's share) for speech about to be rendered: the echo is
-    judged only where its phones were ``recognised`` (custom audio without its transcript);
-    ``synthetic``: a TTS voice (``audio_share``). The renderer and the benchmark both use it."""
-    echo = echo_level(audio, sample_rate) if recognised else 0.0
-    return echo, audio_share(echo, synthetic=synthetic)
+) -> SoundReading:
+    """How to blend the twin's audio model for speech about to be rendered: its echo is judged
+    (once) only where its phones were ``recognised`` (custom audio without its transcript);
+    ``synthetic``: a TTS voice. The renderer and the benchmark both read sound with it."""
+    if not recognised or audio is None:
+        return SoundReading(share=audio_share(synthetic=synthetic))
+    from twinstudio.speech.clarity import fastest_fall_db_s
+
+    fall = fastest_fall_db_s(audio, sample_rate)
+    echo = _ramp(fall, DRY_FALL_DB_S, ECHO_FALL_DB_S)
+    pauses = _ramp(fall, PAUSES_DRY_FALL_DB_S, PAUSES_ECHO_FALL_DB_S)
+    return SoundReading(echo, pauses, audio_share(echo, synthetic=synthetic))
 
 
 def blend_audio(
@@ -498,14 +526,16 @@ def track_for_pack(
     expressiveness: float = 1.0,
     audio_weight: float = AUDIO_WEIGHT,
     echo: float = 0.0,
+    over_pauses: float = 0.0,
 ) -> MouthTrack:
     """The mouth track for ``speech`` spoken by the twin in ``pack`` (its audio model included;
-    ``echo``: the level of echo its phones were recognised in: their context gives way to the
-    sound's, see ``_audio_opening``, and so do their pauses, see ``blend_audio``)."""
+    ``echo``: the level of echo its phones were recognised in, their context gives way to the
+    sound's, see ``_audio_opening``; ``over_pauses``: how far their pauses give way, see
+    ``blend_audio``; both from ``read_sound``)."""
     audio_open = _audio_opening(pack, speech, n_frames, echo) if audio_weight > 0 else None
     return mouth_track(speech.phonemes, n_frames, pack.fps, pack.meta["ranges"], expressiveness,
                        audio_open, audio_weight, _filmed_open_std(pack),
-                       footage_lead_s(pack), echo)  # fmt: skip
+                       footage_lead_s(pack), over_pauses)  # fmt: skip
 
 
 def _filmed_open_std(pack: TwinPack) -> float | None:

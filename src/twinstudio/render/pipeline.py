@@ -154,13 +154,14 @@ class _Timeline:
             yield self._track(*tail, 1)
 
     def _track(self, piece: Speech, audio: np.ndarray, start_s: float, n: int) -> MouthTrack:
-        from twinstudio.render.motion import echo_and_share, track_for_pack
+        from twinstudio.render.motion import read_sound, track_for_pack
 
         delta_ms = (start_s - self.frames / self.pack.fps) * 1000
         local = Speech(audio, self.rate, _shifted(piece.phonemes, delta_ms), [], piece.text)
-        echo, share = echo_and_share(audio, self.rate, recognised=self.options.recognised_phones,
-                                     synthetic=self.options.synthetic_voice)  # fmt: skip
-        track = track_for_pack(self.pack, local, n, self.options.expressiveness, share, echo)
+        sound = read_sound(audio, self.rate, recognised=self.options.recognised_phones,
+                           synthetic=self.options.synthetic_voice)  # fmt: skip
+        track = track_for_pack(self.pack, local, n, self.options.expressiveness, sound.share,
+                               sound.echo, sound.over_pauses)  # fmt: skip
         if self.thumbnail_at < 0:
             self.thumbnail_at = self.frames + _thumbnail_index(track.norm[:, 0], track.speaking)
         self.frames += n

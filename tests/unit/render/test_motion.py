@@ -337,9 +337,10 @@ def test_the_audio_models_share_rises_with_the_echo() -> None:
         AUDIO_WEIGHT,
         ECHO_AUDIO_WEIGHT,
         SYNTHETIC_AUDIO_WEIGHT,
+        SoundReading,
         audio_share,
-        echo_and_share,
         echo_level,
+        read_sound,
     )
 
     rate = 22050
@@ -352,11 +353,17 @@ def test_the_audio_models_share_rises_with_the_echo() -> None:
     assert audio_share(0.0) == AUDIO_WEIGHT  # dry, or aligned to its transcript
     assert audio_share(1.0) == ECHO_AUDIO_WEIGHT > AUDIO_WEIGHT
     assert AUDIO_WEIGHT < audio_share(0.5) < ECHO_AUDIO_WEIGHT
-    # The renderer's and the benchmark's one reading: only recognised phones are judged.
-    assert echo_and_share(echo, rate, recognised=True) == (1.0, ECHO_AUDIO_WEIGHT)
-    assert echo_and_share(echo, rate, recognised=False) == (0.0, AUDIO_WEIGHT)
-    assert echo_and_share(dry, rate, recognised=True) == (0.0, AUDIO_WEIGHT)
-    assert echo_and_share(echo, rate, recognised=True, synthetic=True)[1] == SYNTHETIC_AUDIO_WEIGHT
+    # The renderer's and the benchmark's one reading: only recognised phones are judged, and
+    # their pauses give way only in a heavier echo than their context does.
+    room = read_sound(echo, rate, recognised=True)
+    assert room.echo == 1.0 and room.share == ECHO_AUDIO_WEIGHT and room.over_pauses > 0.0
+    heavy = read_sound(syllables(4.0, rate, rt60_s=1.2), rate, recognised=True)
+    assert heavy.echo == 1.0 and heavy.over_pauses > room.over_pauses
+    light = read_sound(syllables(4.0, rate, rt60_s=0.3), rate, recognised=True)
+    assert light.echo > 0.0 and light.over_pauses == 0.0
+    assert read_sound(echo, rate, recognised=False) == SoundReading(0.0, 0.0, AUDIO_WEIGHT)
+    assert read_sound(dry, rate, recognised=True) == SoundReading(0.0, 0.0, AUDIO_WEIGHT)
+    assert read_sound(echo, rate, recognised=True, synthetic=True).share == SYNTHETIC_AUDIO_WEIGHT
 
 
 def test_in_an_echo_the_audio_model_drops_the_context_of_misheard_phones(

@@ -694,14 +694,17 @@ def test_the_twins_audio_model_gets_less_for_a_tts_voice_and_more_in_an_echo(
 
     shares: list[float] = []
     echoes: list[float] = []
+    pauses: list[float] = []
     openings: list[np.ndarray] = []
     original = motion.track_for_pack
 
     def spy(pack: Any, speech: Speech, n: int, expressiveness: float = 1.0,
-            audio_weight: float = motion.AUDIO_WEIGHT, echo: float = 0.0) -> motion.MouthTrack:  # fmt: skip
-        track = original(pack, speech, n, expressiveness, audio_weight, echo)
+            audio_weight: float = motion.AUDIO_WEIGHT, echo: float = 0.0,
+            over_pauses: float = 0.0) -> motion.MouthTrack:  # fmt: skip
+        track = original(pack, speech, n, expressiveness, audio_weight, echo, over_pauses)
         shares.append(audio_weight)
         echoes.append(echo)
+        pauses.append(over_pauses)
         openings.append(track.desc[:, 0].copy())
         return track
 
@@ -722,3 +725,4 @@ def test_the_twins_audio_model_gets_less_for_a_tts_voice_and_more_in_an_echo(
         render_video(video_pack, echoing, options, tmp_path / f"echo-{recognised}")
     assert shares[2:] == [motion.AUDIO_WEIGHT, motion.ECHO_AUDIO_WEIGHT]
     assert echoes == [0.0, 0.0, 0.0, 1.0]  # and its context from misheard phones gives way
+    assert pauses[:3] == [0.0, 0.0, 0.0] and pauses[3] > 0.5  # and their pauses
