@@ -23,8 +23,9 @@ modulation-spectrum ratio (energy of the envelopes' 2–8 Hz modulation against 
 in the spirit of Falk et al. 2010), 1.2–6.3 dB dry against 1.6–6.1 echoing; and the agreement of
 two recognisers (the aligned words' viseme classes against the phone loop's, frame by frame),
 0.23–0.68 dry against 0.00–0.63. Neither tells the two apart. Noise is met before recognition
-instead (``speech.denoise``), and a telephone's band not at all. The model over every frame, as in an echo, would help under a fan's noise 12 dB
-under the speech (track r 0.257 → 0.417 on the noisy copies, ``recode.py noisy``), but no blind
+instead (``speech.denoise``), and a telephone's band not at all. The model over every frame,
+as in a heavy echo, would help under a fan's noise 12 dB under the speech (track r 0.257 →
+0.417 on the noisy copies, ``recode.py noisy``), but no blind
 estimate of the noise told it from the dev clips' own backgrounds: the band level's range (95th
 to 10th percentile, 0.3–4 kHz) is 10.9–22.6 dB noisy against 12.2–66.4 dry (a TV studio's
 clip, 12.2, reads well), a per-bin noise floor's SNR 18.9–28.6 against 21.6–62.0. The

@@ -42,6 +42,8 @@ at the end, dry 0.509 / 0.549.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 NOISE_PERCENTILE = 10  # each bin's noise power: this percentile of its power over the piece
@@ -60,48 +62,73 @@ def floor_snr_db(audio: np.ndarray, sample_rate: int) -> float | None:
     """How far ``audio``'s speech stands above its steady noise floor (dB, in
     ``SNR_BAND_HZ``: the loudest 30 % of its frames' mean power against each bin's 10th
     percentile), or None when too short to tell."""
-    from scipy.signal import stft
-
-    x = np.asarray(audio, np.float32).reshape(-1)
-    window = max(16, round(WINDOW_S * sample_rate))
-    if len(x) < max(window * 2, sample_rate // 4):
-        return None
-    freqs, _, spectrum = stft(x, sample_rate, nperseg=window,
-                              noverlap=window - max(1, round(HOP_S * sample_rate)))  # fmt: skip
-    power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
-    return _snr_db(power, np.percentile(power, NOISE_PERCENTILE, axis=1, keepdims=True), freqs)
-
-
-def _snr_db(power: np.ndarray, noise: np.ndarray, freqs: np.ndarray) -> float:
-    band = (freqs >= SNR_BAND_HZ[0]) & (freqs < SNR_BAND_HZ[1])
-    level = power[band].sum(axis=0)
-    loud = level > np.percentile(level, LOUD_PERCENTILE)
-    if not loud.any():
-        return float("inf")
-    return float(10 * np.log10(level[loud].mean() / max(float(noise[band].sum()), 1e-30)))
+    frames = _Frames.of(audio, sample_rate)
+    return None if frames is None else frames.snr_db()
 
 
 def denoised(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """``audio`` (mono float) with its steady noise floor subtracted, the same length and rate;
     returned unchanged when too short to estimate a floor (under a quarter of a second) or
     when its speech stands ``MAX_SNR_DB`` or more above that floor (``floor_snr_db``)."""
-    from scipy.signal import istft, stft
+    from scipy.signal import istft
 
     x = np.asarray(audio, np.float32).reshape(-1)
-    window = max(16, round(WINDOW_S * sample_rate))
-    overlap = window - max(1, round(HOP_S * sample_rate))
-    if len(x) < max(window * 2, sample_rate // 4):
-        return x.copy()
-    freqs, _, spectrum = stft(x, sample_rate, nperseg=window, noverlap=overlap)
-    power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
-    noise = np.percentile(power, NOISE_PERCENTILE, axis=1, keepdims=True)
-    if _snr_db(power, noise, freqs) >= MAX_SNR_DB:
+    frames = _Frames.of(x, sample_rate)
+    if frames is None or frames.snr_db() >= MAX_SNR_DB:
         return x.copy()
     kernel = np.ones(SMOOTH_FRAMES, np.float32) / SMOOTH_FRAMES
-    smooth = np.apply_along_axis(np.convolve, 1, power, kernel, mode="same")
-    del power
-    gain = np.clip(1.0 - OVER_SUBTRACTION * noise / np.maximum(smooth, 1e-20), GAIN_FLOOR, 1.0)
+    smooth = np.apply_along_axis(np.convolve, 1, frames.power, kernel, mode="same")
+    gain = np.clip(1.0 - OVER_SUBTRACTION * frames.noise / np.maximum(smooth, 1e-20),
+                   GAIN_FLOOR, 1.0)  # fmt: skip
     del smooth
-    spectrum *= np.sqrt(gain, out=gain)
-    _, out = istft(spectrum, sample_rate, nperseg=window, noverlap=overlap)
+    spectrum = frames.spectrum
+    spectrum *= np.sqrt(gain, out=gain)  # in place: out of place rounds a last bit differently
+    del frames, gain
+    _, out = istft(spectrum, sample_rate, nperseg=len_window(sample_rate),
+                   noverlap=len_window(sample_rate) - len_hop(sample_rate))  # fmt: skip
     return np.asarray(out[: len(x)], np.float32)
+
+
+def len_window(sample_rate: int) -> int:
+    """Samples in one frame (``WINDOW_S``) at ``sample_rate``."""
+    return max(16, round(WINDOW_S * sample_rate))
+
+
+def len_hop(sample_rate: int) -> int:
+    """Samples between frames (``HOP_S``) at ``sample_rate``."""
+    return max(1, round(HOP_S * sample_rate))
+
+
+@dataclass
+class _Frames:
+    """A piece's short-time spectrum, its power and each bin's noise floor."""
+
+    freqs: np.ndarray
+    spectrum: np.ndarray
+    power: np.ndarray
+    noise: np.ndarray
+
+    @classmethod
+    def of(cls, audio: np.ndarray, sample_rate: int) -> _Frames | None:
+        """The frames of ``audio``, or None when too short to estimate a floor."""
+        from scipy.signal import stft
+
+        x = np.asarray(audio, np.float32).reshape(-1)
+        window = len_window(sample_rate)
+        if len(x) < max(window * 2, sample_rate // 4):
+            return None
+        freqs, _, spectrum = stft(x, sample_rate, nperseg=window,
+                                  noverlap=window - len_hop(sample_rate))  # fmt: skip
+        power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+        noise = np.percentile(power, NOISE_PERCENTILE, axis=1, keepdims=True)
+        return cls(freqs, spectrum, power, noise)
+
+    def snr_db(self) -> float:
+        """The speech's loud frames against the floor, in ``SNR_BAND_HZ`` (``floor_snr_db``)."""
+        band = (self.freqs >= SNR_BAND_HZ[0]) & (self.freqs < SNR_BAND_HZ[1])
+        level = self.power[band].sum(axis=0)
+        loud = level > np.percentile(level, LOUD_PERCENTILE)
+        if not loud.any():
+            return float("inf")
+        floor = max(float(self.noise[band].sum()), 1e-30)
+        return float(10 * np.log10(level[loud].mean() / floor))
