@@ -298,7 +298,7 @@ SYNTHETIC_AUDIO_WEIGHT = 0.3
 # the phones' pauses in a heavier echo (``over_pauses``, PAUSES_…_FALL_DB_S below). Not the
 # closures too: over every frame, closures left to the model, 0.8 s 0.365 against 0.383.
 ECHO_AUDIO_WEIGHT = 1.0
-# The echo level (``echo_level``) rises from 0 to 1 as the speech's fastest fall slows from
+# The echo level (``read_sound``'s ``echo``) rises from 0 to 1 as the speech's fastest fall slows from
 # DRY_FALL_DB_S to ECHO_FALL_DB_S: the dev clips' held-back speech falls at 240–532 dB/s dry,
 # 132–222 dB/s in the 0.5 s room (110–194 in the 0.8 s one; 155–273 in the 0.3 s one); their
 # telephone-band copies at 241–545 (more of the model did not help there: track r 0.277 at 0.6,
@@ -321,7 +321,8 @@ PAUSES_DRY_FALL_DB_S, PAUSES_ECHO_FALL_DB_S = -200.0, -130.0
 
 @dataclass(frozen=True)
 class SoundReading:
-    """How the renderer reads a piece's sound (``read_sound``): ``echo`` 0–1 (the audio
+    """How the renderer reads a piece's sound (``read_sound``): ``echo`` 0 (dry, or too short
+    to judge) … 1 (a room's echo; DRY_FALL_DB_S … ECHO_FALL_DB_S of the fastest fall, the audio
     model's share and its sound-only prediction follow it), ``over_pauses`` 0–1 (how far the
     model shapes the phones' pauses, ``blend_audio``) and ``share`` (``audio_share``)."""
 
@@ -334,12 +335,6 @@ def _ramp(fall: float | None, dry: float, echoing: float) -> float:
     if fall is None:
         return 0.0
     return float(np.clip((fall - dry) / (echoing - dry), 0.0, 1.0))
-
-
-def echo_level(audio: np.ndarray | None, sample_rate: int) -> float:
-    """How much ``audio`` echoes, 0 (dry, or too short to judge) … 1 (a room's echo), from how
-    fast its level falls (``speech.clarity.fastest_fall_db_s``; DRY_FALL_DB_S … ECHO_FALL_DB_S)."""
-    return read_sound(audio, sample_rate, recognised=True).echo
 
 
 def audio_share(echo: float = 0.0, *, synthetic: bool = False) -> float:

@@ -7,7 +7,7 @@ recognised phones fell from r 0.453 to 0.129 against the real mouth), while the 
 audio-to-mouth model, which reads the sound's spectrum frame by frame, kept more (its track
 alone: 0.499 → 0.414). So when the sound echoes and its phones were recognised, the render
 leans on that model, and on its prediction from the sound alone rather than with the context or
-the pauses of those phones (``render.motion.echo_level``, ``audio_share``, ``blend_audio``;
+the pauses of those phones (``render.motion.read_sound``, ``audio_share``, ``blend_audio``;
 phones aligned to a transcript's words stay good in an echo, and keep the usual share).
 
 Echo is measured by how fast the speech's level can fall (:func:`fastest_fall_db_s`). Where a

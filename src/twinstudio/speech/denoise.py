@@ -84,19 +84,14 @@ def denoised(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     spectrum = frames.spectrum
     spectrum *= np.sqrt(gain, out=gain)  # in place: out of place rounds a last bit differently
     del frames, gain
-    _, out = istft(spectrum, sample_rate, nperseg=len_window(sample_rate),
-                   noverlap=len_window(sample_rate) - len_hop(sample_rate))  # fmt: skip
+    window, hop = _frame_samples(sample_rate)
+    _, out = istft(spectrum, sample_rate, nperseg=window, noverlap=window - hop)
     return np.asarray(out[: len(x)], np.float32)
 
 
-def len_window(sample_rate: int) -> int:
-    """Samples in one frame (``WINDOW_S``) at ``sample_rate``."""
-    return max(16, round(WINDOW_S * sample_rate))
-
-
-def len_hop(sample_rate: int) -> int:
-    """Samples between frames (``HOP_S``) at ``sample_rate``."""
-    return max(1, round(HOP_S * sample_rate))
+def _frame_samples(sample_rate: int) -> tuple[int, int]:
+    """Samples in one frame (``WINDOW_S``) and between frames (``HOP_S``) at ``sample_rate``."""
+    return max(16, round(WINDOW_S * sample_rate)), max(1, round(HOP_S * sample_rate))
 
 
 @dataclass
@@ -114,11 +109,10 @@ class _Frames:
         from scipy.signal import stft
 
         x = np.asarray(audio, np.float32).reshape(-1)
-        window = len_window(sample_rate)
+        window, hop = _frame_samples(sample_rate)
         if len(x) < max(window * 2, sample_rate // 4):
             return None
-        freqs, _, spectrum = stft(x, sample_rate, nperseg=window,
-                                  noverlap=window - len_hop(sample_rate))  # fmt: skip
+        freqs, _, spectrum = stft(x, sample_rate, nperseg=window, noverlap=window - hop)
         power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
         noise = np.percentile(power, NOISE_PERCENTILE, axis=1, keepdims=True)
         return cls(freqs, spectrum, power, noise)

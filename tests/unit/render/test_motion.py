@@ -339,9 +339,11 @@ def test_the_audio_models_share_rises_with_the_echo() -> None:
         SYNTHETIC_AUDIO_WEIGHT,
         SoundReading,
         audio_share,
-        echo_level,
         read_sound,
     )
+
+    def echo_level(audio: np.ndarray | None, rate: int) -> float:
+        return read_sound(audio, rate, recognised=True).echo
 
     rate = 22050
     dry, echo = syllables(4.0, rate), syllables(4.0, rate, rt60_s=0.5)

@@ -12,8 +12,7 @@ from twinstudio.render.motion import (
     AUDIO_WEIGHT,
     DRY_FALL_DB_S,
     ECHO_FALL_DB_S,
-    audio_share,
-    echo_level,
+    read_sound,
 )
 from twinstudio.speech.clarity import fastest_fall_db_s
 
@@ -58,8 +57,9 @@ def test_a_dev_clips_sound_dry_and_in_a_room(footage: Path) -> None:
     assert dry is not None and echo is not None
     assert dry < DRY_FALL_DB_S + 100 and echo > DRY_FALL_DB_S + 20, (dry, echo)
     # Recognised phones: the twin's audio model gets more of the opening in the echo.
-    assert echo_level(sound, RATE) == 0.0 and audio_share(echo_level(sound, RATE)) == AUDIO_WEIGHT
-    assert audio_share(echo_level(echoing, RATE)) > AUDIO_WEIGHT + 0.1
+    dry_reading = read_sound(sound, RATE, recognised=True)
+    assert dry_reading.echo == 0.0 and dry_reading.share == AUDIO_WEIGHT
+    assert read_sound(echoing, RATE, recognised=True).share > AUDIO_WEIGHT + 0.1
 
 
 def test_the_level_is_stfts_band_power_computed_in_blocks() -> None:
