@@ -462,7 +462,7 @@ def run_clip(
         speech = load_audio(wav)
         pack = TwinPack.open(pack_dir)
         # As a render of custom audio given without its transcript (the phones are recognised).
-        sound = read_sound(speech.audio, speech.sample_rate, recognised=True)
+        sound = read_sound(speech.audio, speech.sample_rate, recognised=True, pack=pack)
         track = track_for_pack(pack, speech, len(held), audio_weight=sound.share, echo=sound.echo,
                                over_pauses=sound.over_pauses)  # fmt: skip
         engine = engine_for(pack)

@@ -159,7 +159,7 @@ class _Timeline:
         delta_ms = (start_s - self.frames / self.pack.fps) * 1000
         local = Speech(audio, self.rate, _shifted(piece.phonemes, delta_ms), [], piece.text)
         sound = read_sound(audio, self.rate, recognised=self.options.recognised_phones,
-                           synthetic=self.options.synthetic_voice)  # fmt: skip
+                           synthetic=self.options.synthetic_voice, pack=self.pack)  # fmt: skip
         track = track_for_pack(self.pack, local, n, self.options.expressiveness, sound.share,
                                sound.echo, sound.over_pauses)  # fmt: skip
         if self.thumbnail_at < 0:

@@ -12,9 +12,11 @@ Features per video frame (all at 16 kHz):
   averaged over the frame ±2 → 15 numbers, plus the same averaged over ±6 frames → 15 more.
 Targets are the mouth descriptors ``open``, ``width``, ``jaw`` (IOD units, see ``twins.bank``).
 Two models are fitted: audio only (usable on any sound) and audio + visemes (when the renderer
-has phoneme timings too). The regularisation is picked by time-blocked cross-validation on the
-training part; the last 20 % of usable frames (one contiguous stretch, never seen in fitting) give
-the reported R². Weights are refitted on all usable frames before saving.
+has phoneme timings too). The regularisation is picked by time-blocked cross-validation; the
+reported R² and r are of every usable frame predicted by a model fitted without its stretch of
+footage (``FOLDS`` stretches), and those predictions of the opening are kept too
+(``held_out_opening``: the renderer judges from them how this person's mouth follows the sound,
+``render.motion.pauses_from_footage``). Weights are refitted on all usable frames before saving.
 
 Saved as ``audio_model.npz`` (no pickle). Keys from the first pack format are kept with their
 meaning (``weights``/``mean``/``std``: audio → opening; ``r2``); new keys are listed in
@@ -159,12 +161,14 @@ def _fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return _ridge_path(x, y, (alpha,))[0], alpha
 
 
-def _held_out(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[list[float], list[float]]:
+def _held_out(
+    x: np.ndarray, y: np.ndarray, idx: np.ndarray
+) -> tuple[list[float], list[float], np.ndarray]:
     """Blocked cross-validation: every usable frame predicted by a model fitted without its
     stretch of footage (``FOLDS`` contiguous stretches, penalty chosen inside each fit), then
-    R² and Pearson r of those predictions per target. On a clip of a few seconds one held-out
-    stretch is too short to say anything (one closed-mouth second gives R² of −50); all of them
-    together are the honest figure."""
+    R² and Pearson r of those predictions per target, and the predictions (len(idx), targets).
+    On a clip of a few seconds one held-out stretch is too short to say anything (one
+    closed-mouth second gives R² of −50); all of them together are the honest figure."""
     pred = np.zeros((len(idx), y.shape[1]))
     for block in np.array_split(np.arange(len(idx)), FOLDS):
         train = np.setdiff1d(np.arange(len(idx)), block)
@@ -175,7 +179,7 @@ def _held_out(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[list[float
     yy = y[idx]
     r2 = [_r2(yy[:, k], pred[:, k]) for k in range(y.shape[1])]
     r = [_pearson(yy[:, k], pred[:, k]) for k in range(y.shape[1])]
-    return r2, r
+    return r2, r, pred
 
 
 def _final(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> dict[str, np.ndarray]:
@@ -202,7 +206,7 @@ def fit_audio_model(
         return None
     y = desc[:, :3].astype(np.float64)
     xa = audio_features(audio, fps, n).astype(np.float64)
-    r2, r = _held_out(xa, y, idx)
+    r2, r, held_pred = _held_out(xa, y, idx)
     result: dict[str, Any] = {
         "r2": round(r2[0], 3),
         "r": round(r[0], 3),
@@ -215,7 +219,7 @@ def fit_audio_model(
     arrays = {f"audio_{k}": v for k, v in audio_fit.items()}
     if viseme is not None and np.any(viseme[:n] > 0):
         xv = np.hstack([xa, viseme_features(viseme[:n])])
-        r2v, rv = _held_out(xv, y, idx)
+        r2v, rv, held_pred = _held_out(xv, y, idx)
         result.update(r2_with_visemes=round(r2v[0], 3), r_with_visemes=round(rv[0], 3))
         arrays.update({f"viseme_{k}": v for k, v in _final(xv, y, idx).items()})
     np.savez(
@@ -228,9 +232,25 @@ def fit_audio_model(
         feature_kind=np.array(FEATURE_KIND),
         targets=np.array(["open", "width", "jaw"]),
         fps=np.array(fps, np.float32),
+        held_out_open=_per_frame(held_pred[:, 0], idx, n),
         **arrays,
     )
     return result
+
+
+def _per_frame(values: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
+    """(n,) float32: ``values`` at frames ``idx``, NaN elsewhere."""
+    out = np.full(n, np.nan, np.float32)
+    out[idx] = values
+    return out
+
+
+def held_out_opening(model_path: Path) -> np.ndarray | None:
+    """(T,) each footage frame's opening as predicted by a model fitted without that frame's
+    stretch (the blocked cross-validation's; with viseme context when the footage was
+    labelled), NaN on unusable frames; None for a model saved before it was kept."""
+    with np.load(model_path, allow_pickle=False) as z:
+        return z["held_out_open"] if "held_out_open" in z.files else None
 
 
 def _load(model_path: Path) -> dict[str, np.ndarray]:

@@ -13,7 +13,8 @@ pack_dir/
   mouths.npz       encoded bytes of the N bank cuts (lower face, unwarped): data, offsets (N+1,),
                    format (revision 3: "webp-lossless"; older packs: JPEG, no ``format`` key)
   audio.npz        samples (float32 mono), sample_rate (when the footage had sound)
-  audio_model.npz  ridge weights audio features → mouth opening (when it had speech)
+  audio_model.npz  ridge weights audio features → mouth opening (when it had speech);
+                   (revision 9) held_out_open (T,): each frame's opening, cross-validated
   labels.npz       (revision 2) per-frame labels from the footage's sound: phone (T,) int8 index
                    into meta["labels"]["phones"] (ARPAbet, 0 = SIL), viseme (T,) int8 index into
                    meta["labels"]["visemes"] (Oculus 15: sil PP FF TH DD kk CH SS nn RR aa E ih
@@ -68,6 +69,12 @@ Revision 8 (same ``version``) adds ``base_front.mp4`` (and ``base_front_small.mp
 rendition) to packs trained with matting, and ``meta["front"]``: renders that remove the
 background read them and unmix nothing (``twins.front``). Older packs unmix with the plate at
 render time (``render.backdrop``); older readers ignore the files.
+
+Revision 9 (same ``version``) adds ``held_out_open`` to ``audio_model.npz``: each footage frame's
+opening predicted by the audio model fitted without its stretch of footage
+(``twins.audio_model.held_out_opening``). The renderer judges from it whether this person's mouth
+follows the sound where the recogniser hears a pause (``render.motion.pauses_from_footage``);
+older packs render as before (their pauses kept).
 """
 
 from __future__ import annotations
@@ -82,7 +89,7 @@ import numpy as np
 from twinstudio.errors import RenderError
 
 PACK_VERSION = 1
-PACK_REVISION = 8  # additive changes within a version (older readers ignore what they don't know)
+PACK_REVISION = 9  # additive changes within a version (older readers ignore what they don't know)
 META = "meta.json"
 BASE_VIDEO = "base.mp4"
 TRACK = "track.npz"

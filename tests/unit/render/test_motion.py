@@ -10,6 +10,7 @@ import pytest
 
 from twinstudio.render.motion import mouth_track, normalised_track, viseme
 from twinstudio.speech.types import Timing
+from twinstudio.twins.pack import TwinPack
 
 from .helpers import timings
 
@@ -235,6 +236,70 @@ def test_twin_lead_falls_back_and_ignores_sub_frame_differences(tmp_path: Path) 
     no_labels.mkdir()
     P.write_meta(no_labels, {"kind": "video", "fps": 25})
     assert footage_lead_s(P.TwinPack.open(no_labels)) == ANTICIPATION_S
+
+
+def _pauses_pack(tmp_path: Path, name: str, mouth_moves_in_pauses: bool) -> TwinPack:
+    """A twin whose footage has 0.6 s pauses every 2 s: its mouth rests in them, or breathes
+    open and shut there; its audio model's held-out prediction follows the mouth where it
+    speaks and, in the pauses, follows it if it moves, else wanders on its own."""
+    from twinstudio.twins import pack as P
+
+    labels, opening = _footage(0.04, noise=0.02, seed=3)
+    n = len(labels)
+    pauses = np.zeros(n, bool)
+    for start in range(20, n - 20, 50):
+        pauses[start : start + 15] = True
+    labels[pauses] = 0
+    rng = np.random.default_rng(4)
+    wave = 0.3 + 0.3 * np.sin(np.arange(n) / 1.5)
+    filmed = np.where(pauses, wave if mouth_moves_in_pauses else 0.0, opening)
+    wander = 0.3 + 0.3 * np.sin(np.arange(n) / 2.3 + 1.0)
+    held = np.where(pauses & (not mouth_moves_in_pauses), wander, filmed)
+    held = held + 0.02 * rng.standard_normal(n)
+    d = tmp_path / name
+    d.mkdir()
+    desc = np.zeros((n, 4), np.float32)
+    desc[:, 0] = filmed
+    band = {"p2": 0.0, "p50": 0.3, "p98": 1.0}
+    P.write_meta(d, {"kind": "video", "fps": 25, "ranges": {"open": band, "width": band,
+                                                             "jaw": band}})  # fmt: skip
+    P.save_arrays(d / P.TRACK, desc=desc, valid=np.ones(n, bool))
+    P.save_arrays(d / P.LABELS, phone=labels.astype(np.int8))
+    np.savez(d / P.AUDIO_MODEL, held_out_open=held.astype(np.float32))
+    return TwinPack.open(d)
+
+
+def test_a_twin_whose_mouth_moves_in_the_recognisers_pauses_lets_them_give_way(
+    tmp_path: Path,
+) -> None:
+    # Whether a twin's recognised pauses give way to its audio model is judged on its own
+    # footage; only recognised phones' pauses ever give way.
+    from tests.unit.speech.helpers import syllables
+    from twinstudio.render.motion import pauses_from_footage, read_sound
+    from twinstudio.twins import pack as P
+
+    moving = _pauses_pack(tmp_path, "moving", mouth_moves_in_pauses=True)
+    resting = _pauses_pack(tmp_path, "resting", mouth_moves_in_pauses=False)
+    assert pauses_from_footage(moving) == 1.0
+    assert pauses_from_footage(resting) == 0.0
+    rate = 22050
+    dry = syllables(4.0, rate)
+    assert read_sound(dry, rate, recognised=True, pack=moving).over_pauses == 1.0
+    assert read_sound(dry, rate, recognised=True, pack=resting).over_pauses == 0.0
+    assert read_sound(dry, rate, recognised=False, pack=moving).over_pauses == 0.0
+    assert read_sound(dry, rate, recognised=True).over_pauses == 0.0
+    # An echo still lets a resting twin's pauses give way.
+    room = read_sound(syllables(4.0, rate, rt60_s=1.2), rate, recognised=True, pack=resting)
+    assert room.over_pauses > 0.5
+    # A pack trained before the held-out prediction was kept, or without labels: kept.
+    older = tmp_path / "older"
+    older.mkdir()
+    for name in (P.META, P.TRACK, P.LABELS):
+        (older / name).write_bytes((moving.path / name).read_bytes())
+    np.savez(older / P.AUDIO_MODEL, weights=np.zeros(3, np.float32))
+    assert pauses_from_footage(P.TwinPack.open(older)) == 0.0
+    (older / P.LABELS).unlink()
+    assert pauses_from_footage(P.TwinPack.open(older)) == 0.0
 
 
 def test_a_breath_between_phrases_half_closes_and_a_pause_shuts() -> None:

@@ -106,6 +106,32 @@ def test_audio_model_learns_a_mouth_that_follows_loudness(tmp_path: Path) -> Non
     assert np.array_equal(predict_descriptors(out, audio, 16000, fps, n, viseme, 0.0), context)
 
 
+def test_audio_model_keeps_its_honest_prediction_of_the_footage(tmp_path: Path) -> None:
+    # Each usable frame's opening as predicted by a model fitted without its stretch of footage
+    # (what the renderer judges the twin's pauses from): the very predictions behind the
+    # reported r; frames without a face have none.
+    from twinstudio.twins.audio_model import held_out_opening
+
+    fps, n = 25, 300
+    audio, desc = _synthetic_speaker(n, fps, seed=2)
+    valid = np.ones(n, bool)
+    valid[100:130] = False
+    viseme = np.where(desc[:, 0] > 0.2, L.VISEMES.index("aa"), L.VISEMES.index("PP"))
+    out = tmp_path / "audio_model.npz"
+    fit = fit_audio_model(audio, desc, valid, fps, out, viseme=viseme.astype(np.int8))
+    assert fit is not None
+    held = held_out_opening(out)
+    assert held is not None and held.shape == (n,)
+    assert np.isnan(held[~valid]).all() and np.isfinite(held[valid]).all()
+    r = np.corrcoef(held[valid], desc[valid, 0])[0, 1]
+    assert abs(r - fit["r_with_visemes"]) < 1e-3 and r > 0.7
+    # ... and not the final model's own, in-sample fit.
+    fitted = predict_descriptors(out, audio, 16000, fps, n, viseme=viseme)[:, 0]
+    assert np.abs(fitted[valid] - held[valid]).max() > 1e-3
+    np.savez(tmp_path / "older.npz", weights=np.zeros(3, np.float32))
+    assert held_out_opening(tmp_path / "older.npz") is None
+
+
 def test_audio_model_needs_enough_frames(tmp_path: Path) -> None:
     audio, desc = _synthetic_speaker(30, 25)
     assert fit_audio_model(audio, desc, np.ones(30, bool), 25, tmp_path / "m.npz") is None
