@@ -671,6 +671,8 @@ def _label_timings(phone_labels: np.ndarray, fps: float) -> list[Timing]:
 # between windows, the footage cannot tell. Target-track r, last / first 30 % held back:
 # pauses kept 0.563 / 0.318, over every frame 0.538 / 0.318; gain scale 0.01 0.573 / 0.322,
 # **0.02 0.571 / 0.322**, 0.05 0.567 / 0.322, 0.1 0.565 / 0.322; in or out at 0 0.577 / 0.322.
+# Rendered on twins trained afresh with it: r 0.538 / 0.350 → 0.545 / 0.353 (pcavs, ed_markey,
+# the blue backdrop and mimictalk given way, 0.18–1.0 of it; every other part as before).
 PAUSES_FOOTAGE_GAIN = 0.02
 _PAUSES_CACHE: dict[tuple[str, float], float] = {}
 
