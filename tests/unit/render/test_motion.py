@@ -115,6 +115,17 @@ def test_in_an_echo_the_audio_blend_reaches_into_the_phones_pauses() -> None:
     for out in (half, full):
         assert np.corrcoef(out[pauses, 0], audio[pauses])[0, 1] > 0.9
         assert np.all(out[closed, 0] == 0.0)
+    # One reach per frame: as one for all where it is the same; a pause it leaves out rests.
+    every = np.ones(n)
+    assert np.array_equal(blend_audio(norm, closed, speaking, audio, fps, 1.0, every), full)
+    first = every.copy()
+    first[n // 2 :] = 0.0
+    some = blend_audio(norm, closed, speaking, audio, fps, 1.0, first)
+    late = pauses & (np.arange(n) > n // 2 + 5)
+    early = pauses & (np.arange(n) < n // 2 - 5)
+    assert late.sum() >= 10 and early.sum() >= 10
+    assert np.abs(some[late, 0] - norm[late, 0]).mean() < 0.002
+    assert np.abs(some[early, 0] - norm[early, 0]).mean() > 0.05
     # With no speech heard at all, only an echo lets the sound shape the mouth.
     silent = np.zeros(n, bool)
     assert np.array_equal(blend_audio(norm, closed, silent, audio, fps, 1.0), norm)

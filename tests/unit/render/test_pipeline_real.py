@@ -685,6 +685,35 @@ def test_each_bank_cut_is_decoded_once_per_render(
 
 
 @pytest.mark.slow
+def test_the_phones_pauses_give_way_only_where_there_is_sound(video_pack: Path) -> None:
+    # Digital silence tells the audio model nothing (it never heard any in the footage): a
+    # pause there keeps its rest however far the twin's pauses give way; room tone is sound.
+    from twinstudio.render import motion
+    from twinstudio.twins.pack import TwinPack
+
+    pack = TwinPack.open(video_pack)
+    rate = 16000
+    rng = np.random.default_rng(1)
+    talk = syllables(1.5, rate)
+    tone = float(np.sqrt(np.mean(talk**2))) * 10 ** (-50 / 20)  # room tone, 50 dB under
+    talk = (talk + tone * rng.standard_normal(len(talk))).astype(np.float32)
+    silence = np.zeros(int(1.2 * rate), np.float32)
+    room = (tone * rng.standard_normal(len(silence))).astype(np.float32)
+    phonemes = [Timing("ɑ", 0, 1500), Timing("", 1500, 2700), Timing("ɑ", 2700, 4200)]
+    n = int(4.2 * pack.fps)
+    gap = slice(int(1.95 * pack.fps), int(2.3 * pack.fps))  # inside the pause, settled
+
+    def opening(pause: np.ndarray, over_pauses: float) -> np.ndarray:
+        speech = Speech(np.concatenate([talk, pause, talk]), rate, phonemes)
+        return motion.track_for_pack(pack, speech, n, over_pauses=over_pauses).desc[:, 0]
+
+    heard = motion.heard_frames(np.concatenate([talk, silence, talk]), rate, n, pack.fps)
+    assert heard[gap].max() == 0.0 and heard[: int(1.3 * pack.fps)].min() > 0.99
+    assert np.allclose(opening(silence, 1.0)[gap], opening(silence, 0.0)[gap], atol=1e-4)
+    assert np.abs(opening(room, 1.0)[gap] - opening(room, 0.0)[gap]).max() > 1e-3
+
+
+@pytest.mark.slow
 def test_the_twins_audio_model_gets_less_for_a_tts_voice_and_more_in_an_echo(
     video_pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
