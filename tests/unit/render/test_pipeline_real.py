@@ -695,7 +695,7 @@ def test_the_phones_pauses_give_way_only_where_there_is_sound(video_pack: Path) 
     rate = 16000
     rng = np.random.default_rng(1)
     talk = syllables(1.5, rate)
-    tone = float(np.sqrt(np.mean(talk**2))) * 10 ** (-50 / 20)  # room tone, 50 dB under
+    tone = float(np.sqrt(np.mean(talk**2))) * 10 ** (-45 / 20)  # room tone at -72 dBFS
     talk = (talk + tone * rng.standard_normal(len(talk))).astype(np.float32)
     silence = np.zeros(int(1.2 * rate), np.float32)
     room = (tone * rng.standard_normal(len(silence))).astype(np.float32)
@@ -709,6 +709,8 @@ def test_the_phones_pauses_give_way_only_where_there_is_sound(video_pack: Path) 
 
     heard = motion.heard_frames(np.concatenate([talk, silence, talk]), rate, n, pack.fps)
     assert heard[gap].max() == 0.0 and heard[: int(1.3 * pack.fps)].min() > 0.99
+    dither = np.random.default_rng(2).standard_normal(rate).astype(np.float32) * 10 ** (-96 / 20)
+    assert motion.heard_frames(dither, rate, 25, 25.0).max() == 0.0  # nothing but a pause
     assert np.allclose(opening(silence, 1.0)[gap], opening(silence, 0.0)[gap], atol=1e-4)
     assert np.abs(opening(room, 1.0)[gap] - opening(room, 0.0)[gap]).max() > 1e-3
 
