@@ -33,8 +33,9 @@ recogniser hears silence in the echo's tail and speech in its pauses. Closures s
 lips. Some people's mouths follow their sound where the recogniser hears a pause whatever the
 room (they keep talking shapes or breathe open): ``pauses_from_footage`` asks the twin's own
 footage whether the model's prediction over the pauses would have followed its mouth better, and
-lets them give way as far for recognised phones in any sound. ``read_sound`` makes these
-readings, once per piece. Both Piper's split
+lets them give way as far for recognised phones in any sound. Pauses give way only where there is
+sound (``heard_frames``): from digital silence the model predicts nothing. ``read_sound`` makes
+these readings, once per piece. Both Piper's split
 diphthongs ("a", "ɪ") and pocketsphinx's single symbols ("aɪ") are understood.
 
 How far mouth shapes lead the sound (``ANTICIPATION_S``, 40 ms) differs between people and
@@ -710,8 +711,10 @@ def _label_timings(phone_labels: np.ndarray, fps: float) -> list[Timing]:
 # between windows, the footage cannot tell. Target-track r, last / first 30 % held back:
 # pauses kept 0.563 / 0.318, over every frame 0.538 / 0.318; gain scale 0.01 0.573 / 0.322,
 # **0.02 0.571 / 0.322**, 0.05 0.567 / 0.322, 0.1 0.565 / 0.322; in or out at 0 0.577 / 0.322.
-# Rendered on twins trained afresh with it: r 0.538 / 0.350 → 0.545 / 0.353 (pcavs, ed_markey,
-# the blue backdrop and mimictalk given way, 0.18–1.0 of it; every other part as before).
+# Rendered on twins trained afresh with it (and HEARD_RANGE_DB's cut): r 0.538 / 0.350 →
+# 0.545 / 0.354 (pcavs, ed_markey, the blue backdrop and mimictalk given way, 0.18–1.0 of it;
+# every other part as before); a fan's noise 0.328 / 0.210 → 0.336 / 0.220; the 0.5 s room's
+# echo 0.394 → 0.409 (benchmarks/HISTORY.md, 2026-12-07 21:35).
 PAUSES_FOOTAGE_GAIN = 0.02
 _PAUSES_CACHE: dict[tuple[str, float], float] = {}
 
