@@ -564,24 +564,26 @@ def track_for_pack(
 # left every track as without the cut, within 0.001; dither (−96 dBFS) and digital silence
 # stay out. The twins given way do hold their lips apart in pauses (their footage's mean
 # opening in the recogniser's pauses is 0.7–2.0 × their speaking one, the blue backdrop's
-# 1.7–2.0 ×), so in room tone they do in renders too. Under SILENT_DBFS nothing is heard
+# 1.7–2.0 ×), so in room tone they do in renders too. Under HEARD_FLOOR_DBFS nothing is heard
 # however quiet the rest (a piece of nothing but digital silence or dither, cut from a long
-# pause); the dev clips' held-back sound has no frame between −120 dBFS (digital silence) and
-# −66 dBFS.
+# pause); the dev clips' held-back sound as recorded has no frame between −120 dBFS (digital
+# silence) and −66 dBFS (ed_markey's pause reads down to −70 as the renderer levels it). Named
+# apart from ``speech.audio.SILENT_DBFS`` (−70: the loudest parts of audio refused as silent)
+# and ``twins.voice.SILENT_DBFS`` (−55: windows the voice detector may not count as speech).
 HEARD_RANGE_DB = 60.0
-SILENT_DBFS = -80.0
+HEARD_FLOOR_DBFS = -80.0
 
 
 def heard_frames(audio: np.ndarray, sample_rate: int, n_frames: int, fps: float) -> np.ndarray:
     """(n_frames,) 0–1: 1 where a video frame's sound is within ``HEARD_RANGE_DB`` of the piece's
-    loud frames and above ``SILENT_DBFS``, 0 in (near) silence, eased over ~0.1 s."""
+    loud frames and above ``HEARD_FLOOR_DBFS``, 0 in (near) silence, eased over ~0.1 s."""
     x = np.asarray(audio, np.float64)
     total = np.concatenate([[0.0], np.cumsum(x * x)])
     edges = np.clip(np.round(np.arange(n_frames + 1) * sample_rate / fps).astype(np.int64),
                     0, len(x))  # fmt: skip
     power = np.diff(total[edges]) / np.maximum(np.diff(edges), 1)
     level = 10 * np.log10(power + 1e-12)
-    floor = max(float(np.percentile(level, 95)) - HEARD_RANGE_DB, SILENT_DBFS)
+    floor = max(float(np.percentile(level, 95)) - HEARD_RANGE_DB, HEARD_FLOOR_DBFS)
     heard = (level > floor).astype(np.float64)
     return np.clip(_smooth(heard[:, None], 0.1 * fps)[:, 0], 0.0, 1.0)
 
