@@ -16,7 +16,7 @@ has phoneme timings too). The regularisation is picked by time-blocked cross-val
 reported R² and r are of every usable frame predicted by a model fitted without its stretch of
 footage (``FOLDS`` stretches), and those predictions of the opening are kept too
 (``held_out_opening``: the renderer judges from them how this person's mouth follows the sound,
-``render.motion.pauses_from_footage``). Weights are refitted on all usable frames before saving.
+``render.habits.pauses_from_footage``). Weights are refitted on all usable frames before saving.
 
 Saved as ``audio_model.npz`` (no pickle). Keys from the first pack format are kept with their
 meaning (``weights``/``mean``/``std``: audio → opening; ``r2``); new keys are listed in

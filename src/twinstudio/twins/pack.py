@@ -73,7 +73,7 @@ render time (``render.backdrop``); older readers ignore the files.
 Revision 9 (same ``version``) adds ``held_out_open`` to ``audio_model.npz``: each footage frame's
 opening predicted by the audio model fitted without its stretch of footage
 (``twins.audio_model.held_out_opening``). The renderer judges from it whether this person's mouth
-follows the sound where the recogniser hears a pause (``render.motion.pauses_from_footage``);
+follows the sound where the recogniser hears a pause (``render.habits.pauses_from_footage``);
 older packs render as before (their pauses kept).
 """
 

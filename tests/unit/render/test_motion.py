@@ -208,7 +208,7 @@ def test_lead_shifts_shapes_earlier() -> None:
 
 
 def test_lead_is_measured_on_the_footage() -> None:
-    from twinstudio.render.motion import lead_from_footage
+    from twinstudio.render.habits import lead_from_footage
 
     for true_lead in (0.04, 0.14):
         labels, opening = _footage(true_lead)
@@ -217,7 +217,7 @@ def test_lead_is_measured_on_the_footage() -> None:
 
 
 def test_lead_is_not_guessed_from_unrelated_footage() -> None:
-    from twinstudio.render.motion import lead_from_footage
+    from twinstudio.render.habits import lead_from_footage
 
     labels, _ = _footage(0.04)
     noise = np.random.default_rng(5).standard_normal(len(labels))
@@ -227,7 +227,8 @@ def test_lead_is_not_guessed_from_unrelated_footage() -> None:
 
 
 def test_twin_lead_falls_back_and_ignores_sub_frame_differences(tmp_path: Path) -> None:
-    from twinstudio.render.motion import ANTICIPATION_S, footage_lead_s
+    from twinstudio.render.habits import footage_lead_s
+    from twinstudio.render.motion import ANTICIPATION_S
     from twinstudio.twins import pack as P
 
     def pack_with(lead_s: float, name: str) -> P.TwinPack:
@@ -286,7 +287,8 @@ def test_a_twin_whose_mouth_moves_in_the_recognisers_pauses_lets_them_give_way(
     # Whether a twin's recognised pauses give way to its audio model is judged on its own
     # footage; only recognised phones' pauses ever give way.
     from tests.unit.speech.helpers import syllables
-    from twinstudio.render.motion import pauses_from_footage, read_sound
+    from twinstudio.render.habits import pauses_from_footage
+    from twinstudio.render.motion import read_sound
     from twinstudio.twins import pack as P
 
     moving = _pauses_pack(tmp_path, "moving", mouth_moves_in_pauses=True)

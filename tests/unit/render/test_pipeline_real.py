@@ -721,7 +721,7 @@ def test_the_twins_audio_model_gets_less_for_a_tts_voice_and_more_in_an_echo(
 ) -> None:
     # The twin's audio-to-mouth model learnt the person's own voice; a TTS voice is another
     # speaker's, on which it predicts less (``motion.SYNTHETIC_AUDIO_WEIGHT``).
-    from twinstudio.render import motion
+    from twinstudio.render import habits, motion
 
     shares: list[float] = []
     echoes: list[float] = []
@@ -758,7 +758,7 @@ def test_the_twins_audio_model_gets_less_for_a_tts_voice_and_more_in_an_echo(
     assert echoes == [0.0, 0.0, 0.0, 1.0]  # and its context from misheard phones gives way
     assert pauses[:3] == [0.0, 0.0, 0.0] and pauses[3] > 0.5  # and their pauses
     # Dry recognised sound: its pauses give way as far as the twin's own footage says.
-    monkeypatch.setattr(motion, "pauses_from_footage", lambda pack: 0.7)
+    monkeypatch.setattr(habits, "pauses_from_footage", lambda pack: 0.7)
     dry = Speech(syllables(2.0, speech.sample_rate), speech.sample_rate, speech.phonemes)
     options = RenderOptions(resolution="720p", recognised_phones=True)
     render_video(video_pack, dry, options, tmp_path / "dry-recognised")
