@@ -19,6 +19,15 @@ The compositor (``render.compose``) places the picture in its destination box
                picture's colours, so no line shows. (Fading to half made a white backdrop's side
                bands mid-grey at the frame's edges.)
 
+With the background removed (``person``: a static fill under a cover window that zoomed out)
+the band is the background, but where the person reaches the picture's edge they go on into it,
+continued the same way: their colour under their alpha and the alpha itself (premultiplied, so
+the old backdrop's colours do not bleed in), then laid over the background. A square close-up at
+9:16 over a colour showed the chest cut by a straight line above a band of that colour, a bust
+floating in the frame (2026-12-07, HDTF clips at 1080p 9:16); now the shirt and hair run on, out
+of focus, to the frame's edge. Where the person does not reach the edge (hair inside the top of
+the picture) the alpha there is 0 and the band stays the background.
+
 Every fill works on the I420 planes (``render.yuv``) at the output's size, in place.
 """
 
@@ -57,6 +66,11 @@ EXTEND_STRIP = 2  # the picture's edge strip averaged: this many samples deep
 # footage's own edge cuts the face (a chin at the bottom of the frame: 13 px), and there a fade
 # is gentler on it than a line.
 EXTEND_OVERLAP = 0.03
+# The person's outline in a band (``BarFill.person``) blurs along the edge far less than the
+# colours do (sigma EXTEND_SIGMA + PERSON_SPREAD·d): blurred as much, a chest 360 px wide at
+# 1080p spread into a brown haze over the whole 9:16 width 250 px down; so the outline goes on
+# nearly as it meets the edge, filled with the colours' out-of-focus continuation.
+PERSON_SPREAD = 0.15
 
 
 def bar_rects(out_size: tuple[int, int], dest: Rect) -> list[Rect]:
@@ -81,6 +95,8 @@ class BarFill:
         dest: Rect,
         style: str,
         background: np.ndarray | None = None,
+        *,
+        person: bool = False,
     ) -> None:
         if style not in ("static", "blurred", "extended"):
             raise ValueError(f"unknown bar style {style!r}")
@@ -89,10 +105,12 @@ class BarFill:
         self.style = style
         self.rects = bar_rects(out_size, dest)
         self._background = background
+        # The person continued into a static background's bands (see the module docstring).
+        self.person = bool(person and style == "static" and background is not None and self.rects)
         if style == "blurred" and self.rects:
             self._blur_maps = self._plan_blur()
-        if style == "extended":
-            self._bands = [_Band(rect, dest, out_size) for rect in self.rects]
+        if style == "extended" or self.person:
+            self._bands = [_Band(r, dest, out_size, person=self.person) for r in self.rects]
 
     def fill(self, out: np.ndarray) -> None:
         """Fill the bars of ``out`` (I420 at output size, the picture already in ``dest``)."""
@@ -112,6 +130,23 @@ class BarFill:
                     behind = yuv.box_planes(self._background, box)
                     for dst, src in zip(yuv.box_planes(out, box), behind, strict=True):
                         dst[...] = src
+
+    def person_profiles(
+        self, picture: np.ndarray, alpha: np.ndarray
+    ) -> list[tuple[list[np.ndarray], np.ndarray]]:
+        """For :meth:`fill_person`: each band's edge of the person, read from ``picture`` (I420)
+        and its ``alpha`` (uint8) in the view (the picture before it is laid over anything;
+        the view is what ``dest`` shows, at its own scale)."""
+        return [band.person_profile(picture, alpha, self.dest) for band in self._bands]
+
+    def fill_person(
+        self, out: np.ndarray, profiles: list[tuple[list[np.ndarray], np.ndarray]]
+    ) -> None:
+        """Continue the person into the bands of ``out`` (I420 at output size, bars already
+        filled), over the background, from :meth:`person_profiles`."""
+        assert self._background is not None
+        for band, (colour, alpha) in zip(self._bands, profiles, strict=True):
+            band.fill_person(out, colour, alpha, self._background)
 
     # ------------------------------------------------------------------ blurred copy
 
@@ -170,7 +205,9 @@ class _Band:
     with no line.
     """
 
-    def __init__(self, rect: Rect, dest: Rect, out_size: tuple[int, int]) -> None:
+    def __init__(
+        self, rect: Rect, dest: Rect, out_size: tuple[int, int], *, person: bool = False
+    ) -> None:
         x0, y0, x1, y1 = rect
         dx0, dy0, dx1, dy1 = dest
         # Which side of the picture the bar lies on.
@@ -231,13 +268,17 @@ class _Band:
         ahead = np.maximum(distance, 0.0)
         self.gain = 1 - (1 - EXTEND_FAR) * np.clip(ahead / (EXTEND_FADE * min(out_size)), 0, 1)
         index = np.arange(n)
-        rows = []
-        for d, g in zip(ahead, self.gain, strict=True):
-            sigma = (EXTEND_SIGMA + EXTEND_SPREAD * d) / step
-            w = np.exp(-0.5 * ((index[:, None] - index[None, :]) / sigma) ** 2)
-            w /= w.sum(axis=1, keepdims=True)
-            rows.append(g * (w @ read))
-        operator = np.concatenate(rows).astype(np.float32)  # (m·n, n_picture)
+
+        def blurred(spread: float, gain: np.ndarray) -> np.ndarray:
+            rows = []
+            for d, g in zip(ahead, gain, strict=True):
+                sigma = (EXTEND_SIGMA + spread * d) / step
+                w = np.exp(-0.5 * ((index[:, None] - index[None, :]) / sigma) ** 2)
+                w /= w.sum(axis=1, keepdims=True)
+                rows.append(g * (w @ read))
+            return np.concatenate(rows).astype(np.float32)  # (m·n, n_picture)
+
+        operator = blurred(EXTEND_SPREAD, self.gain)
         black = [np.repeat((1 - self.gain) * level, n) for level in _BLACK]
         # The band's samples, rows of depth (from inside the picture outwards) by columns along
         # the edge, turned once here to lie as the region does: the operator's rows are put in
@@ -251,6 +292,11 @@ class _Band:
             order = order.T
         self.shape = order.shape
         self.operator = operator[order.ravel()]
+        # For a person (``person_profile``): each sample's fade, which an alpha does not take,
+        # and the outline's own, narrower blur (made on first use).
+        self._gain = np.repeat(self.gain, n)[order.ravel()].astype(np.float32)
+        self._outline = (blurred(PERSON_SPREAD, np.ones_like(self.gain))[order.ravel()]
+                         if person else None)  # fmt: skip
         # What each sample's fade adds of black, per plane (Y, U, V).
         self._black = [b[order.ravel()].astype(np.float32) for b in black]
         # Per plane scale (1: luma, 2: chroma): the region's size there, its part that is all
@@ -290,6 +336,68 @@ class _Band:
             profiles.append(shrunk.astype(np.float32).ravel())
         return profiles
 
+    def person_profile(
+        self, picture: np.ndarray, alpha: np.ndarray, dest: Rect
+    ) -> tuple[list[np.ndarray], np.ndarray]:
+        """The person at this band's edge of the view: per plane the colour times the alpha
+        (0–1), and the alpha, each shrunk to a profile of ``n_picture`` samples along the edge."""
+        ys, us, vs = yuv.planes(picture)
+        vh, vw = ys.shape
+        dx0, dy0, dx1, dy1 = dest
+        horizontal = self.side in ("top", "bottom")
+        # The strip's depth in view pixels, as deep as the output's strip (even: chroma halves it).
+        out_depth = (
+            (self.strip[3] - self.strip[1]) if horizontal else (self.strip[2] - self.strip[0])
+        )
+        scale = vh / max(1, dy1 - dy0) if horizontal else vw / max(1, dx1 - dx0)
+        depth = max(2, 2 * math.ceil(out_depth * scale / 2))
+        size = (self.n_picture, 1) if horizontal else (1, self.n_picture)
+        a = alpha.astype(np.float32) * (1 / 255)
+        a_half = cv2.resize(a, (us.shape[1], us.shape[0]), interpolation=cv2.INTER_AREA)
+        colour = []
+        for plane, weight, f in ((ys, a, 1), (us, a_half, 2), (vs, a_half, 2)):
+            strip = _person_strip(self.side, plane, depth // f).astype(np.float32)
+            mine = _person_strip(self.side, weight, depth // f)
+            colour.append(cv2.resize(strip * mine, size, interpolation=cv2.INTER_AREA).ravel())
+        edge = _person_strip(self.side, a, depth)
+        return colour, cv2.resize(edge, size, interpolation=cv2.INTER_AREA).ravel()
+
+    def fill_person(
+        self,
+        out: np.ndarray,
+        colour: list[np.ndarray],
+        alpha: np.ndarray,
+        background: np.ndarray,
+    ) -> None:
+        """Lay the person's continuation (:meth:`person_profile`) over ``background`` in this
+        bar of ``out``, cross-fading the overlap as :meth:`fill` does."""
+        rx0, ry0, rx1, ry1 = self.region
+        assert self._outline is not None, "a band made without person=True"
+        if float(alpha.max()) < 0.5 / 255:  # the person does not reach this edge: background
+            return
+        # The colours' blur of the alpha (to un-premultiply them) and the outline's own; both
+        # small (samples along the edge by rows of depth), enlarged once and laid over the
+        # background by the matte's own blend (``yuv.blend_onto``).
+        spread = np.maximum((self.operator @ alpha) / self._gain, 1e-3)
+        outline = np.clip(self._outline @ alpha * 255 + 0.5, 0, 255).astype(np.uint8)
+        drawn = yuv.new((rx1 - rx0, ry1 - ry0))
+        for index, (plane, profile) in enumerate(zip(yuv.planes(drawn), colour, strict=True)):
+            own = (self.operator @ profile) / spread + self._black[index]
+            small = np.clip(own + 0.5, 0, 255).astype(np.uint8).reshape(self.shape)
+            cv2.resize(small, plane.shape[::-1], dst=plane, interpolation=cv2.INTER_LINEAR)
+        reach = cv2.resize(outline.reshape(self.shape), (rx1 - rx0, ry1 - ry0),
+                           interpolation=cv2.INTER_LINEAR)  # fmt: skip
+        yuv.blend_onto(drawn, reach, yuv.crop(background, self.region))
+        for index, (plane, mine) in enumerate(zip(yuv.planes(out), yuv.planes(drawn), strict=True)):
+            f = 1 if index == 0 else 2
+            _, bar, mix, ramp = self._layout[f]
+            region = plane[ry0 // f : ry1 // f, rx0 // f : rx1 // f]
+            region[bar] = mine[bar]
+            if self.overlap:
+                inside = region[mix].astype(np.float32)
+                mixed = inside + (mine[mix] - inside) * ramp
+                region[mix] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+
     def fill(self, out: np.ndarray, profiles: list[np.ndarray]) -> None:
         """Fill this bar of ``out`` from ``profiles`` (:meth:`profile`, taken before any band
         was drawn), and cross-fade the overlap."""
@@ -306,6 +414,16 @@ class _Band:
                 mine = region[mix].astype(np.float32)
                 mixed = mine + (drawn[mix] - mine) * ramp
                 region[mix] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+
+
+def _person_strip(side: str, plane: np.ndarray, depth: int) -> np.ndarray:
+    """The ``depth`` rows (or columns) of ``plane`` at its ``side`` edge."""
+    depth = max(1, min(depth, plane.shape[0] if side in ("top", "bottom") else plane.shape[1]))
+    if side == "top":
+        return plane[:depth]
+    if side == "bottom":
+        return plane[-depth:]
+    return plane[:, :depth] if side == "left" else plane[:, -depth:]
 
 
 def _ramp(length: int) -> np.ndarray:

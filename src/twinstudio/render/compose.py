@@ -9,7 +9,8 @@ an RGB picture (the photo engine's) is converted once, at view size.
 Bars (``contain``, or a cover window zoomed out round a big face) are the chosen background colour
 or image; without one, made from the frame itself (``render.bars``): for ``contain`` a blurred,
 darkened, enlarged copy, for ``cover`` the picture continued out of focus from its edge. With
-``remove_background`` and no background, a neutral studio-grey gradient.
+``remove_background`` and no background, a neutral studio-grey gradient; under ``cover`` the
+person goes on into it where the footage's edge cuts them (their chest under a band below).
 
 Matting (``remove_background`` with an alpha)
     The alpha comes feathered (a 3x3 blur that softens stair-stepped mask edges, applied where it
@@ -171,7 +172,11 @@ class Compositor:
         # Bars with no background: the frame's own, made per frame (``render.bars``).
         own = self._background is None and not self._transparent
         style = ("blurred" if options.fit == "contain" else "extended") if own else "static"
-        self._bars = BarFill(self._out_size, self.plan.dest, style, self._background)
+        # A cover window that zoomed out round a big face: the person the footage's edge cuts
+        # goes on into the band over the background (``render.bars``), not cut by a line.
+        person = self._matting and options.fit == "cover"
+        self._bars = BarFill(self._out_size, self.plan.dest, style, self._background,
+                             person=person)  # fmt: skip
         self._behind: np.ndarray | None = None  # the background behind the picture (dest)
         self._behind_view: np.ndarray | None = None  # the same at view size, when smooth
         self._flat: tuple[int, int, int] | None = None  # its (Y, U, V) when a flat colour
@@ -279,7 +284,11 @@ class Compositor:
             )
         out_alpha: np.ndarray | None = None
         if self._matting and alpha is not None:
+            # Read before the blend, which may lay the picture over the background in place.
+            person = self._bars.person_profiles(picture, alpha) if self._bars.person else None
             out, out_alpha = self._blend(picture, alpha, source, changed)
+            if person is not None:
+                self._bars.fill_person(out, person)
         else:
             out = self._place(picture)
         return self._finish(out, out_alpha)

@@ -1,4 +1,5 @@
-"""Bars: a zoomed-out cover window's bands continue the picture; contain keeps blurred bars."""
+"""Bars: a zoomed-out cover window's bands continue the picture (with the background removed,
+the person over it); contain keeps blurred bars."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from twinstudio.render import yuv
 from twinstudio.render.bars import EXTEND_FAR, BarFill, bar_rects
 from twinstudio.render.compose import Compositor
 from twinstudio.render.framing import plan_frame
-from twinstudio.render.types import RenderOptions
+from twinstudio.render.types import Background, RenderOptions
 
 SQUARE = (512, 512)
 # A face filling a square close-up from the top edge down (the hair cut by the frame's top).
@@ -101,3 +102,63 @@ def test_contain_bars_stay_a_blurred_darkened_copy() -> None:
     out = _rgb(comp.compose(frame))
     bar = out[: comp.plan.dest[1]].reshape(-1, 3)
     assert np.all(np.abs(bar.mean(axis=0) - np.array((40, 160, 220)) * 0.55) < 4)
+
+
+def _bust(alpha_rows: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """A square close-up with its background removed: a red jacket over the middle third of
+    its bottom edge (alpha 1, rising from the bottom ``alpha_rows`` high) on a blue backdrop
+    (alpha 0) that must not show anywhere."""
+    frame = np.full((512, 512, 3), (30, 40, 220), np.uint8)
+    alpha = np.zeros((512, 512), np.uint8)
+    frame[512 - alpha_rows :, 170:342] = (200, 40, 40)
+    alpha[512 - alpha_rows :, 170:342] = 255
+    return frame, alpha
+
+
+def test_with_the_background_removed_the_person_goes_on_into_the_band_over_it() -> None:
+    # A square close-up at 9:16 over a colour: the chest, cut by the footage's bottom edge,
+    # runs on into the band below instead of ending in a line above a band of the colour.
+    green = (40, 180, 60)
+    options = RenderOptions("1080p", "9:16", "cover", remove_background=True,
+                            background=Background(color="#28B43C"))  # fmt: skip
+    comp = Compositor(SQUARE, CLOSE_UP, options)
+    x0, _, x1, seam = comp.plan.dest
+    assert seam < 1920 - 200
+    frame, alpha = _bust()
+    out = _rgb(comp.compose(frame, alpha))
+    middle = (x0 + x1) // 2
+    # Just below the picture, under the jacket: the jacket's red, no step at the edge.
+    below = out[seam + 6, middle]
+    assert below[0] > 170 and below[1] < 80 and below[2] < 80, below
+    step = np.abs(out[seam + 3, middle - 40 : middle + 40].mean(axis=0)
+                  - out[seam - 4, middle - 40 : middle + 40].mean(axis=0))  # fmt: skip
+    assert np.all(step < 10), step
+    # Under the backdrop (alpha 0) the band is the background colour, not the old backdrop.
+    for x in (40, 1040):
+        assert np.all(np.abs(out[seam + 6, x] - green) < 12), out[seam + 6, x]
+        assert np.all(np.abs(out[-2, x] - green) < 12), out[-2, x]
+    beside = np.concatenate([out[seam:, :140], out[seam:, -140:]], axis=1).reshape(-1, 3)
+    assert np.all(np.abs(beside - green) < 12)  # the old blue backdrop nowhere in the band
+    # Far below, the jacket is out of focus but still there, between the green at the sides.
+    far = out[-2, middle]
+    assert far[0] > far[1] + 40, far
+
+    # A person who does not reach the edge (the jacket ends 100 rows above it): the band is
+    # all background.
+    frame, alpha = _bust()
+    alpha[-100:] = 0
+    out = _rgb(comp.compose(frame, alpha))
+    assert np.all(np.abs(out[seam + 6 :: 50].reshape(-1, 3) - green) < 12)
+
+
+def test_the_person_is_not_continued_under_contain_or_into_a_transparent_webm() -> None:
+    frame, alpha = _bust()
+    colour = Background(color="#28B43C")
+    contain = Compositor(SQUARE, CLOSE_UP, RenderOptions(
+        "720p", "9:16", "contain", remove_background=True, background=colour))  # fmt: skip
+    out = _rgb(contain.compose(frame, alpha))
+    bar = out[contain.plan.dest[3] + 4 :].reshape(-1, 3)
+    assert np.all(np.abs(bar - (40, 180, 60)) < 12)  # letterboxed: bars stay the background
+    webm = Compositor(SQUARE, CLOSE_UP, RenderOptions(
+        "720p", "9:16", "cover", remove_background=True, output_format="webm"))  # fmt: skip
+    assert not webm._bars.person
