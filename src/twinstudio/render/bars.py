@@ -26,7 +26,8 @@ the old backdrop's colours do not bleed in), then laid over the background. A sq
 9:16 over a colour showed the chest cut by a straight line above a band of that colour, a bust
 floating in the frame (2026-12-07, HDTF clips at 1080p 9:16); now the shirt and hair run on, out
 of focus, to the frame's edge. Where the person does not reach the edge (hair inside the top of
-the picture) the alpha there is 0 and the band stays the background.
+the picture) the alpha there is 0 and the band stays the background. In a transparent WebM the
+band takes the same colours, with the outline as its alpha.
 
 Every fill works on the I420 planes (``render.yuv``) at the output's size, in place.
 """
@@ -106,7 +107,7 @@ class BarFill:
         self.rects = bar_rects(out_size, dest)
         self._background = background
         # The person continued into a static background's bands (see the module docstring).
-        self.person = bool(person and style == "static" and background is not None and self.rects)
+        self.person = bool(person and style == "static" and self.rects)
         if style == "blurred" and self.rects:
             self._blur_maps = self._plan_blur()
         if style == "extended" or self.person:
@@ -140,13 +141,16 @@ class BarFill:
         return [band.person_profile(picture, alpha, self.dest) for band in self._bands]
 
     def fill_person(
-        self, out: np.ndarray, profiles: list[tuple[list[np.ndarray], np.ndarray]]
+        self,
+        out: np.ndarray,
+        profiles: list[tuple[list[np.ndarray], np.ndarray]],
+        out_alpha: np.ndarray | None = None,
     ) -> None:
         """Continue the person into the bands of ``out`` (I420 at output size, bars already
-        filled), over the background, from :meth:`person_profiles`."""
-        assert self._background is not None
+        filled), from :meth:`person_profiles`: over the background, or, with none (a
+        transparent WebM), into ``out_alpha`` (uint8 at output size) as well."""
         for band, (colour, alpha) in zip(self._bands, profiles, strict=True):
-            band.fill_person(out, colour, alpha, self._background)
+            band.fill_person(out, colour, alpha, self._background, out_alpha)
 
     # ------------------------------------------------------------------ blurred copy
 
@@ -367,10 +371,12 @@ class _Band:
         out: np.ndarray,
         colour: list[np.ndarray],
         alpha: np.ndarray,
-        background: np.ndarray,
+        background: np.ndarray | None,
+        out_alpha: np.ndarray | None = None,
     ) -> None:
         """Lay the person's continuation (:meth:`person_profile`) over ``background`` in this
-        bar of ``out``, cross-fading the overlap as :meth:`fill` does."""
+        bar of ``out``, or with no background write it and its outline into ``out_alpha``;
+        cross-fading the overlap as :meth:`fill` does."""
         rx0, ry0, rx1, ry1 = self.region
         assert self._outline is not None, "a band made without person=True"
         if float(alpha.max()) < 0.5 / 255:  # the person does not reach this edge: background
@@ -387,9 +393,12 @@ class _Band:
             cv2.resize(small, plane.shape[::-1], dst=plane, interpolation=cv2.INTER_LINEAR)
         reach = cv2.resize(outline.reshape(self.shape), (rx1 - rx0, ry1 - ry0),
                            interpolation=cv2.INTER_LINEAR)  # fmt: skip
-        yuv.blend_onto(drawn, reach, yuv.crop(background, self.region))
-        for index, (plane, mine) in enumerate(zip(yuv.planes(out), yuv.planes(drawn), strict=True)):
-            f = 1 if index == 0 else 2
+        layers = list(zip(yuv.planes(out), yuv.planes(drawn), (1, 2, 2), strict=True))
+        if background is not None:
+            yuv.blend_onto(drawn, reach, yuv.crop(background, self.region))
+        elif out_alpha is not None:
+            layers.append((out_alpha, reach, 1))
+        for plane, mine, f in layers:
             _, bar, mix, ramp = self._layout[f]
             region = plane[ry0 // f : ry1 // f, rx0 // f : rx1 // f]
             region[bar] = mine[bar]

@@ -288,7 +288,7 @@ class Compositor:
             person = self._bars.person_profiles(picture, alpha) if self._bars.person else None
             out, out_alpha = self._blend(picture, alpha, source, changed)
             if person is not None:
-                self._bars.fill_person(out, person)
+                self._bars.fill_person(out, person, out_alpha)
         else:
             out = self._place(picture)
         return self._finish(out, out_alpha)

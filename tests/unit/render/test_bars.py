@@ -151,14 +151,24 @@ def test_with_the_background_removed_the_person_goes_on_into_the_band_over_it() 
     assert np.all(np.abs(out[seam + 6 :: 50].reshape(-1, 3) - green) < 12)
 
 
-def test_the_person_is_not_continued_under_contain_or_into_a_transparent_webm() -> None:
+def test_a_transparent_webm_continues_the_person_and_contain_keeps_its_bars() -> None:
     frame, alpha = _bust()
-    colour = Background(color="#28B43C")
-    contain = Compositor(SQUARE, CLOSE_UP, RenderOptions(
-        "720p", "9:16", "contain", remove_background=True, background=colour))  # fmt: skip
-    out = _rgb(contain.compose(frame, alpha))
-    bar = out[contain.plan.dest[3] + 4 :].reshape(-1, 3)
-    assert np.all(np.abs(bar - (40, 180, 60)) < 12)  # letterboxed: bars stay the background
     webm = Compositor(SQUARE, CLOSE_UP, RenderOptions(
         "720p", "9:16", "cover", remove_background=True, output_format="webm"))  # fmt: skip
-    assert not webm._bars.person
+    x0, _, x1, seam = webm.plan.dest
+    assert seam < 1280 - 100
+    out = webm.compose(frame, alpha)
+    assert isinstance(out, yuv.AlphaPicture)
+    middle = (x0 + x1) // 2
+    # Under the jacket the band is the jacket, opaque; beside it, transparent.
+    assert np.all(out.alpha[seam + 4 :, middle] > 200), out.alpha[seam + 4 :, middle].min()
+    assert out.alpha[seam:, :80].max() < 3 and out.alpha[seam:, -80:].max() < 3
+    rgb = _rgb(out.picture)[seam + 4, middle]
+    assert rgb[0] > 170 and rgb[1] < 80 and rgb[2] < 80, rgb
+    # ``contain`` shows the whole footage letterboxed: its bars stay the background.
+    contain = Compositor(SQUARE, CLOSE_UP, RenderOptions(
+        "720p", "9:16", "contain", remove_background=True,
+        background=Background(color="#28B43C")))  # fmt: skip
+    out = _rgb(contain.compose(frame, alpha))
+    bar = out[contain.plan.dest[3] + 4 :].reshape(-1, 3)
+    assert np.all(np.abs(bar - (40, 180, 60)) < 12)
