@@ -170,7 +170,7 @@ def _label_timings(phone_labels: np.ndarray, fps: float) -> list[Timing]:
 # every other part as before); a fan's noise 0.328 / 0.210 → 0.336 / 0.220; the 0.5 s room's
 # echo 0.394 → 0.409 (rooms of 0.3 / 0.8 s 0.386 → 0.405 / 0.274 → 0.293); a telephone's band
 # 0.267 → 0.264 and a quiet microphone 0.561 → 0.560 (the last 30 %; benchmarks/HISTORY.md,
-# 2026-12-07 21:35 and 2026-12-08 00:15).
+# 2026-12-07 21:35 and 2026-12-08 00:06).
 PAUSES_FOOTAGE_GAIN = 0.02
 _PAUSES_CACHE: dict[tuple[str, float], float] = {}
 
