@@ -147,7 +147,8 @@ class Compositor:
         self.options = options
         self.src_size = (int(src_size[0]), int(src_size[1]))
         self._out_size = output_size(options.resolution, options.aspect_ratio)
-        self.plan = plan_frame(self.src_size, face_box, self._out_size, options.fit)
+        self.plan = plan_frame(self.src_size, face_box, self._out_size, options.fit,
+                               standing=options.remove_background)  # fmt: skip
 
         dx0, dy0, dx1, dy1 = self.plan.dest
         dest_size = (dx1 - dx0, dy1 - dy0)

@@ -10,7 +10,12 @@ union of the face over the whole footage), the output size and ``fit``:
             rest is background (the picture continued from its edges: ``render.bars``). When
             that window is taller than the footage and the head reaches the footage's top, the
             picture starts at the top of the frame and all of the band lies below it.
-``contain`` show the whole source scaled to fit; the rest is bars (``render.compose``).
+``contain`` show the whole source scaled to fit; the rest is bars (``render.compose``). With the
+            background removed (``standing``) the picture stands on the frame's bottom edge
+            instead of in its middle: talking-head footage cuts the person at its bottom edge
+            (the chest), and centred over a colour that cut was a line across the frame, a
+            bust floating over a band of the colour; on the frame's edge it is where the
+            person goes out of view. The bars then lie above it (and beside it).
 
 Crop and destination are even-aligned (pictures are I420, ``render.yuv``: a chroma sample covers
 2x2 pixels), which moves an edge by one pixel at most.
@@ -162,8 +167,11 @@ def plan_frame(
     face_box: tuple[int, int, int, int],
     out_size: tuple[int, int],
     fit: str,
+    *,
+    standing: bool = False,
 ) -> FramePlan:
-    """Decide the crop window and the destination rectangle for a whole video."""
+    """Decide the crop window and the destination rectangle for a whole video. ``standing``:
+    under ``contain``, the picture stands on the frame's bottom edge (the background removed)."""
     sw, sh = src_size
     ow, oh = out_size
     if fit == "contain":
@@ -171,7 +179,7 @@ def plan_frame(
         dw, dh = min(ow, round(sw * scale)), min(oh, round(sh * scale))
         if ow - dw <= max(2, ow // 200) and oh - dh <= max(2, oh // 200):
             dw, dh = ow, oh  # bars of a pixel or two: stretch imperceptibly instead
-        dx, dy = (ow - dw) // 2, (oh - dh) // 2
+        dx, dy = (ow - dw) // 2, (oh - dh if standing else (oh - dh) // 2)
         dest = _even_box((dx, dy, dx + dw, dy + dh), out_size)
         return FramePlan(_even_box((0, 0, sw, sh), src_size), dest, dest == (0, 0, ow, oh))
     if fit != "cover":

@@ -165,6 +165,26 @@ def test_default_matte_background_is_studio_grey() -> None:
     assert out[360, 640].mean() > out[5, 5].mean() + 10  # lighter behind the subject
 
 
+def test_contain_with_the_background_removed_stands_the_picture_on_the_bottom_edge() -> None:
+    # Talking-head footage cuts the person at its bottom edge (the chest): centred over a
+    # colour that was a line across the frame, a bust floating over a band of the colour.
+    green = RenderOptions("720p", "9:16", "contain", remove_background=True,
+                          background=Background(color="#10C020"))  # fmt: skip
+    comp = Compositor(LANDSCAPE, (560, 200, 720, 400), green)
+    x0, y0, x1, y1 = comp.plan.dest
+    assert (x0, x1, y1) == (0, 720, 1280) and y0 > 800  # the whole picture, at the bottom
+    frame = np.full((720, 1280, 3), 200, np.uint8)
+    alpha = np.zeros((720, 1280), np.uint8)
+    alpha[300:, 540:740] = 255  # a person reaching the footage's bottom edge
+    out = _rgb(comp.compose(frame, alpha))
+    assert _near(out[1279, 360], (200, 200, 200), 3)  # the chest meets the frame's edge
+    assert _near(out[y0 // 2, 360], (16, 192, 32), 3)  # the background fills the rest
+    # Without removal contain letterboxes in the middle, as before.
+    plain = Compositor(LANDSCAPE, (560, 200, 720, 400), RenderOptions("720p", "9:16", "contain"))
+    py0, py1 = plain.plan.dest[1], plain.plan.dest[3]
+    assert abs(py0 - (1280 - py1)) <= 2
+
+
 def test_webm_with_matting_is_a_transparent_picture() -> None:
     options = RenderOptions("720p", "16:9", "contain", remove_background=True, output_format="webm")
     comp = Compositor(LANDSCAPE, (560, 200, 720, 400), options)
