@@ -399,30 +399,30 @@ class _Band:
         elif out_alpha is not None:
             layers.append((out_alpha, reach, 1))
         for plane, mine, f in layers:
-            _, bar, mix, ramp = self._layout[f]
-            region = plane[ry0 // f : ry1 // f, rx0 // f : rx1 // f]
-            region[bar] = mine[bar]
-            if self.overlap:
-                inside = region[mix].astype(np.float32)
-                mixed = inside + (mine[mix] - inside) * ramp
-                region[mix] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+            self._lay(plane, mine, f)
 
     def fill(self, out: np.ndarray, profiles: list[np.ndarray]) -> None:
         """Fill this bar of ``out`` from ``profiles`` (:meth:`profile`, taken before any band
         was drawn), and cross-fade the overlap."""
-        rx0, ry0, rx1, ry1 = self.region
         for index, (plane, profile) in enumerate(zip(yuv.planes(out), profiles, strict=True)):
             f = 1 if index == 0 else 2
-            size, bar, mix, ramp = self._layout[f]
             band = self.operator @ profile + self._black[index]
             small = np.clip(band + 0.5, 0, 255).astype(np.uint8).reshape(self.shape)
-            drawn = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
-            region = plane[ry0 // f : ry1 // f, rx0 // f : rx1 // f]
-            region[bar] = drawn[bar]
-            if self.overlap:
-                mine = region[mix].astype(np.float32)
-                mixed = mine + (drawn[mix] - mine) * ramp
-                region[mix] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+            self._lay(
+                plane, cv2.resize(small, self._layout[f][0], interpolation=cv2.INTER_LINEAR), f
+            )
+
+    def _lay(self, plane: np.ndarray, drawn: np.ndarray, f: int) -> None:
+        """Put ``drawn`` (the region at 1/``f`` scale) into ``plane``: the bar as it is, the
+        overlap cross-faded with the picture's own edge."""
+        rx0, ry0, rx1, ry1 = self.region
+        _, bar, mix, ramp = self._layout[f]
+        region = plane[ry0 // f : ry1 // f, rx0 // f : rx1 // f]
+        region[bar] = drawn[bar]
+        if self.overlap:
+            mine = region[mix].astype(np.float32)
+            mixed = mine + (drawn[mix] - mine) * ramp
+            region[mix] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
 
 
 def _person_strip(side: str, plane: np.ndarray, depth: int) -> np.ndarray:
