@@ -297,7 +297,7 @@ class _Band:
         self.shape = order.shape
         self.operator = operator[order.ravel()]
         # For a person (``person_profile``): each sample's fade, which an alpha does not take,
-        # and the outline's own, narrower blur (made on first use).
+        # and the outline's own, narrower blur.
         self._gain = np.repeat(self.gain, n)[order.ravel()].astype(np.float32)
         self._outline = (blurred(PERSON_SPREAD, np.ones_like(self.gain))[order.ravel()]
                          if person else None)  # fmt: skip
@@ -356,14 +356,13 @@ class _Band:
         scale = vh / max(1, dy1 - dy0) if horizontal else vw / max(1, dx1 - dx0)
         depth = max(2, 2 * math.ceil(out_depth * scale / 2))
         size = (self.n_picture, 1) if horizontal else (1, self.n_picture)
-        a = alpha.astype(np.float32) * (1 / 255)
-        a_half = cv2.resize(a, (us.shape[1], us.shape[0]), interpolation=cv2.INTER_AREA)
+        edge = _person_strip(self.side, alpha, depth).astype(np.float32) * (1 / 255)
+        half = cv2.resize(edge, (edge.shape[1] // 2, edge.shape[0] // 2),
+                          interpolation=cv2.INTER_AREA)  # fmt: skip
         colour = []
-        for plane, weight, f in ((ys, a, 1), (us, a_half, 2), (vs, a_half, 2)):
+        for plane, weight, f in ((ys, edge, 1), (us, half, 2), (vs, half, 2)):
             strip = _person_strip(self.side, plane, depth // f).astype(np.float32)
-            mine = _person_strip(self.side, weight, depth // f)
-            colour.append(cv2.resize(strip * mine, size, interpolation=cv2.INTER_AREA).ravel())
-        edge = _person_strip(self.side, a, depth)
+            colour.append(cv2.resize(strip * weight, size, interpolation=cv2.INTER_AREA).ravel())
         return colour, cv2.resize(edge, size, interpolation=cv2.INTER_AREA).ravel()
 
     def fill_person(

@@ -9,8 +9,10 @@ an RGB picture (the photo engine's) is converted once, at view size.
 Bars (``contain``, or a cover window zoomed out round a big face) are the chosen background colour
 or image; without one, made from the frame itself (``render.bars``): for ``contain`` a blurred,
 darkened, enlarged copy, for ``cover`` the picture continued out of focus from its edge. With
-``remove_background`` and no background, a neutral studio-grey gradient; under ``cover`` the
-person goes on into it where the footage's edge cuts them (their chest under a band below).
+``remove_background`` and no background, a neutral studio-grey gradient. With the background
+removed, under ``cover`` the person goes on into a band where the footage's edge cuts them (the
+chest, under a band below), and under ``contain`` the picture stands on the frame's bottom edge
+(``render.framing``).
 
 Matting (``remove_background`` with an alpha)
     The alpha comes feathered (a 3x3 blur that softens stair-stepped mask edges, applied where it
