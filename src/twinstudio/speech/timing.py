@@ -87,7 +87,7 @@ def timed_pieces(
                 _stopped(proc)
                 proc = None
             if here is None:
-                here = PieceTimer(transcript, skip=consumed)
+                here = PieceTimer(transcript, skip=consumed, voiced=_voiced(regions, a))
             track, _ = here.time(audio[a:b], _inside(regions, a, b), last=i == len(spans) - 1)
             yield track.to_speech()
     finally:
@@ -104,17 +104,34 @@ class PieceTimer:
     WORDS_PER_S = 5.0  # faster than people read aloud (~2.5-3.5 words a second)
     SPARE_WORDS = 20
 
-    def __init__(self, transcript: str | None, skip: int = 0) -> None:
-        from twinstudio.speech.audio import transcript_words
+    def __init__(self, transcript: str | None, skip: int = 0, voiced: int = 0) -> None:
+        from twinstudio.speech.audio import alignable, transcript_words
+        from twinstudio.speech.text import words_of
 
-        self.words = transcript_words(transcript) if transcript else None
+        usable = bool(transcript) and alignable(transcript or "")
+        self.words = transcript_words(transcript or "") if usable else None
+        # A transcript the recogniser cannot align (``audio.TRANSCRIPT_MIN_KNOWN``): the pieces
+        # are recognised, and its words shared out by their voice (``voiced``: the samples of
+        # voice in the pieces still to come) and spread over it, for captions.
+        self.spread = words_of(transcript) if transcript and not usable else None
+        self.voiced_left = voiced
         self.next = skip  # the first word not yet given to a piece
 
     def time(self, audio: np.ndarray, regions: list[Span], *, last: bool) -> tuple[Track, int]:
         """One piece's timings (``regions``: the voice's spans within it) and how many of the
         transcript's words it took."""
-        from twinstudio.speech.audio import SAMPLE_RATE, align_given, spoken_prefix
+        from twinstudio.speech.audio import SAMPLE_RATE, align_given, spoken_prefix, spread_words
 
+        if self.spread is not None:
+            track = time_piece(audio, regions)
+            voiced = sum(e - s for s, e in regions)
+            left = len(self.spread) - self.next
+            take = left if last else min(left, round(left * voiced / max(self.voiced_left, 1)))
+            track.words = spread_words(self.spread[self.next : self.next + take], regions,
+                                       len(audio))  # fmt: skip
+            self.voiced_left -= voiced
+            self.next += take
+            return track, take
         if self.words is None:
             return time_piece(audio, regions), 0
         todo = self.words[self.next :]
@@ -130,6 +147,11 @@ def time_piece(audio: np.ndarray, regions: list[Span]) -> Track:
     from twinstudio.speech.audio import _timed
 
     return _timed(audio, None, regions)
+
+
+def _voiced(regions: list[Span], a: int) -> int:
+    """Samples of voice in ``regions`` from sample ``a`` on."""
+    return sum(max(0, e - max(s, a)) for s, e in regions)
 
 
 def _inside(regions: list[Span], a: int, b: int) -> list[Span]:
@@ -172,7 +194,7 @@ def main() -> int:
         return 2
     regions = [(int(s), int(e)) for s, e in head["regions"]]
     spans = head["spans"]
-    timer = PieceTimer(head.get("transcript"))
+    timer = PieceTimer(head.get("transcript"), voiced=_voiced(regions, 0))
     for i, (a, b) in enumerate(spans):
         track, consumed = timer.time(audio[a:b], _inside(regions, a, b), last=i == len(spans) - 1)
         line = {"phonemes": track.phonemes, "words": track.words, "consumed": consumed}

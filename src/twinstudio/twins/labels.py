@@ -184,6 +184,8 @@ def label_frames(
     """
     if audio is None or len(audio) == 0 or n_frames == 0:
         return empty_labels(n_frames)
+    from twinstudio.speech.audio import alignable
+
     try:
         import pocketsphinx  # noqa: F401
     except ImportError:
@@ -192,7 +194,9 @@ def label_frames(
     phones: list[tuple[str, int, int]] = []
     source, n_words = "none", 0
     try:
-        if transcript and transcript.strip():
+        # A transcript the recogniser cannot align (mostly words its English dictionary does
+        # not know: ``speech.audio.TRANSCRIPT_MIN_KNOWN``) is left for recognition.
+        if transcript and transcript.strip() and alignable(transcript):
             phones, n_words = _aligned_phones(audio, transcript)
             source = "transcript" if phones else "none"
         if not phones:

@@ -124,6 +124,33 @@ def test_synthesised_speech_is_aligned_to_its_transcript(tmp_path: Path) -> None
     assert {"ð", "k", "b", "f"} <= {p.symbol for p in speech.phonemes}
 
 
+GERMAN = "Guten Morgen. Heute zeigen wir Ihnen fünf einfache Wege, Ihren Tag besser zu beginnen."
+
+
+@pytest.mark.slow
+def test_a_transcript_in_another_language_is_not_aligned_but_captions_its_speech(
+    tmp_path: Path,
+) -> None:
+    """The recogniser's dictionary is English: aligned to the few German words it knew, a German
+    recording was timed with a handful of phones and the mouth only opened with the loudness.
+    Its phones are recognised instead (as English sounds) and its words, in order, follow the
+    voice for captions."""
+    from twinstudio.speech.audio import alignable
+
+    assert not alignable(GERMAN)
+    assert alignable("Welcome to Twinstudio, a HeyGen compatible platform by Anna Kowalczyk.")
+    spoken = synthesize(GERMAN, "espeak-de")
+    path = write_wav(tmp_path / "de.wav", spoken.audio)
+    speech = load_audio(path, transcript=GERMAN)
+    assert_tiles(speech)
+    assert sum(1 for p in speech.phonemes if p.symbol) >= 20  # 5 when it was aligned
+    assert [w.symbol for w in speech.words] == [w.symbol for w in spoken.words]
+    starts = np.array([w.start_ms for w in speech.words])
+    assert np.all(np.diff(starts) > 0) and speech.words[-1].end_ms <= speech.duration_ms
+    truth = np.array([w.start_ms for w in spoken.words])
+    assert np.median(np.abs(starts - truth)) < 250, (starts, truth)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not FOOTAGE_AUDIO.is_dir(), reason="shared footage audio not available")
 def test_real_english_footage_is_recognised() -> None:

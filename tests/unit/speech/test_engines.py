@@ -88,7 +88,9 @@ def test_pitch_moves_f0_keeps_duration(voice_id: str) -> None:
     f0 = {}
     for pitch in (-50, 0, 50):
         speech = speak(text, voice_id, VoiceSettings(pitch=pitch))
-        assert speech.duration_ms == speak(text, voice_id).duration_ms
+        # Within a millisecond: eSpeak NG's output can differ by a few samples with the pitch
+        # (2895 against 2894 ms with one build of its library), which rounds either way.
+        assert abs(speech.duration_ms - speak(text, voice_id).duration_ms) <= 1
         assert_tiles(speech)
         f0[pitch] = median_f0(speech.audio, speech.sample_rate)
     assert f0[-50] < 0.9 * f0[0] and f0[50] > 1.1 * f0[0]

@@ -159,3 +159,31 @@ def test_the_timing_process_shares_a_transcript_as_timing_here_does(
     monkeypatch.setattr(sys, "executable", "/bin/false")  # the child exits at once
     fallback = list(T.timed_pieces(audio, regions, spans, text))
     assert [p.words for p in fallback] == [p.words for p, _ in here]
+
+
+@pytest.mark.slow
+def test_pieces_of_a_recording_whose_transcript_cannot_be_aligned_share_out_its_words(
+    tmp_path: Path,
+) -> None:
+    """A transcript in another language is not aligned (``audio.TRANSCRIPT_MIN_KNOWN``): each
+    piece is recognised, and takes the transcript's next words by its share of the voice,
+    spread over it for captions; the last piece takes all that are left."""
+    german = (
+        "Guten Morgen. Heute zeigen wir Ihnen fünf einfache Wege, Ihren Tag besser zu beginnen."
+    )
+    text = " ".join([german] * 3)
+    audio = A._prepared(write_wav(tmp_path / "de.wav", synthesize(text, "espeak-de").audio))
+    regions = A.voice_regions(audio, A.SAMPLE_RATE)
+    third = len(audio) // 3
+    spans = [(0, third), (third, 2 * third), (2 * third, len(audio))]
+    timer = T.PieceTimer(text, voiced=T._voiced(regions, 0))
+    assert timer.words is None and timer.spread is not None
+    got = []
+    for i, (a, b) in enumerate(spans):
+        track, took = timer.time(audio[a:b], T._inside(regions, a, b), last=i == 2)
+        speech = track.to_speech()
+        assert_tiles(speech)
+        assert sum(1 for p in speech.phonemes if p.symbol) >= 10  # recognised, not a placeholder
+        assert 8 <= took <= 20 and len(speech.words) == took  # about a third of the 42 words each
+        got += [w.symbol for w in speech.words]
+    assert got == text.replace(".", "").replace(",", "").split()

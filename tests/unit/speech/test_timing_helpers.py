@@ -59,3 +59,18 @@ def test_retime_keeps_tiling() -> None:
     scaled = retime(timings, 101, 202, tile=True)
     assert scaled[0].start_ms == 0 and scaled[-1].end_ms == 202
     assert all(a.end_ms == b.start_ms for a, b in itertools.pairwise(scaled))
+
+
+def test_words_spread_over_the_voice_in_order_by_their_length() -> None:
+    from twinstudio.speech.audio import spread_words
+
+    regions = [(1000, 5000), (8000, 10000)]  # 6000 samples of voice, a pause between
+    words = spread_words(["a", "bbbb", "cc"], regions, 12000)
+    assert [w for w, _, _ in words] == ["a", "bbbb", "cc"]
+    starts = [s for _, s, _ in words]
+    assert starts[0] == 1000 and starts == sorted(starts)
+    # By length + 1 (2 : 5 : 3 of the 6000 voiced samples): "bbbb" starts 1200 in.
+    assert abs(starts[1] - 2200) <= 1 and abs(starts[2] - 8200) <= 1  # past the pause
+    assert all(1000 <= s < e <= 10000 for _, s, e in words)
+    assert spread_words([], regions, 12000) == []
+    assert [s for _, s, _ in spread_words(["x", "y"], [], 100)] == [0, 50]  # no voice found
