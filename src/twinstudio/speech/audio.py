@@ -480,19 +480,27 @@ def transcript_words(transcript: str) -> list[tuple[str, str]]:
     """The words of ``transcript`` that the recogniser's dictionary knows, in order, each as
     (dictionary form, form shown in captions); the others cannot be aligned and are dropped
     (their sound is left to the words around them), as :func:`load_audio` does."""
-    decoder = sphinx_decoder(samprate=RECOGNISER_RATE)
-    return [(w, shown) for w, shown in _given_words(transcript) if decoder.lookup_word(w)]
+    return _known(_given_words(transcript))
+
+
+def alignable_words(transcript: str) -> list[tuple[str, str]] | None:
+    """:func:`transcript_words`, when the recogniser's dictionary knows at least
+    ``TRANSCRIPT_MIN_KNOWN`` of the words of ``transcript`` (so it can be aligned to its
+    recording); else None."""
+    given = _given_words(transcript)
+    known = _known(given)
+    return known if given and len(known) >= TRANSCRIPT_MIN_KNOWN * len(given) else None
 
 
 def alignable(transcript: str) -> bool:
-    """True when the recogniser's dictionary knows at least ``TRANSCRIPT_MIN_KNOWN`` of the
-    words of ``transcript`` (so it can be aligned to its recording)."""
-    given = _given_words(transcript)
-    if not given:
-        return False
+    """True when ``transcript`` can be aligned to its recording (:func:`alignable_words`)."""
+    return alignable_words(transcript) is not None
+
+
+def _known(given: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The pairs of ``given`` whose dictionary form the recogniser's dictionary has."""
     decoder = sphinx_decoder(samprate=RECOGNISER_RATE)
-    known = sum(1 for w, _ in given if decoder.lookup_word(w))
-    return known >= TRANSCRIPT_MIN_KNOWN * len(given)
+    return [(w, shown) for w, shown in given if decoder.lookup_word(w)]
 
 
 def spread_words(

@@ -105,15 +105,14 @@ class PieceTimer:
     SPARE_WORDS = 20
 
     def __init__(self, transcript: str | None, skip: int = 0, voiced: int = 0) -> None:
-        from twinstudio.speech.audio import alignable, transcript_words
+        from twinstudio.speech.audio import alignable_words
         from twinstudio.speech.text import words_of
 
-        usable = bool(transcript) and alignable(transcript or "")
-        self.words = transcript_words(transcript or "") if usable else None
+        self.words = alignable_words(transcript) if transcript else None
         # A transcript the recogniser cannot align (``audio.TRANSCRIPT_MIN_KNOWN``): the pieces
         # are recognised, and its words shared out by their voice (``voiced``: the samples of
         # voice in the pieces still to come) and spread over it, for captions.
-        self.spread = words_of(transcript) if transcript and not usable else None
+        self.spread = words_of(transcript) if transcript and self.words is None else None
         self.voiced_left = voiced
         self.next = skip  # the first word not yet given to a piece
 
