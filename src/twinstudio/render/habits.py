@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -121,22 +122,39 @@ def footage_lead_s(pack: TwinPack) -> float:
 
     if not pack.has(P.LABELS):
         return ANTICIPATION_S
-    key = (str(pack.path.resolve()), pack.file(P.LABELS).stat().st_mtime)
-    if key not in _LEAD_CACHE:
-        tr = pack.track
-        lead = None
-        if "desc" in tr and "valid" in tr:
-            try:
-                phone = P.load_arrays(pack.file(P.LABELS))["phone"]
-                lead = lead_from_footage(phone, tr["desc"][:, 0], tr["valid"], pack.fps)
-            except (KeyError, ValueError, OSError) as exc:
-                _LOGGER.warning("twin labels not usable for the lead (%s)", exc)
-        # Within a frame of the usual lead the footage says nothing more precise (the peak of
-        # a few seconds' correlation moves by about a frame between stretches of one clip).
-        if lead is None or abs(lead - ANTICIPATION_S) <= 1.0 / pack.fps:
-            lead = ANTICIPATION_S
-        _LEAD_CACHE[key] = lead
-    return _LEAD_CACHE[key]
+    return _per_pack(_LEAD_CACHE, pack, P.LABELS, _footage_lead)
+
+
+def _footage_lead(pack: TwinPack) -> float:
+    from twinstudio.twins import pack as P
+
+    tr = pack.track
+    lead = None
+    if "desc" in tr and "valid" in tr:
+        try:
+            phone = P.load_arrays(pack.file(P.LABELS))["phone"]
+            lead = lead_from_footage(phone, tr["desc"][:, 0], tr["valid"], pack.fps)
+        except (KeyError, ValueError, OSError) as exc:
+            _LOGGER.warning("twin labels not usable for the lead (%s)", exc)
+    # Within a frame of the usual lead the footage says nothing more precise (the peak of a few
+    # seconds' correlation moves by about a frame between stretches of one clip).
+    if lead is None or abs(lead - ANTICIPATION_S) <= 1.0 / pack.fps:
+        return ANTICIPATION_S
+    return lead
+
+
+def _per_pack(
+    cache: dict[tuple[str, float], float],
+    pack: TwinPack,
+    name: str,
+    read: Callable[[TwinPack], float],
+) -> float:
+    """``read(pack)``, kept in ``cache`` by the pack's folder and the mtime of its file ``name``
+    (the one it is read from: a pack trained again reads afresh)."""
+    key = (str(pack.path.resolve()), pack.file(name).stat().st_mtime)
+    if key not in cache:
+        cache[key] = read(pack)
+    return cache[key]
 
 
 def _label_timings(phone_labels: np.ndarray, fps: float) -> list[Timing]:
@@ -185,10 +203,7 @@ def pauses_from_footage(pack: TwinPack) -> float:
 
     if not (pack.has(P.LABELS) and pack.has(P.AUDIO_MODEL)):
         return 0.0
-    key = (str(pack.path.resolve()), pack.file(P.AUDIO_MODEL).stat().st_mtime)
-    if key not in _PAUSES_CACHE:
-        _PAUSES_CACHE[key] = _footage_pauses_gain(pack)
-    return _PAUSES_CACHE[key]
+    return _per_pack(_PAUSES_CACHE, pack, P.AUDIO_MODEL, _footage_pauses_gain)
 
 
 def _footage_pauses_gain(pack: TwinPack) -> float:
