@@ -12,7 +12,7 @@ darkened, enlarged copy, for ``cover`` the picture continued out of focus from i
 ``remove_background`` and no background, a neutral studio-grey gradient. With the background
 removed, under ``cover`` the person goes on into a band where the footage's edge cuts them (the
 chest, under a band below), and under ``contain`` the picture stands on the frame's bottom edge
-(``render.framing``).
+(``render.framing``) with the shoulders its sides cut falling away into the bars beside it.
 
 Matting (``remove_background`` with an alpha)
     The alpha comes feathered (a 3x3 blur that softens stair-stepped mask edges, applied where it
@@ -48,6 +48,7 @@ from twinstudio.errors import FootageError, RenderError
 from twinstudio.render import yuv
 from twinstudio.render.backdrop import Backdrop, unmix
 from twinstudio.render.bars import BarFill
+from twinstudio.render.continuation import ALL_SIDES, SIDES
 from twinstudio.render.framing import View, _even_box, _make_view, plan_frame
 from twinstudio.render.reuse import Box, KeptBlends, kept_or_made
 from twinstudio.render.types import RenderOptions, output_size
@@ -175,9 +176,12 @@ class Compositor:
         # Bars with no background: the frame's own, made per frame (``render.bars``).
         own = self._background is None and not self._transparent
         style = ("blurred" if options.fit == "contain" else "extended") if own else "static"
-        # A cover window that zoomed out round a big face: the person the footage's edge cuts
-        # goes on into the band over the background (``render.bars``), not cut by a line.
-        person = self._matting and options.fit == "cover"
+        # Where the footage's edge cuts the person (a cover window that zoomed out round a big
+        # face; contain's sides) they go on into the band over the background (``render.bars``),
+        # not cut by a line.
+        person = (
+            frozenset() if not self._matting else ALL_SIDES if options.fit == "cover" else SIDES
+        )
         self._bars = BarFill(self._out_size, self.plan.dest, style, self._background,
                              person=person)  # fmt: skip
         self._behind: np.ndarray | None = None  # the background behind the picture (dest)
@@ -288,7 +292,11 @@ class Compositor:
         out_alpha: np.ndarray | None = None
         if self._matting and alpha is not None:
             # Read before the blend, which may lay the picture over the background in place.
-            person = self._bars.person_profiles(picture, alpha) if self._bars.person else None
+            person = (
+                self._bars.person_bands(picture, alpha, source, changed)
+                if self._bars.person
+                else None
+            )
             out, out_alpha = self._blend(picture, alpha, source, changed)
             if person is not None:
                 self._bars.fill_person(out, person, out_alpha)

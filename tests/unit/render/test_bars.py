@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from twinstudio.render import yuv
-from twinstudio.render.bars import EXTEND_FAR, BarFill, bar_rects
+from twinstudio.render.band import EXTEND_FAR
+from twinstudio.render.bars import BarFill, bar_rects
 from twinstudio.render.compose import Compositor
 from twinstudio.render.framing import plan_frame
 from twinstudio.render.types import Background, RenderOptions
@@ -174,3 +175,104 @@ def test_a_transparent_webm_continues_the_person_and_contain_keeps_its_bar() -> 
     out = _rgb(contain.compose(frame, alpha))
     bar = out[: contain.plan.dest[1] - 4].reshape(-1, 3)
     assert np.all(np.abs(bar - (40, 180, 60)) < 12)
+
+
+def _portrait_with_shoulders(hair: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A 608x1080 phone video with its background removed: a red jacket whose shoulders fall
+    from y 700 at the middle to y 800 at both side edges, cut there by the footage; with
+    ``hair``, a lock of yellow hair touching the left edge from y 300 to 500."""
+    frame = np.full((1080, 608, 3), (30, 40, 220), np.uint8)
+    alpha = np.zeros((1080, 608), np.uint8)
+    x = np.arange(608)
+    top = 700 + (np.abs(x - 304) / 304 * 100).astype(int)  # a slope of 1/3 at the edges
+    rows = np.arange(1080)[:, None]
+    person = rows >= top[None, :]
+    frame[person] = (200, 40, 40)
+    alpha[person] = 255
+    if hair:
+        frame[300:500, :60] = (230, 200, 60)
+        alpha[300:500, :60] = 255
+    return frame, alpha
+
+
+def test_contain_continues_the_shoulders_the_footage_cuts_falling_away() -> None:
+    # A phone's portrait video at 16:9 with the background removed stands in the middle of the
+    # frame; its jacket ended at the footage's sides in two vertical lines. Now each shoulder
+    # goes on and falls away, out of focus, over the colour.
+    green = (40, 180, 60)
+    options = RenderOptions("720p", "16:9", "contain", remove_background=True,
+                            background=Background(color="#28B43C"))  # fmt: skip
+    comp = Compositor((608, 1080), (200, 200, 408, 450), options)
+    x0, y0, x1, y1 = comp.plan.dest
+    assert (y0, y1) == (0, 720) and x0 > 400 and x1 < 880
+    frame, alpha = _portrait_with_shoulders()
+    out = _rgb(comp.compose(frame, alpha))
+    shoulder = 800 * 720 // 1080  # the shoulder's top at the footage's edge, in output rows
+    for x_in, x_out in ((x0 + 2, x0 - 6), (x1 - 3, x1 + 5)):
+        # Just past the edge under the shoulder's top: the jacket, no step from the picture.
+        assert np.all(np.abs(out[shoulder + 30, x_out] - (200, 40, 40)) < 30), out[
+            shoulder + 30, x_out
+        ]
+        step = np.abs(out[shoulder + 20 : 700, x_out] - out[shoulder + 20 : 700, x_in]).mean()
+        assert step < 12, step
+        # Above the shoulder's line the colour, not the jacket continued level.
+        assert np.all(np.abs(out[shoulder - 40, x_out] - green) < 16), out[shoulder - 40, x_out]
+    # Further out the shoulder has fallen: at the level of its top at the edge, the colour, but
+    # lower down still the jacket; at the frame's far edges only the colour.
+    for x in (x0 - 120, x1 + 120):
+        assert np.all(np.abs(out[shoulder + 10, x] - green) < 16), out[shoulder + 10, x]
+        assert out[715, x, 0] > out[715, x, 1] + 60, out[715, x]
+    for x in (4, 1275):
+        assert np.all(np.abs(out[::40, x] - green) < 16)
+    # A transparent WebM: the shoulder is opaque just past the edge, the far side transparent.
+    webm = Compositor((608, 1080), (200, 200, 408, 450), RenderOptions(
+        "720p", "16:9", "contain", remove_background=True, output_format="webm"))  # fmt: skip
+    clear = webm.compose(frame, alpha)
+    assert isinstance(clear, yuv.AlphaPicture)
+    assert clear.alpha[shoulder + 30 : 715, x0 - 6].min() > 200
+    assert clear.alpha[:, :8].max() < 3 and clear.alpha[: shoulder - 40, : x0 - 8].max() < 3
+
+
+def test_contain_fades_what_else_reaches_the_side_and_leaves_bars_without_removal() -> None:
+    green = (40, 180, 60)
+    options = RenderOptions("720p", "16:9", "contain", remove_background=True,
+                            background=Background(color="#28B43C"))  # fmt: skip
+    comp = Compositor((608, 1080), (200, 200, 408, 450), options)
+    x0 = comp.plan.dest[0]
+    frame, alpha = _portrait_with_shoulders(hair=True)
+    out = _rgb(comp.compose(frame, alpha))
+    lock = 400 * 720 // 1080
+    # The lock of hair goes a little way into the bar and is gone within HAIR_FADE.
+    assert out[lock, x0 - 4, 0] > 150 and out[lock, x0 - 4, 1] > 130, out[lock, x0 - 4]
+    assert np.all(np.abs(out[lock - 40 : lock + 40, : x0 - 40] - green) < 16)
+    # Nobody at the sides (the jacket narrower than the footage): the bars stay the colour.
+    alpha[:, :40] = 0
+    alpha[:, -40:] = 0
+    out = _rgb(comp.compose(frame, alpha))
+    assert np.all(np.abs(out[::20, : x0 - 2] - green) < 12)
+    assert np.all(np.abs(out[::20, comp.plan.dest[2] + 2 :] - green) < 12)
+
+
+def test_a_footage_frames_continuation_is_made_once_unless_the_change_reaches_its_edge() -> None:
+    options = RenderOptions("720p", "16:9", "contain", remove_background=True,
+                            background=Background(color="#28B43C"))  # fmt: skip
+    comp = Compositor((608, 1080), (200, 200, 408, 450), options)
+    x0 = comp.plan.dest[0]
+    frame, alpha = _portrait_with_shoulders()
+    placed_alpha = comp.view.place_alpha(alpha)
+
+    def shoulder(rgb: np.ndarray, changed: tuple[int, int, int, int]) -> np.ndarray:
+        picture = comp.view.place(rgb)
+        out = comp.compose_placed(picture, placed_alpha.copy(), source=7, changed=changed)
+        assert not isinstance(out, yuv.AlphaPicture)
+        return _rgb(out)[690, x0 - 30]
+
+    mouth = (250, 500, 360, 560)  # a box of the view round the mouth, far from its sides
+    assert shoulder(frame, mouth)[0] > 150  # the red jacket, made and kept for frame 7
+    recoloured = frame.copy()
+    recoloured[alpha > 0] = (40, 40, 200)  # the same footage frame, as it must look, in blue
+    # The change (the mouth) does not reach the sides: frame 7's kept continuation is reused.
+    assert shoulder(recoloured, mouth)[0] > 150
+    # A change that reaches the footage's left edge: made afresh, from the picture it shows.
+    fresh = shoulder(recoloured, (0, 500, 360, 900))
+    assert fresh[2] > 150 and fresh[0] < 90, fresh
