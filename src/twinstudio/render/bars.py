@@ -19,10 +19,12 @@ The compositor (``render.compose``) places the picture in its destination box
                picture's colours, so no line shows. (Fading to half made a white backdrop's side
                bands mid-grey at the frame's edges.)
 
-With the background removed (``person``: a static fill under a cover window that zoomed out)
-the band is the background, but where the person reaches the picture's edge they go on into it,
-continued the same way: their colour under their alpha and the alpha itself (premultiplied, so
-the old backdrop's colours do not bleed in), then laid over the background. A square close-up at
+Each band is a ``render.band.Band``. With the background removed (``person``: a static fill
+under a cover window that zoomed out, or beside a ``contain`` picture) the band is the
+background, but where the person reaches the picture's edge they go on into it
+(``render.continuation``), continued as the picture is though not faded: their colour under
+their alpha and the alpha itself (premultiplied, so the old backdrop's colours do not bleed in),
+then laid over the background. A square close-up at
 9:16 over a colour showed the chest cut by a straight line above a band of that colour, a bust
 floating in the frame (2026-12-07, HDTF clips at 1080p 9:16); now the shirt and hair run on, out
 of focus, to the frame's edge. Where the person does not reach the edge (hair inside the top of
@@ -34,7 +36,7 @@ Under ``contain`` with the background removed the picture stands on the frame's 
 16:9) cuts the person's shoulders at its sides: the jacket ended in two vertical lines, a
 cut-out rectangle standing on the frame (2026-12-08, the portrait blazer clip at 720p 16:9 over a
 colour). The side bands continue the person there too, but a shoulder does not go on level: the
-continuation *falls* outwards (``_shoulder_drop``). Where the person reaches the side edge in a
+continuation *falls* outwards. Where the person reaches the side edge in a
 run that stands on the picture's bottom, the slope of that run's top near the edge (at least
 ``SHOULDER_SLOPE_MIN``) is carried on, steepening with distance as a shoulder turns into an arm
 (``SHOULDER_BEND``), so the shoulder runs down out of the frame, out of focus, instead of ending
