@@ -137,15 +137,16 @@ class PersonBand(Band):
         scale = vh / max(1, dy1 - dy0) if horizontal else vw / max(1, dx1 - dx0)
         depth = max(2, 2 * math.ceil(out_depth * scale / 2))
         size = (self.n_picture, 1) if horizontal else (1, self.n_picture)
-        edge = _person_strip(self.side, alpha, depth).astype(np.float32) * (1 / 255)
+        edge = np.ascontiguousarray(_person_strip(self.side, alpha, depth))
         half = cv2.resize(edge, (edge.shape[1] // 2, edge.shape[0] // 2),
                           interpolation=cv2.INTER_AREA)  # fmt: skip
         profiles = np.empty((self.n_picture, 4), np.float32)
         for index, (plane, weight, f) in enumerate(((ys, edge, 1), (us, half, 2), (vs, half, 2))):
-            strip = _person_strip(self.side, plane, depth // f).astype(np.float32)
-            shrunk = cv2.resize(strip * weight, size, interpolation=cv2.INTER_AREA)
-            profiles[:, index] = shrunk.ravel()
-        profiles[:, 3] = cv2.resize(edge, size, interpolation=cv2.INTER_AREA).ravel()
+            strip = np.ascontiguousarray(_person_strip(self.side, plane, depth // f))
+            mixed = cv2.multiply(strip, weight, scale=1 / 255, dtype=cv2.CV_32F)
+            profiles[:, index] = cv2.resize(mixed, size, interpolation=cv2.INTER_AREA).ravel()
+        shrunk = cv2.resize(edge.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        profiles[:, 3] = shrunk.ravel() * (1 / 255)
         fall = None if horizontal else _shoulder_drop(alpha, self.side)
         return PersonEdge(profiles, fall)
 
@@ -263,9 +264,9 @@ def _shoulder_drop(alpha: np.ndarray, side: str) -> tuple[float, float] | None:
     height, width = alpha.shape
     reach = max(3, round(SHOULDER_READ * width))
     strip = alpha[:, :reach] if side == "left" else alpha[:, ::-1][:, :reach]  # edge first
-    person = strip >= 128
+    up = strip[::-1] < 128  # from the bottom row up: not the person
     # Each column's run up from the bottom row: its length, and so its top.
-    run = np.cumprod(person[::-1], axis=0).sum(axis=0)
+    run = np.where(up.any(axis=0), np.argmax(up, axis=0), height)
     if run[0] == 0 or run[0] >= height:
         return None
     inward = np.flatnonzero(run > 0)
