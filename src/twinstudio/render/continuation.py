@@ -99,6 +99,8 @@ class PersonBand(Band):
         if float(edge.edge[:, 3].max()) < 0.5 / 255:
             return None
         band = self._continued(edge.edge) if self.side in ("top", "bottom") else self._falling(edge)
+        if band is None:
+            return None
         band[..., 3] *= 255
         if float(band[..., 3].max()) < 0.5:
             return None
@@ -172,7 +174,7 @@ class PersonBand(Band):
             )
         return np.ascontiguousarray(band)
 
-    def _falling(self, edge: PersonEdge) -> np.ndarray:
+    def _falling(self, edge: PersonEdge) -> np.ndarray | None:
         """A side band's continuation (as :meth:`_continued`'s): the shoulder (the run standing
         on the picture's bottom, from ``edge.fall``'s top down) falls away from the picture,
         steepening; whatever else reaches the edge above it (hair) fades out within
@@ -197,7 +199,7 @@ class PersonBand(Band):
             shoulder = cv2.remap(self._continued(edge.edge * below[:, None]), self._cols, map_y,
                                  cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
         if shoulder is None or rest is None:
-            return shoulder if rest is None else rest  # type: ignore[return-value]
+            return shoulder if rest is None else rest  # None: only a trace reaches the edge
         # The two laid one over the other, the shoulder in front.
         a_s, a_r = shoulder[..., 3:], rest[..., 3:]
         alpha = a_s + a_r * (1.0 - a_s)

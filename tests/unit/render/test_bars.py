@@ -251,6 +251,11 @@ def test_contain_fades_what_else_reaches_the_side_and_leaves_bars_without_remova
     out = _rgb(comp.compose(frame, alpha))
     assert np.all(np.abs(out[::20, : x0 - 2] - green) < 12)
     assert np.all(np.abs(out[::20, comp.plan.dest[2] + 2 :] - green) < 12)
+    # Only a trace of alpha at a side, standing on nothing (the matte's haze on a wall): the
+    # bar stays the colour (this once raised instead of drawing nothing).
+    alpha[300:400, :40] = 6
+    out = _rgb(comp.compose(frame, alpha))
+    assert np.all(np.abs(out[::20, : x0 - 2] - green) < 12)
 
 
 def test_a_footage_frames_continuation_is_made_once_unless_the_change_reaches_its_edge() -> None:
