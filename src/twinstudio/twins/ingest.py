@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,9 @@ class SourceInfo:
     # The recording's time zero (s): the earlier of its first picture's and first sound's time
     # stamps (as players and FFmpeg take it), for the twin's frames and its sound alike.
     start_s: float = 0.0
+    # The part of the (turned) picture inside bars it carries, (x0, y0, x1, y1): ``width`` and
+    # ``height`` are then its size (``without_borders``, ``twins.borders``).
+    crop: tuple[int, int, int, int] | None = None
 
 
 def working_rate(filmed: float) -> int:
@@ -112,6 +115,18 @@ def working_size(width: int, height: int) -> tuple[int, int]:
     w = max(2, round(width * scale / 2) * 2)
     h = max(2, round(height * scale / 2) * 2)
     return w, h
+
+
+def without_borders(path: Path, info: SourceInfo) -> SourceInfo:
+    """``info`` for the footage at ``path`` with the bars it carries at its edges cut off
+    (``twins.borders``), or as it is when it has none."""
+    from twinstudio.twins.borders import find_borders
+
+    box = find_borders(path, info.rotation)
+    if box is None:
+        return info
+    x0, y0, x1, y1 = box
+    return replace(info, width=x1 - x0, height=y1 - y0, crop=box)
 
 
 def probe(path: Path) -> SourceInfo:
@@ -245,7 +260,7 @@ def iter_frames(
     small = small or size
     n_out = max(1, round(info.duration_s * fps))
     k = 0
-    convert = Converter(info.colour, size, small, info.rotation)
+    convert = Converter(info.colour, size, small, info.rotation, info.crop)
     prev_raw: Any = None
     prev: tuple[Any, np.ndarray] | None = None  # prev_raw converted, when it had to be
     try:

@@ -50,6 +50,7 @@ from twinstudio.twins.ingest import (
     probe,
     read_audio,
     tracking_size,
+    without_borders,
     working_size,
 )
 from twinstudio.twins.labels import FrameLabels, label_frames, viseme_counts
@@ -232,7 +233,7 @@ def train_video(
 ) -> TwinInfo:
     """Train a video twin into ``pack_dir`` (created if needed). See ``twinstudio.twins``."""
     report = progress or _noop
-    info = probe(source)
+    info = without_borders(source, probe(source))
     audio, gain_db = levelled(read_audio(source, start_s=info.start_s) if info.has_audio else None)
     heard = check_speech(audio, gain_db)
     n_expected = max(1, round(info.duration_s * info.fps))
@@ -450,7 +451,8 @@ def _train_frames(
         "speech": heard.report(),
         "audio_model": audio_fit,
         # How the footage was coded ('BT.2020, limited range, HLG'): ``twins.colour``.
-        "training": {"phases_s": phases, "footage_colour": info.colour.describe()},
+        "training": {"phases_s": phases, "footage_colour": info.colour.describe(),
+                     "borders_cut": list(info.crop) if info.crop else None},
     }  # fmt: skip
     P.write_meta(pack_dir, meta)
     report(1.0)

@@ -241,6 +241,22 @@ def write_wide_copy(source: Path, path: Path, share: float = 0.35) -> Path:
     return _copy_video(source, path, _h264(size), picture)
 
 
+def write_pillarboxed_copy(source: Path, path: Path, size: tuple[int, int] = (960, 540)) -> Path:
+    """``source`` (a portrait clip) as a 16:9 video editor exports it: scaled to the frame's
+    height, centred between black bars (H.264)."""
+    import av
+    import cv2
+
+    def picture(rgb: np.ndarray) -> Any:
+        w = round(rgb.shape[1] * size[1] / rgb.shape[0])
+        canvas = np.zeros((size[1], size[0], 3), np.uint8)
+        x = (size[0] - w) // 2
+        canvas[:, x : x + w] = cv2.resize(rgb, (w, size[1]), interpolation=cv2.INTER_AREA)
+        return av.VideoFrame.from_ndarray(canvas, format="rgb24")
+
+    return _copy_video(source, path, _h264(size), picture)
+
+
 def write_tight_copy(source: Path, path: Path, share: float = 0.65) -> Path:
     """``source`` as a closer shot: the middle ``share`` of its picture (each side) enlarged
     back to its size (H.264)."""

@@ -20,6 +20,7 @@ from twinstudio.twins.video import read_frames
 from .conftest import (
     FOOTAGE,
     write_hdr_copy,
+    write_pillarboxed_copy,
     write_quiet_copy,
     write_tight_copy,
     write_wide_copy,
@@ -168,6 +169,23 @@ def test_a_wider_shot_makes_a_twin_and_is_told_to_come_closer(tmp_path: Path) ->
     x0, y0, x1, y1 = pack.meta["face_box"]  # within the picture placed at x 569-711, y 396-648
     assert 569 <= x0 < x1 <= 711 and 396 <= y0 < y1 <= 648 and 70 <= y1 - y0 <= 130
     assert any("Sit closer" in a for a in info.quality["advice"])
+
+
+def test_a_pillarboxed_portrait_video_makes_a_twin_without_its_bars(tmp_path: Path) -> None:
+    """The portrait clip as a 16:9 editor exports it (304x540 between black bars in 960x540):
+    the twin is the picture between the bars, so no render shows them again."""
+    _need(CLIP)
+    boxed = write_pillarboxed_copy(CLIP, tmp_path / "boxed.mp4")
+    train_twin(boxed, tmp_path / "pack", matting=True)
+    pack = P.TwinPack.open(tmp_path / "pack")
+    x0, y0, x1, y1 = pack.meta["training"]["borders_cut"]
+    assert 326 <= x0 <= 332 and 628 <= x1 <= 634 and (y0, y1) == (0, 540)
+    assert (pack.meta["width"], pack.meta["height"]) == (x1 - x0, 540)
+    assert float(np.mean(pack.track["valid"])) > 0.95
+    first = next(read_frames(tmp_path / "pack" / P.BASE_VIDEO))
+    assert first.shape == (540, x1 - x0, 3)
+    # Both edges are the picture, not a bar (the black ones were under 20 levels).
+    assert first[:, :3].mean() > 40 and first[:, -3:].mean() > 40
 
 
 def test_footage_whose_mouth_the_frame_cuts_off_is_refused(tmp_path: Path) -> None:
