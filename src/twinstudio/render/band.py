@@ -22,7 +22,7 @@ import numpy as np
 
 from twinstudio.render import yuv
 
-__all__ = ["EXTEND_FAR", "Band", "Rect", "side_of"]
+__all__ = ["EXTEND_FAR", "Band", "Rect"]
 
 Rect = tuple[int, int, int, int]
 
@@ -53,7 +53,7 @@ class Band:
     def __init__(self, rect: Rect, dest: Rect, out_size: tuple[int, int]) -> None:
         x0, y0, x1, y1 = rect
         dx0, dy0, dx1, dy1 = dest
-        self.side = side_of(rect, dest)
+        self.side = _side(rect, dest)
         horizontal = self.side in ("top", "bottom")
         along0, along1 = (x0, x1) if horizontal else (y0, y1)
         pic0, pic1 = (dx0, dx1) if horizontal else (dy0, dy1)
@@ -245,7 +245,7 @@ def _ramp(length: int) -> np.ndarray:
     return (t * t * (3 - 2 * t))[:, None]
 
 
-def side_of(rect: Rect, dest: Rect) -> str:
+def _side(rect: Rect, dest: Rect) -> str:
     """Which side of the picture ``dest`` the bar ``rect`` lies on."""
     _, y0, x1, y1 = rect
     dx0, dy0, _, dy1 = dest

@@ -20,7 +20,7 @@ The compositor (``render.compose``) places the picture in its destination box
                bands mid-grey at the frame's edges.)
 
 Each band is a ``render.band.Band``. With the background removed (``person``: a static fill
-under a cover window that zoomed out, or beside a ``contain`` picture) the band is the
+under a cover window that zoomed out, or round a ``contain`` picture) the band is the
 background, but where the person reaches the picture's edge they go on into it
 (``render.continuation``), continued as the picture is though not faded: their colour under
 their alpha and the alpha itself (premultiplied, so the old backdrop's colours do not bleed in),
@@ -40,8 +40,8 @@ continuation *falls* outwards. Where the person reaches the side edge in a
 run that stands on the picture's bottom, the slope of that run's top near the edge (at least
 ``SHOULDER_SLOPE_MIN``) is carried on, steepening with distance as a shoulder turns into an arm
 (``SHOULDER_BEND``), so the shoulder runs down out of the frame, out of focus, instead of ending
-in a line. The top band is not continued under ``contain``: a head cut by the footage's top
-would rise as a column of hair into a deep bar.
+in a line. Over the picture, a head the footage's top cuts does not rise on as a column of
+hair into a deep bar: it closes over in a dome (2026-12-08).
 
 Every fill works on the I420 planes (``render.yuv``) at the output's size, in place.
 """
@@ -52,7 +52,7 @@ import cv2
 import numpy as np
 
 from twinstudio.render import yuv
-from twinstudio.render.band import BLACK, Band, Rect, side_of
+from twinstudio.render.band import BLACK, Band, Rect
 from twinstudio.render.continuation import PERSON_KEEP, PersonBand
 
 __all__ = ["BarFill", "bar_rects"]
@@ -85,7 +85,7 @@ class BarFill:
         style: str,
         background: np.ndarray | None = None,
         *,
-        person: frozenset[str] = frozenset(),
+        person: bool = False,
     ) -> None:
         if style not in ("static", "blurred", "extended"):
             raise ValueError(f"unknown bar style {style!r}")
@@ -97,9 +97,9 @@ class BarFill:
         if style == "blurred" and self.rects:
             self._blur_maps = self._plan_blur()
         self._bands = [Band(r, dest, out_size) for r in self.rects] if style == "extended" else []
-        # The person continued into a static background's bands on ``person``'s sides (see
-        # the module docstring).
-        people = [r for r in self.rects if side_of(r, dest) in person] if style == "static" else []
+        # ``person``: the person continued into a static background's bands (see the module
+        # docstring).
+        people = self.rects if person and style == "static" else []
         self._people = [PersonBand(r, dest, out_size) for r in people]
         self.person = bool(self._people)
 

@@ -48,7 +48,6 @@ from twinstudio.errors import FootageError, RenderError
 from twinstudio.render import yuv
 from twinstudio.render.backdrop import Backdrop, unmix
 from twinstudio.render.bars import BarFill
-from twinstudio.render.continuation import ALL_SIDES, SIDES
 from twinstudio.render.framing import View, _even_box, _make_view, plan_frame
 from twinstudio.render.reuse import Box, KeptBlends, kept_or_made
 from twinstudio.render.types import RenderOptions, output_size
@@ -177,13 +176,10 @@ class Compositor:
         own = self._background is None and not self._transparent
         style = ("blurred" if options.fit == "contain" else "extended") if own else "static"
         # Where the footage's edge cuts the person (a cover window that zoomed out round a big
-        # face; contain's sides) they go on into the band over the background (``render.bars``),
-        # not cut by a line.
-        person = (
-            frozenset() if not self._matting else ALL_SIDES if options.fit == "cover" else SIDES
-        )
+        # face; contain's sides and top) they go on into the band over the background
+        # (``render.bars``), not cut by a line.
         self._bars = BarFill(self._out_size, self.plan.dest, style, self._background,
-                             person=person)  # fmt: skip
+                             person=self._matting)  # fmt: skip
         self._behind: np.ndarray | None = None  # the background behind the picture (dest)
         self._behind_view: np.ndarray | None = None  # the same at view size, when smooth
         self._flat: tuple[int, int, int] | None = None  # its (Y, U, V) when a flat colour

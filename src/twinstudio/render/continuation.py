@@ -5,7 +5,8 @@ A band's colours are the person's under their alpha and the alpha itself, premul
 backdrop's colours do not bleed in, blurred along the edge the further from it as a picture's band
 is (``render.band``), but not faded; their outline blurs far less (``PERSON_SPREAD``). Beside the
 picture a shoulder does not go on level: it falls (``_shoulder_drop``, ``PersonBand._falling``),
-and whatever else reaches a side edge above it (hair) fades out within ``HAIR_FADE``.
+and whatever else reaches a side edge above it (hair) fades out within ``HAIR_FADE``. Over the
+picture a head its top edge cuts closes over in half an ellipse (``PersonBand._domed``).
 
 Each band's continuation is small (samples along the edge by rows of depth), made once per footage
 frame where the engine's change to the picture does not reach the band's edge (``PERSON_KEEP``),
@@ -23,7 +24,7 @@ import numpy as np
 from twinstudio.render import yuv
 from twinstudio.render.band import EXTEND_SIGMA, EXTEND_SPREAD, Band, Rect, even_span
 
-__all__ = ["ALL_SIDES", "SIDES", "PersonBand", "PersonEdge"]
+__all__ = ["PersonBand", "PersonEdge"]
 
 # The person's outline in a band (``BarFill.person``) blurs along the edge far less than the
 # colours do (sigma EXTEND_SIGMA + PERSON_SPREAD·d): blurred as much, a chest 360 px wide at
@@ -38,8 +39,8 @@ SHOULDER_READ = 0.05
 SHOULDER_SLOPE_MIN = 0.3
 SHOULDER_SLOPE_MAX = 3.0
 SHOULDER_BEND = 0.15
-# The side bands of ``contain`` where the person goes on; cover continues every band.
-SIDES = frozenset({"left", "right"})
+# A head the footage's top cuts closes over in a dome this share of its width high (``_domed``).
+DOME_HEIGHT = 0.35
 # What else reaches a side edge above a shoulder (hair) fades out within this share of the
 # output's short side, instead of running on sideways.
 HAIR_FADE = 0.04
@@ -48,7 +49,6 @@ REST_MIN = 0.05
 # A band's continuations kept, by footage frame (small: 24 KB each at most); a loop longer than
 # this makes the rest afresh each time it shows them.
 PERSON_KEEP = 600
-ALL_SIDES = frozenset({"top", "bottom", "left", "right"})
 
 
 class PersonBand(Band):
@@ -93,12 +93,18 @@ class PersonBand(Band):
 
     def person_band(self, picture: np.ndarray, alpha: np.ndarray, dest: Rect) -> np.ndarray | None:
         """The person's continuation into this band (:meth:`person_profile`, carried on by
-        :meth:`_continued` or, beside the picture, :meth:`_falling`), small: uint8 (rows,
-        columns, 4) of Y, U, V and alpha as the band lies; None where they do not reach it."""
+        :meth:`_continued`; over the picture by :meth:`_domed`, beside it by :meth:`_falling`),
+        small: uint8 (rows, columns, 4) of Y, U, V and alpha as the band lies; None where they
+        do not reach it."""
         edge = self.person_profile(picture, alpha, dest)
         if float(edge.edge[:, 3].max()) < 0.5 / 255:
             return None
-        band = self._continued(edge.edge) if self.side in ("top", "bottom") else self._falling(edge)
+        if self.side == "top":
+            band: np.ndarray | None = self._domed(edge)
+        elif self.side == "bottom":
+            band = self._continued(edge.edge)
+        else:
+            band = self._falling(edge)
         if band is None:
             return None
         band[..., 3] *= 255
@@ -173,6 +179,28 @@ class PersonBand(Band):
                 band.transpose(1, 0, 2)[:, ::-1] if self.side == "left" else band.transpose(1, 0, 2)
             )
         return np.ascontiguousarray(band)
+
+    def _domed(self, edge: PersonEdge) -> np.ndarray:
+        """A top band's continuation (as :meth:`_continued`'s): each run of the person along
+        the edge (a head the footage's top cuts) closes over in half an ellipse ``DOME_HEIGHT``
+        of its width high, its outline softening as it rises, rather than running on up."""
+        band = self._continued(edge.edge)
+        n = self._read.shape[0]
+        inside = (self._read @ edge.edge[:, 3]) >= 0.5
+        flips = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(np.int8), [0]])))
+        d = self._ahead[:, None]  # each row's depth (px), nearest first
+        x = np.arange(n, dtype=np.float64)[None, :] + 0.5
+        soft = 1.0 + PERSON_SPREAD * d / self.step  # samples
+        mask = np.zeros((len(self._ahead), n))
+        for start, end in zip(flips[::2], flips[1::2], strict=True):
+            cap = DOME_HEIGHT * (end - start) * self.step
+            half = (end - start) / 2 * np.sqrt(np.clip(1.0 - (d / cap) ** 2, 0.0, 1.0))
+            reach = (half - np.abs(x - (start + end) / 2)) / soft + 0.5
+            # (An interval narrower than its soft edge covers no more than its width.)
+            cover = np.clip(reach, 0.0, 1.0) * np.clip(2 * half / soft, 0.0, 1.0)
+            np.maximum(mask, cover, out=mask)
+        band[..., 3] *= mask[::-1]  # the band lies with its far rows first
+        return band
 
     def _falling(self, edge: PersonEdge) -> np.ndarray | None:
         """A side band's continuation (as :meth:`_continued`'s): the shoulder (the run standing

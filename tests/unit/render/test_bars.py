@@ -9,6 +9,7 @@ from twinstudio.render import yuv
 from twinstudio.render.band import EXTEND_FAR
 from twinstudio.render.bars import BarFill, bar_rects
 from twinstudio.render.compose import Compositor
+from twinstudio.render.continuation import DOME_HEIGHT
 from twinstudio.render.framing import plan_frame
 from twinstudio.render.types import Background, RenderOptions
 
@@ -166,15 +167,44 @@ def test_a_transparent_webm_continues_the_person_and_contain_keeps_its_bar() -> 
     assert out.alpha[seam:, :80].max() < 3 and out.alpha[seam:, -80:].max() < 3
     rgb = _rgb(out.picture)[seam + 4, middle]
     assert rgb[0] > 170 and rgb[1] < 80 and rgb[2] < 80, rgb
-    # ``contain`` shows the whole footage, standing on the frame's edge: the bar above it stays
-    # the background.
+    # ``contain`` shows the whole footage, standing on the frame's edge: with the person below
+    # the footage's top, the bar above it stays the background.
     contain = Compositor(SQUARE, CLOSE_UP, RenderOptions(
         "720p", "9:16", "contain", remove_background=True,
         background=Background(color="#28B43C")))  # fmt: skip
     assert contain.plan.dest[3] == 1280 and contain.plan.dest[1] > 500
+    frame, alpha = _bust(alpha_rows=300)
     out = _rgb(contain.compose(frame, alpha))
     bar = out[: contain.plan.dest[1] - 4].reshape(-1, 3)
     assert np.all(np.abs(bar - (40, 180, 60)) < 12)
+
+
+def test_a_head_the_footages_top_cuts_closes_over_in_a_dome() -> None:
+    # Under contain with the background removed, a person the footage's top edge cuts (the
+    # jacket here rises through the whole picture, 172 px wide, 242 in the 720p output) showed
+    # a flat cut against the bar above; it now closes over, as the top of a head does.
+    green = np.array((40, 180, 60))
+    comp = Compositor(SQUARE, CLOSE_UP, RenderOptions(
+        "720p", "9:16", "contain", remove_background=True,
+        background=Background(color="#28B43C")))  # fmt: skip
+    x0, top, x1, _ = comp.plan.dest
+    frame, alpha = _bust()
+    out = _rgb(comp.compose(frame, alpha))
+    k = (x1 - x0) / 512
+    left, right = x0 + round(170 * k), x0 + round(342 * k)
+    middle, width = (left + right) // 2, right - left
+    assert out[top - 6, middle, 0] > 150 and out[top - 6, middle, 1] < 90  # just above: jacket
+    # Higher up it narrows: a quarter of the way in from its sides is the colour at 95 % of the
+    # dome's height, the middle still jacket at 70 %; above the dome only the colour (no thread
+    # of it rising from the apex).
+    rise = DOME_HEIGHT * width
+    assert np.all(np.abs(out[top - round(0.95 * rise), left + width // 4] - green) < 40)
+    assert np.all(np.abs(out[top - round(0.95 * rise), right - width // 4] - green) < 40)
+    assert out[top - round(0.7 * rise), middle, 0] > out[top - round(0.7 * rise), middle, 1]
+    assert np.all(np.abs(out[: top - round(1.3 * rise)].reshape(-1, 3) - green) < 12)
+    # Beside the jacket at the edge, the colour.
+    assert np.all(np.abs(out[top - 6, left - 30] - green) < 12)
+    assert np.all(np.abs(out[top - 6, right + 30] - green) < 12)
 
 
 def _portrait_with_shoulders(hair: bool = False) -> tuple[np.ndarray, np.ndarray]:
