@@ -249,8 +249,9 @@ class PersonBand(Band):
         rx0, ry0, rx1, ry1 = self.region
         alpha = band[..., 3]
         # Only the part of the region the person reaches is drawn (a shoulder is a third of a
-        # side band): its samples with one more round them, in even pixels.
-        reached = alpha > 0
+        # side band): its samples with one more round them, in even pixels. (Under 2 of 255 is
+        # no more than the blur's far tail, and would widen the part to the whole band.)
+        reached = alpha > 1
         if not reached.any():
             return
         rows, cols = np.flatnonzero(reached.any(axis=1)), np.flatnonzero(reached.any(axis=0))
