@@ -122,6 +122,24 @@ def test_portrait_phone_footage_is_turned_upright(tmp_path: Path, transfer: str)
         assert np.abs(rgb[40:60, 4:28].astype(float).mean() - 128) < 4
 
 
+@pytest.mark.parametrize("transfer", ["sdr", "hlg"])
+def test_bars_are_cut_from_the_picture_as_shown(tmp_path: Path, transfer: str) -> None:
+    """A cut (``twins.borders``: bars the footage carries) is in the turned picture's pixels:
+    its top-right quarter keeps the red square in its own top-right corner."""
+    from dataclasses import replace
+
+    from twinstudio.render import yuv
+
+    path = _phone_portrait_clip(tmp_path / "portrait.mp4", transfer)
+    info = replace(probe(path), crop=(16, 0, 32, 32), width=16, height=32)
+    picture, small = next(iter_frames(path, info, (16, 32)))
+    for rgb in (yuv.to_rgb(picture.to_ndarray()), small):
+        assert rgb.shape == (32, 16, 3)
+        red = np.argwhere((rgb[:, :, 0] > 180) & (rgb[:, :, 1] < 80))
+        assert red.size and red.mean(axis=0) == pytest.approx((3.5, 11.5), abs=1.0)
+        assert np.abs(rgb[16:30, 2:14].astype(float).mean() - 128) < 4
+
+
 def _stamped_clip(path: Path, picture_s: float, sound_s: float) -> Path:
     """2 s of numbered frames (``_numbered_clip``'s greys) whose time stamps start at
     ``picture_s``, and 2 s of silence with a click 0.5 s into it, stamped from ``sound_s``
