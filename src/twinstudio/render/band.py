@@ -14,6 +14,7 @@ blurred band with no line.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -123,16 +124,25 @@ class Band:
             order = order.T
         self.shape = order.shape
         self._order = order.ravel()
-        self.operator = self._blurred(EXTEND_SPREAD, self.gain)
-        black = [np.repeat((1 - self.gain) * level, n) for level in BLACK]
-        # What each sample's fade adds of black, per plane (Y, U, V).
-        self._black = [b[self._order].astype(np.float32) for b in black]
         # A side band's distance from the picture of each of its columns, as they lie.
         self._depth = distance[::-1] if self.side == "left" else distance
         # Per plane scale (1: luma, 2: chroma): the region's size there, its part that is all
         # band, the overlap's part beside the picture, and the band's cross-fade weights over
         # that overlap (a smoothstep from 0 inside the picture to 1 at its edge).
         self._layout = {f: self._plan_overlap(f) for f in (1, 2)}
+
+    @functools.cached_property
+    def operator(self) -> np.ndarray:
+        """The picture's profile to the turned band (:meth:`fill`; made on first use: a band
+        that continues a person, ``render.continuation``, has its own)."""
+        return self._blurred(EXTEND_SPREAD, self.gain)
+
+    @functools.cached_property
+    def _black(self) -> list[np.ndarray]:
+        """What each sample's fade adds of black, per plane (Y, U, V)."""
+        n = self._read.shape[0]
+        black = [np.repeat((1 - self.gain) * level, n) for level in BLACK]
+        return [b[self._order].astype(np.float32) for b in black]
 
     def _blurred(self, spread: float, gain: np.ndarray) -> np.ndarray:
         """The operator from a profile to the turned band: each row of depth d the read profile
