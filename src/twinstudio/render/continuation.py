@@ -146,6 +146,8 @@ class PersonBand(Band):
         depth = max(2, 2 * math.ceil(out_depth * scale / 2))
         size = (self.n_picture, 1) if horizontal else (1, self.n_picture)
         edge = np.ascontiguousarray(_person_strip(self.side, alpha, depth))
+        if not edge.any():  # nobody at this edge (the usual case over the picture)
+            return PersonEdge(np.zeros((self.n_picture, 4), np.float32), None)
         half = cv2.resize(edge, (edge.shape[1] // 2, edge.shape[0] // 2),
                           interpolation=cv2.INTER_AREA)  # fmt: skip
         profiles = np.empty((self.n_picture, 4), np.float32)
