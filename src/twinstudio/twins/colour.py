@@ -183,9 +183,7 @@ class Converter:
         import av
 
         w, h = self.size
-        if self.crop is not None:
-            return self._cropped(frame)
-        if self.colour.native and not self.rotation:
+        if self.colour.native and not self.rotation and self.crop is None:
             picture = frame.reformat(width=w, height=h, format="yuv420p", **self._src)
             rgb = frame.reformat(
                 format="rgb24",
@@ -197,8 +195,10 @@ class Converter:
             return picture, rgb
         # Through RGB: swscale's own YUV → YUV conversion between matrices rounds chroma down
         # (a grey came back green by 3 levels of R and B); its YUV → RGB is exact to a level.
+        # Footage with bars cut off (``crop``) is read at its own size, turned, cut, then scaled
+        # (the bars are rare; a few ms a 1080p frame more than letting swscale scale).
         turned = self.rotation in (90, 270)
-        rot_w, rot_h = (h, w) if turned else (w, h)
+        rot_w, rot_h = (None, None) if self.crop is not None else (h, w) if turned else (w, h)
         if self._tone is None:
             rgb = frame.reformat(format="rgb24", width=rot_w, height=rot_h, **self._src)
             rgb = rgb.to_ndarray()
@@ -207,31 +207,13 @@ class Converter:
             rgb = self._tone(rgb48.to_ndarray())
         if self.rotation:
             rgb = np.rot90(rgb, k=self.rotation // 90)
+        if self.crop is not None:
+            x0, y0, x1, y1 = self.crop
+            shrink = cv2.INTER_AREA if w < x1 - x0 else cv2.INTER_LINEAR
+            rgb = cv2.resize(rgb[y0:y1, x0:x1], self.size, interpolation=shrink)
         rgb = np.ascontiguousarray(rgb)
         picture = av.VideoFrame.from_numpy_buffer(yuv.from_rgb(rgb), format="yuv420p")
         return picture, cv2.resize(rgb, self.small, interpolation=cv2.INTER_LINEAR)
-
-    def _cropped(self, frame: Any) -> tuple[Any, np.ndarray]:
-        """As :meth:`__call__`, for footage with bars cut off (``crop``): through RGB at the
-        footage's own size, turned, cut, then scaled (the bars are rare; this costs a few ms a
-        1080p frame more than letting swscale scale)."""
-        import av
-
-        assert self.crop is not None
-        if self._tone is None:
-            rgb = frame.reformat(format="rgb24", **self._src).to_ndarray()
-        else:
-            rgb = self._tone(frame.reformat(format="rgb48le", **self._src).to_ndarray())
-        if self.rotation:
-            rgb = np.rot90(rgb, k=self.rotation // 90)
-        x0, y0, x1, y1 = self.crop
-        kept = rgb[y0:y1, x0:x1]
-        shrink = self.size[0] < x1 - x0
-        picture = cv2.resize(kept, self.size, interpolation=cv2.INTER_AREA if shrink else
-                             cv2.INTER_LINEAR)  # fmt: skip
-        picture = np.ascontiguousarray(picture)
-        out = av.VideoFrame.from_numpy_buffer(yuv.from_rgb(picture), format="yuv420p")
-        return out, cv2.resize(picture, self.small, interpolation=cv2.INTER_LINEAR)
 
     def close(self) -> None:
         """Let go of the tone map's threads, if it started any."""
