@@ -22,10 +22,13 @@ coding blur at its edge, within ``MAX_SHARE`` of the frame.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from twinstudio.twins.ingest import SourceInfo
 
 __all__ = ["find_borders"]
 
@@ -41,11 +44,11 @@ MARGIN = 2  # lines cut past a bar: the coding blur of its edge
 KEEP_SHARE = 0.3  # what the cuts must leave of each dimension, or nothing is cut
 
 
-def find_borders(path: Path, rotation: int = 0) -> tuple[int, int, int, int] | None:
-    """The part of ``path``'s picture inside its bars, as (x0, y0, x1, y1) in the picture as
-    shown (after turning it by ``rotation`` degrees counter-clockwise; every side even), or
-    None when it has none (see the module docstring)."""
-    samples = _sample_luma(Path(path), rotation)
+def find_borders(path: Path, info: SourceInfo) -> tuple[int, int, int, int] | None:
+    """The part of ``path``'s picture (``info``: what ``ingest.probe`` read of it) inside its
+    bars, as (x0, y0, x1, y1) in the picture as shown (turned by ``info.rotation``; every side
+    even), or None when it has none (see the module docstring)."""
+    samples = _sample_luma(Path(path), info)
     if len(samples) < 2:
         return None
     height, width = samples[0].shape
@@ -63,33 +66,22 @@ def find_borders(path: Path, rotation: int = 0) -> tuple[int, int, int, int] | N
     return x0, y0, x1, y1
 
 
-def _sample_luma(path: Path, rotation: int) -> list[np.ndarray]:
+def _sample_luma(path: Path, info: SourceInfo) -> list[np.ndarray]:
     """Up to ``SAMPLES`` luma pictures spread through the footage, turned as shown."""
     import av
 
+    from twinstudio.twins.video import read_frames
+
+    last = max(0, round(info.duration_s * info.fps) - 1)
+    turn = (info.rotation % 360) // 90
     pictures: list[np.ndarray] = []
     try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            base = stream.time_base or Fraction(1, 1000)
-            duration = float(stream.duration * base) if stream.duration else 0.0
-            if not duration and container.duration:
-                duration = container.duration / 1_000_000
-            for share in np.linspace(0.05, 0.95, SAMPLES):
-                seconds = share * duration
-                if duration > 0:  # to the keyframe before it, then decoded up to it
-                    container.seek(int(seconds / base), stream=stream, backward=True)
-                frame = None
-                for frame in container.decode(stream):
-                    if frame.time is None or frame.time >= seconds:
-                        break
-                if frame is None:
-                    continue
-                luma = frame.to_ndarray(format="gray")
-                pictures.append(np.ascontiguousarray(np.rot90(luma, k=(rotation % 360) // 90)))
-                if duration <= 0:
-                    break
+        for share in np.linspace(0.05, 0.95, SAMPLES):
+            # The first frame from that one on (the reader, dropped, closes its file).
+            for luma in read_frames(path, round(share * last), info.fps,
+                                    convert=lambda frame: frame.to_ndarray(format="gray")):  # fmt: skip
+                pictures.append(np.ascontiguousarray(np.rot90(luma, k=turn)))
+                break
     except (av.FFmpegError, OSError):
         return pictures
     return pictures

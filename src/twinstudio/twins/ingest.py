@@ -122,7 +122,7 @@ def without_borders(path: Path, info: SourceInfo) -> SourceInfo:
     (``twins.borders``), or as it is when it has none."""
     from twinstudio.twins.borders import find_borders
 
-    box = find_borders(path, info.rotation)
+    box = find_borders(path, info)
     if box is None:
         return info
     x0, y0, x1, y1 = box

@@ -51,7 +51,7 @@ def test_black_pillarbox_bars_are_found_and_the_picture_between_them_kept(tmp_pa
         return frame
 
     path = _video(tmp_path / "boxed.mp4", picture)
-    x0, y0, x1, y1 = find_borders(path) or (0, 0, 0, 0)
+    x0, y0, x1, y1 = find_borders(path, probe(path)) or (0, 0, 0, 0)
     assert (y0, y1) == (0, 180)
     assert 110 <= x0 <= 110 + MARGIN + 2 and 210 - MARGIN - 2 <= x1 <= 210
     assert x0 % 2 == 0 and x1 % 2 == 0
@@ -69,7 +69,7 @@ def test_a_padding_strip_that_changes_size_is_cut_at_its_deepest(tmp_path: Path)
         return frame
 
     path = _video(tmp_path / "padded.mp4", picture)
-    box = find_borders(path)
+    box = find_borders(path, probe(path))
     assert box is not None
     x0, y0, x1, y1 = box
     assert (x0, y0, x1) == (0, 0, 320)
@@ -86,7 +86,8 @@ def test_a_flat_wall_round_a_person_and_a_plain_picture_are_not_bars(tmp_path: P
         frame[body] = _scene(k, rng, (180, 320))[body]
         return frame
 
-    assert find_borders(_video(tmp_path / "wall.mp4", person)) is None
+    wall = _video(tmp_path / "wall.mp4", person)
+    assert find_borders(wall, probe(wall)) is None
     plain = _video(tmp_path / "plain.mp4", lambda k, rng: _scene(k, rng, (180, 320)))
-    assert find_borders(plain) is None
+    assert find_borders(plain, probe(plain)) is None
     assert without_borders(plain, probe(plain)).crop is None
