@@ -86,11 +86,7 @@ class Band:
             self.strip = (max(dx1 - strip, dx0), dy0, dx1, dy1)
         # The picture's part of the overlap, along the edge (the rest of it is another bar).
         self.pic_along = (pic0 - along0, pic1 - along0)
-        self._picture_length = pic1 - pic0
-        # How far into the picture its edge strip reads (a share of it, across the edge).
-        self.strip_share = (strip + 2) / max(1, picture_depth)
-        self._picture_depth = picture_depth
-        self._short = min(out_size)
+        self.strip_depth = strip  # the strip's depth as asked (the rect may clip it)
 
         # Sample i of the band's edge (centre along0 + (i + ½)·step) reads the profile linearly,
         # held at the picture's ends (the corners beside it).
@@ -124,8 +120,6 @@ class Band:
             order = order.T
         self.shape = order.shape
         self._order = order.ravel()
-        # A side band's distance from the picture of each of its columns, as they lie.
-        self._depth = distance[::-1] if self.side == "left" else distance
         # Per plane scale (1: luma, 2: chroma): the region's size there, its part that is all
         # band, the overlap's part beside the picture, and the band's cross-fade weights over
         # that overlap (a smoothstep from 0 inside the picture to 1 at its edge).

@@ -63,11 +63,18 @@ class PersonBand(Band):
         read every frame: 2 ms a band on the render's busy cores), the profile is blurred to a
         ladder of sigmas ``LADDER`` apart, and each depth blends the two rungs round its own."""
         super().__init__(rect, dest, out_size)
+        side = self.side in ("left", "right")
+        dx0, dy0, dx1, dy1 = dest
+        across = (dx1 - dx0) if side else (dy1 - dy0)
         # How far into the picture (a share of it, across the edge) the continuation reads: the
         # edge strip, and beside it the width the shoulder's slope is read over (``reads``).
-        self._read_share = self.strip_share
-        if self.side in ("left", "right"):
-            self._read_share = max(self.strip_share, SHOULDER_READ + 2 / self._picture_depth)
+        self._read_share = (self.strip_depth + 2) / max(1, across)
+        if side:
+            self._read_share = max(self._read_share, SHOULDER_READ + 2 / max(1, across))
+        self._picture_length = self.pic_along[1] - self.pic_along[0]
+        self._short = min(out_size)
+        # A side band's distance from the picture of each of its columns, as they lie.
+        self._depth = self._ahead[::-1] if self.side == "left" else self._ahead
         # Its continuations of the person by footage frame (``BarFill.person_bands``).
         self.kept: dict[int, np.ndarray | None] = {}
         n = self._read.shape[0]
@@ -209,7 +216,7 @@ class PersonBand(Band):
         on the picture's bottom, from ``edge.fall``'s top down) falls away from the picture,
         steepening; whatever else reaches the edge above it (hair) fades out within
         ``HAIR_FADE``."""
-        d = np.maximum(self._depth, 0.0)
+        d = self._depth
         fade = np.clip(1.0 - d / max(1.0, HAIR_FADE * self._short), 0.0, 1.0)[None, :]
         below = np.zeros(self.n_picture, np.float32)
         if edge.fall is not None:
